@@ -1,0 +1,172 @@
+"""Ground truth for the evaluation, taken from a release.
+
+The scoring functions take plain iterables of reference records, so they can be tested and reused
+without a release; reading a release (a local folder or a Hub repository at a revision) is the thin
+layer at the bottom. Only the text columns are read: image bytes never leave the Parquet files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..schema import FEATURES, TEXT_COLUMN, config_spec
+
+#: Per-image columns the evaluation reads, besides the nested texts.
+_IMAGE_COLUMNS = ("image_id", "source", "tier")
+_HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
+
+
+@dataclass(frozen=True)
+class VQAReference:
+    """One question of the release with the attributes accuracy is broken down by."""
+
+    id: str
+    question: str
+    answer: str
+    application: str
+    subtype: str | None
+    answer_type: str
+    image_id: str
+    source: str
+    tier: str
+    subset: str
+
+
+@dataclass(frozen=True)
+class CaptionReference:
+    """One caption of the release: the reference a predicted caption is scored against."""
+
+    id: str
+    text: str
+    style: str
+    image_id: str
+    source: str
+    tier: str
+
+
+def _field(record: Mapping[str, Any], name: str, where: str, *, nullable: bool = False) -> Any:
+    """A field of a release record, with an error naming the record if it is absent or null."""
+    if name not in record:
+        raise ValueError(f"{where}: missing field {name!r}")
+    value = record[name]
+    if value is None and not nullable:
+        raise ValueError(f"{where}: field {name!r} is null")
+    return value
+
+
+def _unique(references: Iterable[Any]) -> list[Any]:
+    """The references as a list, refusing repeated ids (a prediction could not say which it answers)."""
+    seen: dict[str, str] = {}
+    unique = []
+    for reference in references:
+        if reference.id in seen:
+            raise ValueError(
+                f"reference id {reference.id!r} appears twice (images {seen[reference.id]!r} and "
+                f"{reference.image_id!r}); ids must be unique within a split"
+            )
+        seen[reference.id] = reference.image_id
+        unique.append(reference)
+    return unique
+
+
+def _vqa_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[VQAReference]:
+    for row in rows:
+        image_id = _field(row, "image_id", "release row")
+        where = f"image {image_id!r}"
+        source, tier = _field(row, "source", where), _field(row, "tier", where)
+        subset = _field(row, "subset", where)
+        for qa in _field(row, "qa", where):
+            qa_where = f"{where}, question {qa.get('id')!r}"
+            yield VQAReference(
+                id=_field(qa, "id", where),
+                question=_field(qa, "question", qa_where),
+                answer=_field(qa, "answer", qa_where),
+                application=_field(qa, "application", qa_where),
+                subtype=_field(qa, "subtype", qa_where, nullable=True),
+                answer_type=_field(qa, "answer_type", qa_where),
+                image_id=image_id,
+                source=source,
+                tier=tier,
+                subset=subset,
+            )
+
+
+def vqa_references(rows: Iterable[Mapping[str, Any]]) -> list[VQAReference]:
+    """Flatten release rows of a VQA config (one per image, questions nested) into questions."""
+    return _unique(_vqa_records(rows))
+
+
+def _caption_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[CaptionReference]:
+    for row in rows:
+        image_id = _field(row, "image_id", "release row")
+        where = f"image {image_id!r}"
+        source, tier = _field(row, "source", where), _field(row, "tier", where)
+        for caption in _field(row, "captions", where):
+            caption_where = f"{where}, caption {caption.get('id')!r}"
+            yield CaptionReference(
+                id=_field(caption, "id", where),
+                text=_field(caption, "text", caption_where),
+                style=_field(caption, "style", caption_where),
+                image_id=image_id,
+                source=source,
+                tier=tier,
+            )
+
+
+def caption_references(rows: Iterable[Mapping[str, Any]]) -> list[CaptionReference]:
+    """Flatten release rows of a captions config (one per image, captions nested) into captions."""
+    return _unique(_caption_records(rows))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a release
+
+
+def parse_release(release: str | Path) -> tuple[str, str | None]:
+    """(local folder or Hub repo id, revision) from `DIR` or `ORG/NAME[@REV]`.
+
+    An existing folder wins over the Hub reading, so a relative path like `out/sarlang-1m` works.
+    Without `@REV` a Hub repo is read at its default branch.
+    """
+    text = str(release)
+    if Path(text).is_dir():
+        return text, None
+    match = _HUB_REPO.match(text)
+    if not match:
+        raise ValueError(f"release {text!r} is neither an existing folder nor a Hub repo id ORG/NAME[@REV]")
+    return match["repo"], match["revision"]
+
+
+def load_release_rows(release: str | Path, config: str, split: str, task: str) -> Iterable[dict[str, Any]]:
+    """Rows of one config and split of a release, with only the columns the evaluation needs.
+
+    Streaming reads the Parquet files column by column, so neither the image bytes nor a local
+    Arrow cache are produced for a one-off evaluation.
+    """
+    import datasets
+
+    spec = config_spec(config)
+    if spec.task != task:
+        raise ValueError(f"config {config!r} holds {spec.task}, not {task}")
+    columns = [*_IMAGE_COLUMNS, *(["subset"] if "subset" in FEATURES[task] else []), TEXT_COLUMN[task]]
+    path, revision = parse_release(release)
+    try:
+        return datasets.load_dataset(path, config, split=split, revision=revision, columns=columns, streaming=True)
+    except (ValueError, FileNotFoundError) as error:
+        raise ValueError(f"cannot read split {split!r} of config {config!r} from release {release}: {error}") from error
+
+
+def load_vqa_references(release: str | Path, *, config: str = "vqa", split: str = "test") -> list[VQAReference]:
+    """The questions of a release's VQA config and split."""
+    return vqa_references(load_release_rows(release, config, split, "vqa"))
+
+
+def load_caption_references(
+    release: str | Path, *, config: str = "captions", split: str = "test"
+) -> list[CaptionReference]:
+    """The captions of a release's captions config and split."""
+    return caption_references(load_release_rows(release, config, split, "captions"))

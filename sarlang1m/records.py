@@ -1,0 +1,172 @@
+"""From staged rows to release records: one record per image and task, its texts nested.
+
+This is the one place that reads image files for the release, so the `build` command and the
+`SARLANG1M` datasets builder produce identical rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+
+from . import schema
+from .sar import SARDecodeError, encode_png, preprocess_for_vlm, read_geotiff, read_sar_metadata, to_db
+from .sources import identify
+from .staging import ImageRow, Partition, Staging
+
+#: Statistics use every STATS_STRIDE-th pixel along each axis: 1/64 of the pixels, ample for a mean and a std.
+STATS_STRIDE = 8
+#: PIL modes the dataset viewer re-encodes as JPEG or PNG; anything else is converted to 8-bit.
+VIEWER_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}
+
+
+class UnreadableImageError(ValueError):
+    """An image file that cannot be decoded; names the file."""
+
+
+@dataclass
+class SARStatistics:
+    """Running per-band dB moments of the original SAR pixels, per source (merged across workers)."""
+
+    moments: dict[str, dict] = field(default_factory=dict)
+
+    def add(self, source: str, radiometry: str, polarizations: list[str], data: bytes) -> None:
+        pixels, _ = read_geotiff(data)
+        decibels = to_db(pixels[:, ::STATS_STRIDE, ::STATS_STRIDE], radiometry).astype(np.float64)
+        finite = np.isfinite(decibels)
+        values = np.where(finite, decibels, 0.0)
+        counts, sums, squares = finite.sum(axis=(1, 2)), values.sum(axis=(1, 2)), (values**2).sum(axis=(1, 2))
+        entry = self.moments.setdefault(
+            source,
+            {
+                "radiometry": radiometry,
+                "polarizations": polarizations,
+                "images": 0,
+                "count": None,
+                "sum": None,
+                "sq": None,
+            },
+        )
+        if entry["count"] is not None and len(entry["count"]) != len(counts):
+            return  # a file with another band count than the source's first one: keep the statistics homogeneous
+        entry["images"] += 1
+        for key, values in (("count", counts), ("sum", sums), ("sq", squares)):
+            entry[key] = np.asarray(values, dtype=np.float64) + (entry[key] if entry[key] is not None else 0)
+
+    def merge(self, other: SARStatistics) -> None:
+        for source, entry in other.moments.items():
+            mine = self.moments.get(source)
+            if mine is None:
+                self.moments[source] = entry
+            elif len(mine["count"]) == len(entry["count"]):
+                mine["images"] += entry["images"]
+                for key in ("count", "sum", "sq"):
+                    mine[key] = mine[key] + entry[key]
+
+    def summary(self) -> dict[str, dict]:
+        """Mean and standard deviation in dB per band and source, as published in the MANIFEST."""
+        result = {}
+        for source in sorted(self.moments):
+            entry = self.moments[source]
+            count = np.maximum(entry["count"], 1)
+            mean = entry["sum"] / count
+            std = np.sqrt(np.maximum(entry["sq"] / count - mean**2, 0.0))
+            result[source] = {
+                "radiometry": entry["radiometry"],
+                "polarizations": entry["polarizations"],
+                "images": int(entry["images"]),
+                "pixels_per_band": [int(c) for c in entry["count"]],
+                "mean_db": [round(float(v), 4) for v in mean],
+                "std_db": [round(float(v), 4) for v in std],
+            }
+        return result
+
+
+def image_record(partition: Partition, row: ImageRow, texts: list[dict], stats: SARStatistics | None = None) -> dict:
+    """The release row of one image: its 8-bit image, original GeoTIFF, provenance and texts."""
+    info = identify(row.image_id)
+    source = schema.SOURCES[info.source]
+    sar = Path(row.sar_path).read_bytes() if row.sar_path else None
+    radiometry = None
+    if sar is not None:
+        try:
+            metadata = read_sar_metadata(sar)
+        except SARDecodeError as error:
+            raise UnreadableImageError(f"{row.sar_path}: {error}") from error
+        radiometry = source.radiometry if source.radiometry and metadata.dtype.kind in "fc" else metadata.radiometry
+        if stats is not None and row.stats and radiometry != "display":
+            stats.add(info.source, radiometry, list(source.polarizations), sar)
+    if row.image_kind == "generated":
+        file_name = f"{row.image_id}.png"
+        image = encode_png(preprocess_for_vlm(sar, radiometry=radiometry, polarizations=source.polarizations))
+    else:
+        file_name = Path(row.image_path).name
+        image = Path(row.image_path).read_bytes()
+    image, width, height = _viewer_image(image, row.image_path)
+    record = {
+        "image_id": row.image_id,
+        "file_name": file_name,
+        "image": {"bytes": image, "path": file_name},
+        "sar": sar,
+        "sar_radiometry": radiometry,
+        "polarizations": list(source.polarizations) if sar is not None else [],
+        "source": info.source,
+        "tier": info.tier,
+        "gsd_m_min": source.gsd_m[0],
+        "gsd_m_max": source.gsd_m[1],
+        "sensor": source.sensor,
+        "location": info.location,
+        "lat": info.lat,
+        "lon": info.lon,
+        "width": width,
+        "height": height,
+        "sha256": hashlib.sha256(image).hexdigest(),
+    }
+    if partition.task == "vqa":
+        record["subset"] = partition.subset
+    record[schema.TEXT_COLUMN[partition.task]] = texts
+    return record
+
+
+def _viewer_image(data: bytes, path: str) -> tuple[bytes, int, int]:
+    """Decode the image fully (a truncated file must fail here, not in a user's training run)."""
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if image.mode in VIEWER_MODES:
+                return data, image.width, image.height
+            array = np.asarray(image, dtype=np.float64)
+    except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as error:
+        raise UnreadableImageError(f"{path}: cannot decode image ({error})") from error
+    # 16-bit or float images: stretched to 8 bits so the viewer and VLMs can show them.
+    low, high = np.nanpercentile(array, (2, 98)) if array.size else (0.0, 1.0)
+    scaled = np.clip((array - low) / max(high - low, 1e-12) * 255, 0, 255).astype(np.uint8)
+    return encode_png(scaled), scaled.shape[1], scaled.shape[0]
+
+
+def iter_records(
+    staging: Staging,
+    partition: Partition,
+    shard: int | None = None,
+    *,
+    stats: SARStatistics | None = None,
+    failures: list[tuple[Partition, str, str]] | None = None,
+) -> Iterator[dict]:
+    """Records of a partition (or one shard of it), in image-id order.
+
+    An unreadable image raises `UnreadableImageError`, unless `failures` is given: it is then listed there
+    (partition, image id, reason) and skipped, and the caller reports its texts.
+    """
+    for row in staging.image_rows(partition, shard):
+        try:
+            yield image_record(partition, row, staging.texts(partition, row.image_id), stats)
+        except UnreadableImageError as error:
+            if failures is None:
+                raise
+            failures.append((partition, row.image_id, str(error)))

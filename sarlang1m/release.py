@@ -1,0 +1,363 @@
+"""Build a release folder from a raw release: partitioned Parquet shards, dataset card, MANIFEST, report.
+
+The folder loads with plain `datasets` (YAML `configs:` in the card; no loading script). Every config is
+a union of partitions selected by a glob, so no config copies another's bytes. The build writes into a
+hidden sibling folder and renames it at the end: an interrupted build never leaves a folder that looks
+like a release, and the MANIFEST is written last.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import queue
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+from datasets.arrow_writer import ParquetWriter
+from datasets.utils.py_utils import convert_file_size_to_int
+from tqdm.auto import tqdm
+
+from . import __version__, schema
+from .card import write_card
+from .manifest import write_manifest
+from .raw.layout import find_layout, is_synthetic
+from .records import SARStatistics, iter_records
+from .report import SKIP_REASONS, MissingImagesError
+from .staging import ImageRow, Partition, Staging, mark_unreadable
+
+#: Bytes of one Parquet row group: a few hundred image chips, few enough rows of big GeoTIFFs.
+ROW_GROUP_BYTES = 64 * 2**20
+MAX_ROWS_PER_ROW_GROUP = 500
+_PROGRESS_EVERY = 16
+
+
+@dataclass
+class ShardResult:
+    path: str
+    partition: Partition
+    images: int = 0
+    texts: int = 0
+    num_bytes: int = 0
+    failures: list[tuple[Partition, str, str]] = field(default_factory=list)
+    stats: SARStatistics = field(default_factory=SARStatistics)
+
+
+@dataclass
+class BuildResult:
+    """What `build_release` wrote, with the figures the CLI prints."""
+
+    out: Path
+    configs: dict[str, dict]
+    images: int
+    texts: int
+    skipped: int
+    warnings: list[str]
+
+
+def build_release(
+    raw: str | Path,
+    out: str | Path,
+    *,
+    sardet_root: str | Path | None = None,
+    num_proc: int = 1,
+    max_shard_size: int | str = "500MB",
+    overwrite: bool = False,
+    allow_missing: bool = False,
+    text_format: str = "json",
+    version: str = schema.RELEASE_VERSION,
+    progress: bool = True,
+) -> BuildResult:
+    """Turn the authors' raw release at `raw` into a release folder at `out` (see the module docstring)."""
+    out = Path(out).absolute()
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
+    layout = find_layout(raw, sardet_root=sardet_root, text_format=text_format)
+    work = out.parent / f".{out.name}.building-{os.getpid()}"
+    _remove_stale_builds(out)
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "release").mkdir(parents=True)
+    try:
+        staging_path = work / "staging.sqlite"
+        staging = Staging.build(
+            layout,
+            staging_path,
+            allow_missing=allow_missing,
+            max_shard_bytes=convert_file_size_to_int(max_shard_size),
+            progress=progress,
+        )
+        release = work / "release"
+        results = _write_shards(staging, release, num_proc=num_proc, progress=progress)
+        failures = [f for r in results for f in r.failures]
+        if failures:
+            if not allow_missing:
+                texts = sum(len(staging.texts(p, image)) for p, image, _ in failures)
+                files = list(dict.fromkeys((image, why) for _, image, why in failures))
+                raise MissingImagesError("unreadable", files[:20], len(files), texts)
+            mark_unreadable(staging_path, failures)
+        stats = SARStatistics()
+        for result in results:
+            stats.merge(result.stats)
+        configs = _config_summaries(results, release)
+        report = _write_report(staging, release)
+        synthetic = is_synthetic(layout.root)
+        write_card(
+            release,
+            configs=configs,
+            staging=staging,
+            version=version,
+            synthetic=synthetic,
+            sar_statistics=stats.summary(),
+        )
+        write_manifest(
+            release,
+            {
+                "dataset": schema.PRETTY_NAME,
+                "version": version,
+                "synthetic": synthetic,
+                "generator": _generator_versions(),
+                "inputs": {
+                    "text_files": [_input_entry(a) for a in staging.file_accounts()],
+                    "image_files": staging.counts(),
+                    "sardet_root_given": layout.sardet_root is not None,
+                },
+                "configs": configs,
+                "report": {"texts_used": report["texts_used"], "texts_skipped": report["texts_skipped"]},
+                "sar_statistics": stats.summary(),
+            },
+        )
+        staging.close()
+        _swap_into_place(release, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return BuildResult(
+        out,
+        configs,
+        images=sum(r.images for r in results),
+        texts=report["texts_used"],
+        skipped=report["texts_skipped"],
+        warnings=report["warnings"],
+    )
+
+
+# ------------------------------------------------------------------------------------ shards
+
+
+def _write_shards(staging: Staging, release: Path, *, num_proc: int, progress: bool) -> list[ShardResult]:
+    jobs = [
+        (staging.path, release, part, shard, shards) for part, shards in staging.partitions() for shard in range(shards)
+    ]
+    total_images = sum(1 for part, _ in staging.partitions() for _ in staging.image_rows(part))
+    bar = tqdm(total=total_images, desc="writing shards", unit=" images", disable=not progress, dynamic_ncols=True)
+    texts_done = 0
+
+    def advance(images: int, texts: int) -> None:
+        nonlocal texts_done
+        texts_done += texts
+        bar.update(images)
+        bar.set_postfix_str(f"{texts_done} texts, {texts_done / max(bar.format_dict['elapsed'], 1e-9):.0f} texts/s")
+
+    if num_proc <= 1:
+        results = [_write_shard(job, advance) for job in jobs]
+    else:
+        results = _write_in_pool(jobs, num_proc, advance)
+    bar.close()
+    return sorted(results, key=lambda r: r.path)
+
+
+def _write_in_pool(jobs: list[tuple], num_proc: int, advance) -> list[ShardResult]:
+    # fork where it is safe (Linux): workers then need no `if __name__ == "__main__"` guard in user scripts.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    context = multiprocessing.get_context(method)
+    with context.Manager() as manager:
+        updates = manager.Queue()
+        with context.Pool(num_proc, initializer=_init_worker, initargs=(updates,)) as pool:
+            pending = pool.map_async(_write_shard_in_worker, jobs, chunksize=1)
+            while not pending.ready():
+                _drain(updates, advance, timeout=0.2)
+            _drain(updates, advance, timeout=0)
+            return pending.get()
+
+
+def _drain(updates, advance, timeout: float) -> None:
+    try:
+        while True:
+            advance(*updates.get(timeout=timeout))
+            timeout = 0
+    except queue.Empty:
+        return
+
+
+_worker_updates = None
+_worker_staging: dict[Path, Staging] = {}
+
+
+def _init_worker(updates) -> None:
+    global _worker_updates
+    _worker_updates = updates
+
+
+def _write_shard_in_worker(job: tuple) -> ShardResult:
+    return _write_shard(job, lambda images, texts: _worker_updates.put((images, texts)))
+
+
+def _write_shard(job: tuple, advance) -> ShardResult:
+    """Write one shard file; report progress every few images."""
+    staging_path, release, partition, shard, shards = job
+    staging = _worker_staging.get(staging_path) or _worker_staging.setdefault(staging_path, Staging(staging_path))
+    features = schema.FEATURES[partition.task]
+    folder = release / partition.directory
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / schema.shard_name(partition.split, shard, shards)
+    result = ShardResult(path.relative_to(release).as_posix(), partition)
+    rows = list(staging.image_rows(partition, shard))
+    row_group = _rows_per_row_group(rows)
+    text_column = schema.TEXT_COLUMN[partition.task]
+    pending_images = pending_texts = 0
+    with ParquetWriter(
+        path=str(path), features=features, writer_batch_size=row_group, embed_local_files=False
+    ) as writer:
+        for record in _records(staging, partition, shard, result):
+            writer.write(record)
+            result.images += 1
+            result.texts += len(record[text_column])
+            pending_images += 1
+            pending_texts += len(record[text_column])
+            if pending_images >= _PROGRESS_EVERY:
+                advance(pending_images, pending_texts)
+                pending_images = pending_texts = 0
+        _, result.num_bytes = writer.finalize()
+    advance(pending_images + len(result.failures), pending_texts)
+    return result
+
+
+def _records(staging: Staging, partition: Partition, shard: int, result: ShardResult) -> Iterator[dict]:
+    return iter_records(staging, partition, shard, stats=result.stats, failures=result.failures)
+
+
+def _rows_per_row_group(rows: list[ImageRow]) -> int:
+    if not rows:
+        return 1
+    average = sum(r.bytes for r in rows) / len(rows)
+    return max(1, min(MAX_ROWS_PER_ROW_GROUP, int(ROW_GROUP_BYTES // max(average, 1))))
+
+
+# ------------------------------------------------------------------------------ summaries
+
+
+def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, dict]:
+    """Per config and split: images, texts, files, bytes; only configs and splits that have files."""
+    tiers: dict[str, set[str]] = {}
+    for result in results:
+        tiers.setdefault(result.partition.task, set()).add(result.partition.tier)
+    summaries: dict[str, dict] = {}
+    for spec in schema.config_specs(tiers):
+        splits = {}
+        for split in schema.SPLITS:
+            members = [
+                r
+                for r in results
+                if r.partition.task == spec.task and r.partition.split == split and spec.includes(r.partition.directory)
+            ]
+            if members:
+                splits[split] = {
+                    "images": sum(r.images for r in members),
+                    "texts": sum(r.texts for r in members),
+                    "files": len(members),
+                    "num_bytes": sum(r.num_bytes for r in members),
+                    "download_bytes": sum((release / r.path).stat().st_size for r in members),
+                    "data_files": spec.split_glob(split),
+                }
+        if splits:
+            summaries[spec.name] = {
+                "task": spec.task,
+                "description": spec.description,
+                "default": spec.default,
+                "subset": spec.subset,
+                "tier": spec.tier,
+                "splits": splits,
+            }
+    return summaries
+
+
+def _write_report(staging: Staging, release: Path) -> dict:
+    accounts = staging.file_accounts()
+    unbalanced = [a.path for a in accounts if not a.balanced()]
+    if unbalanced:  # a bug, not bad input: refuse to publish a release that cannot account for its rows
+        raise RuntimeError(f"rows not accounted for in {unbalanced}")
+    skipped = list(staging.skipped())
+    report = {
+        "texts_read": sum(a.rows for a in accounts),
+        "texts_used": sum(a.used for a in accounts),
+        "texts_skipped": len(skipped),
+        "skip_reasons": {reason: SKIP_REASONS[reason] for reason in sorted({s["reason"] for s in skipped})},
+        "warnings": staging.warnings(),
+        "files": [_input_entry(a) for a in accounts],
+        "skipped": skipped,
+    }
+    (release / schema.REPORT_FILE).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return report
+
+
+def _input_entry(account) -> dict:
+    return {
+        "path": account.path,
+        "format": account.format,
+        "task": account.task,
+        "split": account.split,
+        "subset": account.subset,
+        "style": account.style,
+        "sha256": account.sha256,
+        "bytes": account.bytes,
+        "rows": account.rows,
+        "used": account.used,
+        "skipped": dict(sorted(account.skipped.items())),
+        "twins_not_read": account.twins_not_read,
+    }
+
+
+def _generator_versions() -> dict[str, str]:
+    import huggingface_hub
+    import pyarrow
+
+    return {
+        "sarlang1m": __version__,
+        "datasets": datasets.__version__,
+        "huggingface_hub": huggingface_hub.__version__,
+        "pyarrow": pyarrow.__version__,
+    }
+
+
+# --------------------------------------------------------------------------- atomic swap
+
+
+def _swap_into_place(release: Path, out: Path) -> None:
+    """Rename the finished release onto `out`; an old release is moved aside first, then deleted."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    release.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_stale_builds(out: Path) -> None:
+    """Delete work folders of earlier builds of `out` that were killed (their process is gone)."""
+    for stale in out.parent.glob(f".{out.name}.building-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,409 @@
+"""The single definition of a SARLANG-1M release.
+
+Sources, resolution tiers, applications, answer types, columns, configs, partitions and file names
+are defined here and nowhere else, so that the reader, the builder, the card, the loaders and the
+evaluator cannot disagree. Figures marked "paper" come from the SARLANG-1M paper (arXiv 2504.03254)
+and are used to generate a synthetic release of the same shape and to compare a build against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatch
+
+import datasets
+
+# --------------------------------------------------------------------------------------------
+# The release as a whole
+
+DATASET_NAME = "sarlang-1m"
+PRETTY_NAME = "SARLANG-1M"
+#: Hub repository of the published release, and the revision `sarlang1m.load` pins by default.
+DEFAULT_REPO_ID = "sarlang1m/SARLANG-1M"
+RELEASE_VERSION = "1.0.0"
+RELEASE_REVISION = f"v{RELEASE_VERSION}"
+
+TASKS = ("captions", "vqa")
+SPLITS = ("train", "test")
+SUBSETS = ("sarvqa1", "sarvqa2")
+
+#: Files at the root of a release folder.
+CARD_FILE = "README.md"
+MANIFEST_FILE = "MANIFEST.json"
+REPORT_FILE = "build_report.json"
+CROISSANT_FILE = "croissant.json"
+SAMPLE_GRID_FILE = "sample_grid.png"
+DATA_DIR = "data"
+
+# --------------------------------------------------------------------------------------------
+# Resolution tiers. The paper defines none; these bounds are ours and documented in the card.
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    gsd_m: tuple[float, float]
+    description: str
+
+
+TIERS: dict[str, Tier] = {
+    t.name: t
+    for t in (
+        Tier("vhr", (0.0, 0.5), "very high resolution: GSD up to 0.5 m"),
+        Tier("high", (0.5, 2.0), "high resolution: GSD above 0.5 m, up to 2 m"),
+        Tier("medium", (2.0, 5.0), "medium resolution: GSD above 2 m, up to 5 m"),
+        Tier("low", (5.0, 25.0), "low resolution: GSD above 5 m, up to 25 m"),
+        Tier("mixed", (0.1, 25.0), "unknown within 0.1-25 m (SARDet-100K images whose origin is not known)"),
+    )
+}
+
+
+def tier_for_gsd(gsd_max_m: float) -> str:
+    """The tier of an image whose coarsest ground sampling distance is known."""
+    for tier in ("vhr", "high", "medium", "low"):
+        if gsd_max_m <= TIERS[tier].gsd_m[1]:
+            return tier
+    raise ValueError(f"GSD {gsd_max_m} m is coarser than any tier (25 m)")
+
+
+# --------------------------------------------------------------------------------------------
+# Radiometry of the original SAR pixels (see sarlang1m.sar)
+
+RADIOMETRIES = ("amplitude", "intensity", "db", "complex", "display")
+
+# --------------------------------------------------------------------------------------------
+# Source datasets
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    subset: str
+    sensor: str
+    gsd_m: tuple[float, float]
+    tier: str
+    polarizations: tuple[str, ...]
+    #: Radiometry of the source's original GeoTIFF when it is documented; None: inferred per file.
+    radiometry: str | None
+    license: str
+    license_url: str
+    commercial_use: bool
+    homepage: str
+    paper_images: int
+
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        Source(
+            name="spacenet6",
+            title="SpaceNet6 (Rotterdam)",
+            subset="sarvqa2",
+            sensor="Capella Space airborne X-band, quad-pol",
+            gsd_m=(0.5, 0.5),
+            tier="vhr",
+            polarizations=("HH", "HV", "VH", "VV"),
+            radiometry="db",
+            license="CC BY-SA 4.0 (reported)",
+            license_url="https://creativecommons.org/licenses/by-sa/4.0/",
+            commercial_use=True,
+            homepage="https://spacenet.ai/sn6-challenge/",
+            paper_images=3311,
+        ),
+        Source(
+            name="dfc2023",
+            title="IEEE GRSS Data Fusion Contest 2023",
+            subset="sarvqa2",
+            sensor="Gaofen-3 C-band (reported), single-pol",
+            gsd_m=(0.5, 2.0),
+            tier="high",
+            polarizations=(),
+            radiometry=None,
+            license="IEEE GRSS DFC2023 terms of use",
+            license_url="https://www.grss-ieee.org/community/technical-committees/2023-ieee-grss-data-fusion-contest/",
+            commercial_use=False,
+            homepage="https://www.grss-ieee.org/community/technical-committees/2023-ieee-grss-data-fusion-contest/",
+            paper_images=5222,
+        ),
+        Source(
+            name="openearthmap_sar",
+            title="OpenEarthMap-SAR (Umbra)",
+            subset="sarvqa2",
+            sensor="Umbra X-band spotlight, single-pol",
+            gsd_m=(0.15, 0.5),
+            tier="vhr",
+            polarizations=(),
+            radiometry=None,
+            license="CC BY 4.0 (Umbra open data)",
+            license_url="https://creativecommons.org/licenses/by/4.0/",
+            commercial_use=True,
+            homepage="https://github.com/cliffbb/OpenEarthMap-SAR",
+            paper_images=4813,
+        ),
+        Source(
+            name="sardet_100k",
+            title="SARDet-100K",
+            subset="sarvqa1",
+            sensor="mixed: GF-3, Sentinel-1, TerraSAR-X, TanDEM-X, RadarSat-2, HISEA-1, airborne",
+            gsd_m=(0.1, 25.0),
+            tier="mixed",
+            polarizations=(),
+            radiometry="display",
+            license="CC BY-NC 4.0",
+            license_url="https://creativecommons.org/licenses/by-nc/4.0/",
+            commercial_use=False,
+            homepage="https://github.com/zcablii/SARDet_100K",
+            paper_images=104985,
+        ),
+        Source(
+            name="unknown",
+            title="Unrecognised file name",
+            subset="sarvqa2",
+            sensor="unknown",
+            gsd_m=(0.1, 25.0),
+            tier="mixed",
+            polarizations=(),
+            radiometry=None,
+            license="unknown",
+            license_url="",
+            commercial_use=False,
+            homepage="",
+            paper_images=0,
+        ),
+    )
+}
+
+# --------------------------------------------------------------------------------------------
+# Applications (the paper's seven), the sub-types of "others", answer types and caption styles
+
+
+@dataclass(frozen=True)
+class Application:
+    name: str
+    title: str
+    task: str
+    paper_texts: int
+
+
+APPLICATIONS: dict[str, Application] = {
+    a.name: a
+    for a in (
+        Application("image_description", "Image Description", "captions", 45_650),
+        Application("object_identification", "Object Identification", "vqa", 484_620),
+        Application("object_classification", "Object Classification", "vqa", 132_525),
+        Application("instance_counting", "Instance Counting", "vqa", 117_382),
+        Application("region_referring", "Region Referring", "vqa", 221_450),
+        Application("object_positioning", "Object Positioning", "vqa", 106_171),
+        Application("others", "Others", "vqa", 18_479),
+    )
+}
+VQA_APPLICATIONS = tuple(a for a, spec in APPLICATIONS.items() if spec.task == "vqa")
+
+#: Sub-types of "others" with their reported counts in the paper.
+OTHERS_SUBTYPES: dict[str, int] = {
+    "reasoning": 14_048,
+    "shape": 2_391,
+    "direction": 1_103,
+    "pattern": 857,
+    "land_cover": 80,
+}
+
+ANSWER_TYPES = ("yes_no", "number", "category", "position", "free_text")
+CAPTION_STYLES = ("concise", "detailed")
+
+#: The closed vocabularies of SARVQA1 (questions generated from SARDet-100K boxes).
+SARVQA1_CLASSES = ("tank", "car", "aircraft", "harbor", "bridge", "ship")
+SARVQA1_POSITIONS = ("top", "center", "bottom", "left", "right")
+#: What the authors tell users to prepend to SARVQA1 questions when mixing it with SARVQA2.
+CLASS_PROMPTS = {
+    "classes": "The classes are: " + ", ".join(SARVQA1_CLASSES) + ".",
+    "positions": "The classes are: " + ", ".join(SARVQA1_POSITIONS) + ".",
+}
+#: The 16 land-cover classes of the paper's statistics figure.
+LAND_COVER_CLASSES = (
+    "Residential",
+    "Industrial",
+    "Urban",
+    "Mixed-use",
+    "Park",
+    "Recreational",
+    "Residential and construction",
+    "Forest",
+    "Minimal",
+    "Parking area",
+    "Commercial",
+    "Farming",
+    "Urban development",
+    "Agricultural field",
+    "Energy generation and agriculture",
+    "Vegetation",
+)
+
+#: The paper's prompts (used by the exports and by the evaluation examples).
+CAPTION_PROMPT = "Describe the content of this image in one sentence."
+VQA_PROMPT = "Question: {question}. Answer the question concisely."
+
+
+@dataclass(frozen=True)
+class PaperCounts:
+    """Reported sizes of the real release, per split (used by `synth --paper-scale`)."""
+
+    sardet_images: dict[str, int]
+    caption_images: dict[str, int]
+    captions: dict[str, dict[str, int]]
+    vqa_images: dict[str, int]
+    vqa_texts: dict[str, int]
+
+    @property
+    def images(self) -> int:
+        return sum(self.vqa_images.values())
+
+    @property
+    def texts(self) -> int:
+        return sum(self.vqa_texts.values()) + sum(sum(s.values()) for s in self.captions.values())
+
+
+PAPER = PaperCounts(
+    sardet_images={"train": 94_493, "test": 10_492},
+    caption_images={"train": 9_341, "test": 4_005},
+    captions={
+        "train": {"concise": 17_487, "detailed": 14_481},
+        "test": {"concise": 7_492, "detailed": 6_190},
+    },
+    vqa_images={"train": 103_834, "test": 14_497},
+    vqa_texts={"train": 955_372, "test": 125_255},
+)
+
+# --------------------------------------------------------------------------------------------
+# Columns: one row per image and task, its texts nested
+
+
+def _image_columns() -> dict[str, datasets.features.features.FeatureType]:
+    return {
+        "image_id": datasets.Value("string"),
+        "file_name": datasets.Value("string"),
+        "image": datasets.Image(),
+        "sar": datasets.Value("binary"),
+        "sar_radiometry": datasets.Value("string"),
+        "polarizations": datasets.List(datasets.Value("string")),
+        "source": datasets.Value("string"),
+        "tier": datasets.Value("string"),
+        "gsd_m_min": datasets.Value("float64"),
+        "gsd_m_max": datasets.Value("float64"),
+        "sensor": datasets.Value("string"),
+        "location": datasets.Value("string"),
+        "lat": datasets.Value("float64"),
+        "lon": datasets.Value("float64"),
+        "width": datasets.Value("int32"),
+        "height": datasets.Value("int32"),
+        "sha256": datasets.Value("string"),
+    }
+
+
+CAPTION_FIELDS = {
+    "id": datasets.Value("string"),
+    "text": datasets.Value("string"),
+    "style": datasets.Value("string"),
+}
+QA_FIELDS = {
+    "id": datasets.Value("string"),
+    "question": datasets.Value("string"),
+    "answer": datasets.Value("string"),
+    "application": datasets.Value("string"),
+    "subtype": datasets.Value("string"),
+    "answer_type": datasets.Value("string"),
+    "bbox": datasets.List(datasets.Value("float32")),
+}
+
+FEATURES: dict[str, datasets.Features] = {
+    "captions": datasets.Features({**_image_columns(), "captions": datasets.List(CAPTION_FIELDS)}),
+    "vqa": datasets.Features({**_image_columns(), "subset": datasets.Value("string"), "qa": datasets.List(QA_FIELDS)}),
+}
+#: The nested column holding a task's texts.
+TEXT_COLUMN = {"captions": "captions", "vqa": "qa"}
+
+COLUMN_DESCRIPTIONS = {
+    "image_id": "File name of the image without extension; unique within a task.",
+    "file_name": "File name of the image in the authors' release (or in SARDet-100K).",
+    "image": "8-bit image a VLM sees: the authors' preprocessed PNG, or the SARDet-100K file as is.",
+    "sar": "The original GeoTIFF, byte for byte (null where the release has none, e.g. SARDet-100K).",
+    "sar_radiometry": "What the values of `sar` are: amplitude, intensity, db, complex or display.",
+    "polarizations": "Polarisation of each band of `sar`, when known.",
+    "source": "Source dataset: " + ", ".join(s for s in SOURCES if s != "unknown") + ".",
+    "tier": "Resolution tier: " + ", ".join(TIERS) + ".",
+    "gsd_m_min": "Finest ground sampling distance of the source, in metres.",
+    "gsd_m_max": "Coarsest ground sampling distance of the source, in metres.",
+    "sensor": "Sensor of the source dataset.",
+    "location": "Place named by the file name (city, region, country), when it names one.",
+    "lat": "Latitude in degrees, when the file name carries it.",
+    "lon": "Longitude in degrees, when the file name carries it.",
+    "width": "Width of `image` in pixels.",
+    "height": "Height of `image` in pixels.",
+    "sha256": "SHA-256 of the bytes of `image`.",
+    "subset": "SARVQA1 (SARDet-100K images, questions from boxes) or SARVQA2 (0.1-1 m scenes).",
+    "captions": "Captions of the image: id, text, style (concise or detailed).",
+    "qa": "Questions about the image: id, question, answer, application, subtype, answer_type, bbox.",
+}
+
+# --------------------------------------------------------------------------------------------
+# Partitions and configs: every config is a union of partitions, selected by a glob
+
+
+def partition_dir(task: str, tier: str, subset: str | None = None) -> str:
+    """Folder of the smallest unit a config needs: tier for captions, subset x tier for VQA."""
+    if task == "captions":
+        return f"{DATA_DIR}/captions/{tier}"
+    if task == "vqa":
+        if subset not in SUBSETS:
+            raise ValueError(f"VQA partition needs a subset in {SUBSETS}, got {subset!r}")
+        return f"{DATA_DIR}/vqa/{subset}/{tier}"
+    raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+
+
+def shard_name(split: str, index: int, count: int) -> str:
+    return f"{split}-{index:05d}-of-{count:05d}.parquet"
+
+
+@dataclass(frozen=True)
+class ConfigSpec:
+    name: str
+    task: str
+    description: str
+    subset: str | None = None
+    tier: str | None = None
+    default: bool = False
+
+    @property
+    def partition_glob(self) -> str:
+        if self.task == "captions":
+            return f"{DATA_DIR}/captions/{self.tier or '*'}"
+        return f"{DATA_DIR}/vqa/{self.subset or '*'}/{self.tier or '*'}"
+
+    def split_glob(self, split: str) -> str:
+        return f"{self.partition_glob}/{split}-*.parquet"
+
+    def includes(self, partition: str) -> bool:
+        return fnmatch(partition, self.partition_glob)
+
+
+def config_specs(tiers: dict[str, set[str]] | None = None) -> list[ConfigSpec]:
+    """Every named config; with `tiers` ({task: tiers present}), also one per tier per task."""
+    specs = [
+        ConfigSpec("vqa", "vqa", "All visual questions (SARVQA1 and SARVQA2).", default=True),
+        ConfigSpec("captions", "captions", "All captions, concise and detailed."),
+        ConfigSpec("sarvqa1", "vqa", "SARVQA1: questions on SARDet-100K images, from their boxes.", "sarvqa1"),
+        ConfigSpec("sarvqa2", "vqa", "SARVQA2: questions on SpaceNet6, DFC2023, OpenEarthMap-SAR.", "sarvqa2"),
+    ]
+    for task in TASKS:
+        for tier in TIERS:
+            if tiers is None or tier in tiers.get(task, set()):
+                specs.append(ConfigSpec(f"{task}-{tier}", task, f"{task} on {TIERS[tier].description}.", tier=tier))
+    return specs
+
+
+def config_spec(name: str) -> ConfigSpec:
+    for spec in config_specs():
+        if spec.name == name:
+            return spec
+    raise ValueError(f"unknown config {name!r}; expected one of {[s.name for s in config_specs()]}")

@@ -1,0 +1,414 @@
+"""Stage a raw release: every text read, labelled, de-duplicated and matched to its image files.
+
+Grouping 1.1M texts by image needs either all of them in memory or an external store. An SQLite file
+beside the build keeps the build's memory flat whatever the size of the release, gives a
+deterministic order, and lets worker processes read their share of images without pickling anything.
+The store also remembers every row that is skipped, with its reason, for the build report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import schema
+from .raw import RawText, RowProblem, answer_type, caption_style, classify_question, parse_bbox, read_text_file
+from .raw.layout import RawLayout, TextFile
+from .report import FileAccount, MissingImagesError
+from .sources import identify, image_id
+
+_SCHEMA = """
+CREATE TABLE files(idx INTEGER PRIMARY KEY, path TEXT, format TEXT, task TEXT, split TEXT, subset TEXT,
+                   style TEXT, sha256 TEXT, bytes INTEGER, twins TEXT);
+CREATE TABLE texts(seq INTEGER PRIMARY KEY, id TEXT, file_idx INTEGER, row INTEGER, turn INTEGER,
+                   task TEXT, subset TEXT, split TEXT, image_id TEXT, image_name TEXT,
+                   question TEXT, text TEXT, application TEXT, subtype TEXT, answer_type TEXT, bbox TEXT,
+                   style TEXT, skip TEXT, skip_detail TEXT);
+CREATE TABLE problems(file_idx INTEGER, row INTEGER, turn INTEGER, reason TEXT, detail TEXT);
+CREATE TABLE images(image_id TEXT, kind TEXT, name TEXT, path TEXT, bytes INTEGER);
+CREATE TABLE rows(task TEXT, subset TEXT, tier TEXT, split TEXT, image_id TEXT, image_path TEXT,
+                  image_kind TEXT, sar_path TEXT, bytes INTEGER, texts INTEGER, shard INTEGER, shards INTEGER,
+                  stats INTEGER DEFAULT 0);
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+"""
+_BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Partition:
+    """The smallest unit a config needs, and one split of it."""
+
+    task: str
+    subset: str | None
+    tier: str
+    split: str
+
+    @property
+    def directory(self) -> str:
+        return schema.partition_dir(self.task, self.tier, self.subset)
+
+
+@dataclass(frozen=True)
+class ImageRow:
+    """An image to write, with the files it comes from (`image_kind`: preprocessed, sardet or generated)."""
+
+    image_id: str
+    image_path: str
+    image_kind: str
+    sar_path: str | None
+    bytes: int
+    texts: int
+    #: Whether this row contributes to the per-source SAR statistics (one row per distinct GeoTIFF).
+    stats: bool = False
+
+
+def text_id(task: str, subset: str | None, split: str, image: str, question: str | None, text: str) -> str:
+    """A stable id: the image id and a hash of the text, so it survives re-ordering and format changes."""
+    digest = hashlib.blake2b(
+        "\x1f".join((task, subset or "", split, image, question or "", text)).encode("utf-8"), digest_size=5
+    ).hexdigest()
+    return f"{image}-{'q' if task == 'vqa' else 'c'}{digest}"
+
+
+class Staging:
+    """The staged raw release (an SQLite file). Create with `Staging.build`, reopen with `Staging(path)`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+
+    # ------------------------------------------------------------------------------ building
+
+    @classmethod
+    def build(
+        cls,
+        layout: RawLayout,
+        path: str | Path,
+        *,
+        allow_missing: bool = False,
+        max_shard_bytes: int = 500 * 2**20,
+        progress: bool = True,
+    ) -> Staging:
+        """Read every text file and image folder of `layout` into a new store at `path`."""
+        path = Path(path)
+        path.unlink(missing_ok=True)
+        with closing(sqlite3.connect(path)) as db:
+            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+            _stage_texts(db, layout, progress)
+            _mark_duplicates(db)
+            _stage_images(db, layout)
+            _resolve_images(db, allow_missing)
+            _plan_shards(db, max_shard_bytes)
+            db.executescript(
+                "CREATE INDEX texts_by_image ON texts(task, subset, split, image_id, seq);"
+                "CREATE INDEX rows_by_shard ON rows(task, subset, tier, split, shard, image_id);"
+            )
+            db.commit()
+        return cls(path)
+
+    # ------------------------------------------------------------------------------ reading
+
+    def partitions(self) -> list[tuple[Partition, int]]:
+        """Every (partition, split) with rows, and its number of shards, in a fixed order."""
+        query = "SELECT DISTINCT task, subset, tier, split, shards FROM rows ORDER BY task, subset, tier, split"
+        return [(Partition(t, s, tier, sp), n) for t, s, tier, sp, n in self.db.execute(query)]
+
+    def image_rows(self, partition: Partition, shard: int | None = None) -> Iterator[ImageRow]:
+        query = (
+            "SELECT image_id, image_path, image_kind, sar_path, bytes, texts, stats FROM rows "
+            "WHERE task = ? AND subset IS ? AND tier = ? AND split = ?"
+        )
+        args: tuple = (partition.task, partition.subset, partition.tier, partition.split)
+        if shard is not None:
+            query, args = query + " AND shard = ?", (*args, shard)
+        for row in self.db.execute(query + " ORDER BY image_id", args):
+            yield ImageRow(*row[:-1], stats=bool(row[-1]))
+
+    def texts(self, partition: Partition, image: str) -> list[dict]:
+        """The texts of one image in one partition, in input order, as the release nests them."""
+        query = (
+            "SELECT id, question, text, application, subtype, answer_type, bbox, style FROM texts "
+            "WHERE task = ? AND subset IS ? AND split = ? AND image_id = ? AND skip IS NULL ORDER BY seq"
+        )
+        rows = self.db.execute(query, (partition.task, partition.subset, partition.split, image))
+        if partition.task == "captions":
+            return [{"id": r[0], "text": r[2], "style": r[7]} for r in rows]
+        return [
+            {
+                "id": r[0],
+                "question": r[1],
+                "answer": r[2],
+                "application": r[3],
+                "subtype": r[4],
+                "answer_type": r[5],
+                "bbox": json.loads(r[6]) if r[6] else None,
+            }
+            for r in rows
+        ]
+
+    def file_accounts(self) -> list[FileAccount]:
+        """Rows read, used and skipped (by reason) per input file."""
+        accounts = {}
+        for idx, path, fmt, task, split, subset, style, sha, size, twins in self.db.execute(
+            "SELECT * FROM files ORDER BY idx"
+        ):
+            accounts[idx] = FileAccount(
+                path, fmt, task, split, subset, style, sha, size, twins_not_read=json.loads(twins)
+            )
+        for idx, skip, count in self.db.execute("SELECT file_idx, skip, count(*) FROM texts GROUP BY file_idx, skip"):
+            account = accounts[idx]
+            account.rows += count
+            if skip is None:
+                account.used += count
+            else:
+                account.skipped[skip] = account.skipped.get(skip, 0) + count
+        for idx, reason, count in self.db.execute(
+            "SELECT file_idx, reason, count(*) FROM problems GROUP BY file_idx, reason"
+        ):
+            accounts[idx].rows += count
+            accounts[idx].skipped[reason] = accounts[idx].skipped.get(reason, 0) + count
+        return list(accounts.values())
+
+    def skipped(self) -> Iterator[dict]:
+        """Every skipped row with its file, place, reason and detail."""
+        query = """
+            SELECT f.path, p.row, p.turn, p.reason, p.detail, NULL FROM problems p JOIN files f ON f.idx = p.file_idx
+            UNION ALL
+            SELECT f.path, t.row, t.turn, t.skip, t.skip_detail, t.id FROM texts t JOIN files f ON f.idx = t.file_idx
+            WHERE t.skip IS NOT NULL
+            ORDER BY 1, 2, 3"""
+        for path, row, turn, reason, detail, text in self.db.execute(query):
+            yield {"file": path, "row": row, "turn": turn, "reason": reason, "detail": detail, "id": text}
+
+    def warnings(self) -> list[str]:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'warnings'").fetchone()
+        return json.loads(row[0]) if row else []
+
+    def counts(self) -> dict[str, int]:
+        """Images found on disk, per kind."""
+        return dict(self.db.execute("SELECT kind, count(*) FROM images GROUP BY kind ORDER BY kind"))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def mark_unreadable(path: Path, failures: Iterable[tuple[Partition, str, str]]) -> None:
+    """Skip the texts of images that turned out unreadable while writing (with --allow-missing)."""
+    with closing(sqlite3.connect(path)) as db:
+        db.executemany(
+            "UPDATE texts SET skip = 'unreadable_image', skip_detail = ? "
+            "WHERE task = ? AND subset IS ? AND split = ? AND image_id = ? AND skip IS NULL",
+            [(detail, p.task, p.subset, p.split, image) for p, image, detail in failures],
+        )
+        db.commit()
+
+
+# ---------------------------------------------------------------------------------- staging steps
+
+
+def _stage_texts(db: sqlite3.Connection, layout: RawLayout, progress: bool) -> None:
+    bar = tqdm(desc="reading texts", unit=" texts", disable=not progress, dynamic_ncols=True)
+    for idx, text_file in enumerate(layout.text_files):
+        data = text_file.path.read_bytes()
+        db.execute(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                idx,
+                _relative(text_file.path, layout.root),
+                text_file.format,
+                text_file.spec.task,
+                text_file.spec.split,
+                text_file.spec.subset,
+                text_file.spec.style,
+                hashlib.sha256(data).hexdigest(),
+                len(data),
+                json.dumps([_relative(p, layout.root) for p in text_file.twins]),
+            ),
+        )
+        texts, problems = [], []
+        for result in read_text_file(text_file.path, text_file.spec.task):
+            if isinstance(result, RowProblem):
+                problems.append((idx, result.row, result.turn, result.reason, result.detail))
+                continue
+            texts.append(_text_row(idx, text_file, result))
+            if len(texts) >= _BATCH:
+                _insert_texts(db, texts)
+                bar.update(len(texts))
+                texts = []
+        _insert_texts(db, texts)
+        bar.update(len(texts))
+        db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?)", problems)
+    bar.close()
+
+
+def _text_row(idx: int, text_file: TextFile, raw: RawText) -> tuple:
+    spec = text_file.spec
+    image = image_id(raw.image_ref)
+    name = raw.image_ref.replace("\\", "/").rsplit("/", 1)[-1]
+    if spec.task == "captions":
+        style = spec.style or raw.style or caption_style(raw.text)
+        labels: tuple = ("image_description", None, None, None, style)
+    else:
+        application, subtype = classify_question(raw.question or "", raw.text)
+        bbox = parse_bbox(raw.question or "")
+        labels = (application, subtype, answer_type(raw.text, application), json.dumps(bbox) if bbox else None, None)
+    key = text_id(spec.task, spec.subset, spec.split, image, raw.question, raw.text)
+    return (
+        key,
+        idx,
+        raw.row,
+        raw.turn,
+        spec.task,
+        spec.subset,
+        spec.split,
+        image,
+        name,
+        raw.question,
+        raw.text,
+        *labels,
+    )
+
+
+def _insert_texts(db: sqlite3.Connection, rows: list[tuple]) -> None:
+    db.executemany(
+        "INSERT INTO texts(id, file_idx, row, turn, task, subset, split, image_id, image_name, question, text, "
+        "application, subtype, answer_type, bbox, style) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def _mark_duplicates(db: sqlite3.Connection) -> None:
+    """The second and later copies of a text (same task, subset, split, image, question, answer) are skipped."""
+    db.execute("CREATE INDEX texts_by_id ON texts(id, seq)")
+    db.execute(
+        """UPDATE texts SET skip = 'duplicate', skip_detail = (
+               SELECT 'same as ' || f.path || ' row ' || first.row || ' turn ' || first.turn
+               FROM texts first JOIN files f ON f.idx = first.file_idx
+               WHERE first.id = texts.id ORDER BY first.seq LIMIT 1)
+           WHERE seq > (SELECT min(seq) FROM texts first WHERE first.id = texts.id)"""
+    )
+
+
+def _stage_images(db: sqlite3.Connection, layout: RawLayout) -> None:
+    rows = []
+    for kind, path in layout.image_files():
+        rows.append((image_id(path.name), kind, path.name, str(path), path.stat().st_size))
+        if len(rows) >= _BATCH:
+            db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?)", rows)
+            rows = []
+    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?)", rows)
+    db.execute("CREATE INDEX images_by_id ON images(image_id, kind, name)")
+
+
+def _resolve_images(db: sqlite3.Connection, allow_missing: bool) -> None:
+    """Match each (task, subset, split, image) to its 8-bit image and original GeoTIFF."""
+    missing: list[tuple[str, str]] = []
+    missing_keys: list[tuple] = []
+    missing_texts = 0
+    unknown: list[str] = []
+    rows = []
+    groups = db.execute(
+        "SELECT task, subset, split, image_id, min(image_name), count(*) FROM texts WHERE skip IS NULL "
+        "GROUP BY task, subset, split, image_id ORDER BY task, subset, split, image_id"
+    ).fetchall()
+    for task, subset, split, image, name, count in groups:
+        candidates = db.execute(
+            "SELECT kind, name, path, bytes FROM images WHERE image_id = ? ORDER BY kind, path", (image,)
+        ).fetchall()
+        picked = _pick_image(image, name, candidates)
+        if picked is None:
+            missing.append((name, f"referenced by {count} {task} text(s) of {subset or task} {split}"))
+            missing_keys.append((task, subset, split, image))
+            missing_texts += count
+            continue
+        (kind, path, size), sar = picked
+        info = identify(image)
+        if info.source == "unknown":
+            unknown.append(image)
+        sar_path, sar_size = sar or (None, 0)
+        rows.append((task, subset, info.tier, split, image, path, kind, sar_path, size + sar_size, count))
+    if missing:
+        if not allow_missing:
+            raise MissingImagesError("missing", missing[:20], len(missing), missing_texts)
+        db.executemany(
+            "UPDATE texts SET skip = 'missing_image', skip_detail = 'no file for ' || image_name "
+            "WHERE task = ? AND subset IS ? AND split = ? AND image_id = ? AND skip IS NULL",
+            missing_keys,
+        )
+    db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0)", rows)
+    # An image in several tasks counts once in the statistics.
+    db.execute(
+        "UPDATE rows SET stats = 1 WHERE rowid IN "
+        "(SELECT min(rowid) FROM rows WHERE sar_path IS NOT NULL GROUP BY sar_path)"
+    )
+    leaks = db.execute(
+        "SELECT task, count(*), min(image_id) FROM (SELECT task, image_id FROM rows GROUP BY task, image_id "
+        "HAVING count(DISTINCT split) > 1) GROUP BY task"
+    ).fetchall()
+    warnings = [f"{n} {task} image(s) appear in both train and test (e.g. {example})" for task, n, example in leaks]
+    if unknown:
+        warnings.append(
+            f"{len(set(unknown))} image name(s) match no source pattern (e.g. {unknown[0]}): source 'unknown'"
+        )
+    db.execute("INSERT INTO meta VALUES ('warnings', ?)", (json.dumps(warnings),))
+
+
+def _pick_image(image: str, name: str, candidates: list[tuple]) -> tuple[tuple, tuple | None] | None:
+    """((kind, path, bytes) of the 8-bit image, (path, bytes) of the GeoTIFF or None), or None if missing.
+
+    SARDet-100K files are taken from the SARDet root first, then from SARimages/; among several files
+    with the same stem, the one whose name matches the text's reference wins. A source image with only
+    its GeoTIFF gets an 8-bit image generated by the build (kind `generated`).
+    """
+    by_kind: dict[str, list[tuple]] = {}
+    for kind, file_name, path, size in candidates:
+        by_kind.setdefault(kind, []).append((file_name, path, size))
+    original = by_kind.get("original", [])
+    sar = (original[0][1], original[0][2]) if original else None
+    order = ("sardet", "preprocessed") if identify(image).source == "sardet_100k" else ("preprocessed", "sardet")
+    for kind in order:
+        files = [f for f in by_kind.get(kind, []) if not f[0].lower().endswith((".tif", ".tiff"))]
+        if files:
+            exact = [f for f in files if f[0] == name]
+            file_name, path, size = (exact or files)[0]
+            return (kind, path, size), sar
+    if sar:
+        return ("generated", sar[0], 0), sar  # its size is counted once, as the GeoTIFF's
+    return None
+
+
+def _plan_shards(db: sqlite3.Connection, max_shard_bytes: int) -> None:
+    """Cut each (partition, split) into shards of about equal bytes, images in id order, none empty."""
+    groups = db.execute(
+        "SELECT task, subset, tier, split, sum(bytes) FROM rows GROUP BY task, subset, tier, split"
+    ).fetchall()
+    for task, subset, tier, split, total in groups:
+        target = max(1, math.ceil(total / max_shard_bytes))
+        before, assigned = 0, []
+        for rowid, size in db.execute(
+            "SELECT rowid, bytes FROM rows WHERE task = ? AND subset IS ? AND tier = ? AND split = ? ORDER BY image_id",
+            (task, subset, tier, split),
+        ).fetchall():
+            assigned.append((min(target - 1, before * target // max(total, 1)), rowid))
+            before += size
+        # An image larger than a shard can leave a shard number unused: number the shards densely.
+        dense = {shard: i for i, shard in enumerate(sorted({shard for shard, _ in assigned}))}
+        db.executemany(
+            "UPDATE rows SET shard = ?, shards = ? WHERE rowid = ?",
+            [(dense[shard], len(dense), rowid) for shard, rowid in assigned],
+        )
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,223 @@
+"""The release folder: loadable by plain `datasets`, accounted for, atomic, deterministic, not duplicated."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pyarrow.parquet as pq
+import pytest
+from conftest import make_tiny_raw, png_bytes, tiff_bytes
+from datasets import get_dataset_config_names, load_dataset
+
+from sarlang1m import release as release_module
+from sarlang1m import schema
+from sarlang1m.manifest import read_manifest, verify_local
+from sarlang1m.release import build_release
+from sarlang1m.report import MissingImagesError
+
+
+def test_every_config_round_trips_through_plain_datasets(tiny_release):
+    manifest = read_manifest(tiny_release)
+    names = get_dataset_config_names(str(tiny_release))
+    assert set(names) == set(manifest["configs"])
+    assert {"vqa", "captions", "sarvqa1", "sarvqa2"} <= set(names)
+    for name, config in manifest["configs"].items():
+        loaded = load_dataset(str(tiny_release), name)
+        assert set(loaded) == set(config["splits"])
+        for split, info in config["splits"].items():
+            rows = loaded[split]
+            assert rows.num_rows == info["images"]
+            column = schema.TEXT_COLUMN[config["task"]]
+            assert sum(len(r) for r in rows[column]) == info["texts"]
+            assert rows.features == schema.FEATURES[config["task"]]
+
+
+def test_configs_select_their_partitions(tiny_release):
+    sarvqa1 = load_dataset(str(tiny_release), "sarvqa1", split="train")
+    assert set(sarvqa1["source"]) == {"sardet_100k"} and set(sarvqa1["subset"]) == {"sarvqa1"}
+    vhr = load_dataset(str(tiny_release), "vqa-vhr", split="train")
+    assert set(vhr["tier"]) == {"vhr"}
+    test_captions = load_dataset(str(tiny_release), "captions", split="test")
+    assert [c["style"] for c in test_captions[0]["captions"]] == ["detailed", "concise"]
+
+
+def test_rows_carry_image_sar_and_provenance(tiny_release):
+    rows = {r["image_id"]: r for r in load_dataset(str(tiny_release), "vqa", split="train")}
+    spacenet = rows["SN6_Rotterdam_1"]
+    assert isinstance(spacenet["image"], PIL.Image.Image) and spacenet["image"].size == (24, 24)
+    assert spacenet["sar"][:4] in (b"II*\x00", b"MM\x00*")
+    assert spacenet["sar_radiometry"] == "db" and spacenet["polarizations"] == ["HH", "HV", "VH", "VV"]
+    assert (spacenet["source"], spacenet["tier"], spacenet["location"]) == (
+        "spacenet6",
+        "vhr",
+        "Rotterdam, Netherlands",
+    )
+    darwin = rows["SV_Darwin_-12.4278_130.8688"]
+    assert (darwin["lat"], darwin["lon"]) == (-12.4278, 130.8688)
+    assert darwin["file_name"] == "SV_Darwin_-12.4278_130.8688.png"  # generated from the GeoTIFF
+    assert darwin["sar_radiometry"] == "amplitude"
+    sardet = rows["0000001"]
+    assert sardet["sar"] is None and sardet["sar_radiometry"] is None and sardet["tier"] == "mixed"
+
+
+def test_streaming_and_the_parent_folder_name(tiny_release):
+    streamed = list(load_dataset(str(tiny_release), "vqa", split="train", streaming=True))
+    assert sorted(r["image_id"] for r in streamed) == sorted(
+        load_dataset(str(tiny_release), "vqa", split="train")["image_id"]
+    )
+    code = "from datasets import load_dataset; print(load_dataset('sarlang-1m', 'vqa')['train'].num_rows)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tiny_release.parent, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "3"
+
+
+def test_datasets_cli_test_passes(tiny_release):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    cli = Path(sys.executable).parent / "datasets-cli"
+    result = subprocess.run(
+        [str(cli), "test", str(tiny_release), "--all_configs"], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Test successful" in result.stdout + result.stderr
+
+
+def test_report_accounts_for_every_row(tiny_release):
+    report = json.loads((tiny_release / schema.REPORT_FILE).read_text())
+    assert report["texts_read"] == report["texts_used"] + report["texts_skipped"] == 12
+    assert all(f["rows"] == f["used"] + sum(f["skipped"].values()) for f in report["files"])
+
+
+def test_manifest_lists_every_file_and_verifies(tiny_release):
+    manifest = read_manifest(tiny_release)
+    on_disk = {p.relative_to(tiny_release).as_posix() for p in tiny_release.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == on_disk - {schema.MANIFEST_FILE}
+    parquet = [n for n in manifest["files"] if n.endswith(".parquet")]
+    assert sum(manifest["files"][n]["rows"] for n in parquet) == sum(
+        s["images"] for c in ("vqa", "captions") for s in manifest["configs"][c]["splits"].values()
+    )
+    assert manifest["synthetic"] is True
+    assert verify_local(tiny_release).ok
+
+
+def test_bad_rows_end_up_in_the_report(tmp_path):
+    raw = make_tiny_raw(tmp_path / "raw")
+    csv = raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv"
+    csv.write_bytes(csv.read_bytes() + b"SN6_Rotterdam_1.png,Is it \xff?,Yes.\nSN6_Rotterdam_1.png,short\n")
+    build_release(raw, tmp_path / "out", progress=False)
+    report = json.loads((tmp_path / "out" / schema.REPORT_FILE).read_text())
+    skipped = [(s["file"], s["row"], s["reason"]) for s in report["skipped"]]
+    assert skipped == [
+        ("Text/VQA/train/SARVQA2_train.csv", 4, "invalid_utf8"),
+        ("Text/VQA/train/SARVQA2_train.csv", 5, "malformed_row"),
+    ]
+    assert set(report["skip_reasons"]) == {"invalid_utf8", "malformed_row"}
+    assert report["texts_read"] == 14 and report["texts_used"] == 12
+
+
+def test_corrupt_image_is_an_error_or_a_report_entry(tmp_path):
+    raw = make_tiny_raw(tmp_path / "raw")
+    (raw / "SARimages" / "SN6_Rotterdam_1.png").write_bytes(png_bytes(1)[:60])  # truncated PNG
+    with pytest.raises(MissingImagesError, match=r"1 referenced image\(s\) unreadable, used by 3 text") as error:
+        build_release(raw, tmp_path / "out", progress=False)
+    assert "SARimages/SN6_Rotterdam_1.png: cannot decode image" in str(error.value)
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.*"))
+    build_release(raw, tmp_path / "out", progress=False, allow_missing=True)
+    report = json.loads((tmp_path / "out" / schema.REPORT_FILE).read_text())
+    assert {s["reason"] for s in report["skipped"]} == {"unreadable_image"}
+    assert sorted((s["file"], s["row"]) for s in report["skipped"]) == [
+        ("Text/VQA/train/SARVQA2_train.csv", 2),
+        ("Text/caption/Caption-training.csv", 2),
+        ("Text/caption/Caption-training.csv", 3),
+    ]
+    assert "SN6_Rotterdam_1" not in load_dataset(str(tmp_path / "out"), "vqa", split="train")["image_id"]
+
+
+def test_existing_output_is_refused_without_overwrite(tiny_raw, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="overwrite"):
+        build_release(tiny_raw, out, progress=False)
+    assert (out / "keep.txt").read_text() == "mine"
+    build_release(tiny_raw, out, progress=False, overwrite=True)
+    assert not (out / "keep.txt").exists() and (out / schema.MANIFEST_FILE).exists()
+
+
+def test_an_interrupted_build_leaves_nothing_that_looks_complete(tiny_raw, tmp_path, monkeypatch):
+    calls = []
+    original = release_module._write_shard
+
+    def failing(job, advance):
+        if calls:
+            raise KeyboardInterrupt("killed midway")
+        calls.append(job)
+        return original(job, advance)
+
+    monkeypatch.setattr(release_module, "_write_shard", failing)
+    with pytest.raises(KeyboardInterrupt):
+        build_release(tiny_raw, tmp_path / "out", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+
+
+def test_stale_work_folders_of_dead_builds_are_removed(tiny_raw, tmp_path):
+    stale = tmp_path / ".out.building-999999999"
+    (stale / "release").mkdir(parents=True)
+    build_release(tiny_raw, tmp_path / "out", progress=False)
+    assert not stale.exists()
+
+
+def test_two_builds_give_identical_manifests(tmp_path):
+    raw = make_tiny_raw(tmp_path / "raw")
+    build_release(raw, tmp_path / "a", progress=False)
+    build_release(raw, tmp_path / "b", progress=False, num_proc=2)
+    assert (tmp_path / "a" / schema.MANIFEST_FILE).read_bytes() == (tmp_path / "b" / schema.MANIFEST_FILE).read_bytes()
+
+
+def test_parallel_build_writes_the_same_shards(tmp_path):
+    raw = make_tiny_raw(tmp_path / "raw")
+    build_release(raw, tmp_path / "one", progress=False, max_shard_size=1)
+    build_release(raw, tmp_path / "two", progress=False, max_shard_size=1, num_proc=2)
+    assert read_manifest(tmp_path / "one")["files"] == read_manifest(tmp_path / "two")["files"]
+
+
+def test_no_config_copies_bytes_and_images_are_stored_once_per_task(tmp_path):
+    """Parquet bytes of a task stay within 1.1 x (distinct image bytes + text bytes)."""
+    raw = make_tiny_raw(tmp_path / "raw")
+    rng = np.random.default_rng(0)
+    for index in range(2, 14):  # more, larger images so that Parquet's fixed overhead is not what is measured
+        name = f"SN6_Rotterdam_{index}"
+        buffer = io.BytesIO()
+        PIL.Image.fromarray(rng.integers(0, 256, (200, 200), dtype=np.uint8)).save(buffer, format="PNG")
+        (raw / "SARimages" / f"{name}.png").write_bytes(buffer.getvalue())
+        (raw / "SARimages_original" / f"{name}.tif").write_bytes(tiff_bytes(index, size=128, bands=4))
+        with open(raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv", "a") as handle:
+            for question in range(9):
+                handle.write(f"{name}.png,Is there a ship number {question}?,Yes.\n")
+    out = tmp_path / "out"
+    build_release(raw, out, progress=False)
+    manifest = read_manifest(out)
+    for task in ("vqa", "captions"):
+        files = [n for n in manifest["files"] if n.startswith(f"data/{task}/")]
+        parquet_bytes = sum(manifest["files"][n]["bytes"] for n in files)
+        image_bytes = text_bytes = 0
+        for name in files:
+            table = pq.read_table(out / name)
+            for row in table.to_pylist():
+                image_bytes += len(row["image"]["bytes"]) + len(row["sar"] or b"")
+                text_bytes += len(json.dumps(row[schema.TEXT_COLUMN[task]]).encode())
+        if task == "vqa":
+            assert image_bytes > 1_000_000  # the check is about images, not Parquet's fixed overhead
+            assert parquet_bytes <= 1.1 * (image_bytes + text_bytes), (parquet_bytes, image_bytes, text_bytes)
+    union = sum(manifest["files"][n]["bytes"] for n in manifest["files"] if n.startswith("data/vqa/"))
+    assert union == sum(
+        manifest["files"][n]["bytes"]
+        for n in manifest["files"]
+        if n.startswith(("data/vqa/sarvqa1/", "data/vqa/sarvqa2/"))
+    )
