@@ -10,7 +10,13 @@ from pathlib import Path
 from . import __version__, schema
 
 #: Errors that are the user's input, not a bug: printed as one clear message, exit status 2.
-_USER_ERRORS: tuple[type[BaseException], ...] = (FileExistsError, FileNotFoundError, ValueError, PermissionError)
+_USER_ERRORS: tuple[type[BaseException], ...] = (
+    FileExistsError,
+    FileNotFoundError,
+    ValueError,
+    PermissionError,
+    ImportError,
+)
 
 
 def _synth(args: argparse.Namespace) -> None:
@@ -60,10 +66,54 @@ def _verify(args: argparse.Namespace) -> None:
     else:
         from .hub import verify_hub
 
-        result = verify_hub(args.target)
+        result = verify_hub(args.target, download=args.download)
     print(result.summary())
     if not result.ok:
         raise SystemExit(1)
+
+
+def _push(args: argparse.Namespace) -> None:
+    from .hub import push_release
+
+    result = push_release(
+        args.release,
+        args.repo,
+        args.version,
+        private=args.private,
+        dry_run=args.dry_run,
+        create_pr=args.create_pr,
+        allow_older=args.allow_older,
+    )
+    print(result.plan.summary())
+    if args.dry_run:
+        print("dry run: nothing was uploaded")
+        return
+    if result.pull_request:
+        print(f"opened {result.pull_request}; after it is merged, run the same push again to tag and verify")
+        return
+    print(result.verification.summary())
+    if not result.verification.ok:
+        raise SystemExit(1)
+    print(f"published {args.repo}@{result.plan.tag} ({result.commit}). Load it with:")
+    print(f"  from datasets import load_dataset; ds = {result.load_line}")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    import json
+
+    from .evaluate import evaluate_captions, evaluate_vqa
+
+    common = {"split": args.split, "missing": args.missing}
+    if args.config:
+        common["config"] = args.config
+    if args.task == "vqa":
+        result = evaluate_vqa(args.predictions, args.release, protocol=args.protocol, judge=args.judge, **common)
+    else:
+        result = evaluate_captions(args.predictions, args.release, **common)
+    print(result.table())
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,7 +151,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="check a release folder or ORG/NAME@REV against its MANIFEST")
     verify.add_argument("target", help="a local release folder, or a Hub repo ORG/NAME@REVISION")
+    verify.add_argument("--download", action="store_true", help="Hub: download and hash every file (slow, thorough)")
     verify.set_defaults(run=_verify)
+
+    push = commands.add_parser("push", help="upload a release folder to the Hub and tag it vX.Y.Z")
+    push.add_argument("release", type=Path, help="release folder written by `sarlang1m build`")
+    push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
+    push.add_argument("--version", required=True, help="X.Y.Z; the release must have been built with it")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
+    push.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing to main")
+    push.add_argument("--allow-older", action="store_true", help="publish a version not newer than the latest tag")
+    push.set_defaults(run=_push)
+
+    evaluate = commands.add_parser("evaluate", help="score predictions with the benchmark's metrics")
+    tasks = evaluate.add_subparsers(dest="task", required=True, metavar="TASK")
+    for task, help_text in (("vqa", "VQA accuracy (paper or strict protocol)"), ("captions", "BLEU, ROUGE-L, CIDEr")):
+        sub = tasks.add_parser(task, help=help_text)
+        sub.add_argument("predictions", type=Path, help="JSONL of {id, prediction}")
+        sub.add_argument("--release", required=True, help="release folder, or ORG/NAME@REV on the Hub")
+        sub.add_argument("--split", default="test")
+        sub.add_argument("--config", help=f"restrict to a config (default: {task})")
+        sub.add_argument("--missing", choices=["wrong", "skip"], default="wrong", help="how missing predictions count")
+        sub.add_argument("--json", type=Path, help="also write the full report as JSON")
+        if task == "vqa":
+            sub.add_argument("--protocol", choices=["paper", "strict"], default="paper")
+            sub.add_argument("--judge", default="none", help="none, synonyms, or an OpenAI-compatible base URL")
+        sub.set_defaults(run=_evaluate)
     return parser
 
 

@@ -194,7 +194,6 @@ def _drain(updates, advance, timeout: float) -> None:
 
 
 _worker_updates = None
-_worker_staging: dict[Path, Staging] = {}
 
 
 def _init_worker(updates) -> None:
@@ -209,7 +208,16 @@ def _write_shard_in_worker(job: tuple) -> ShardResult:
 def _write_shard(job: tuple, advance) -> ShardResult:
     """Write one shard file; report progress every few images."""
     staging_path, release, partition, shard, shards = job
-    staging = _worker_staging.get(staging_path) or _worker_staging.setdefault(staging_path, Staging(staging_path))
+    staging = Staging(staging_path)
+    try:
+        return _write_shard_file(staging, release, partition, shard, shards, advance)
+    finally:
+        staging.close()
+
+
+def _write_shard_file(
+    staging: Staging, release: Path, partition: Partition, shard: int, shards: int, advance
+) -> ShardResult:
     features = schema.FEATURES[partition.task]
     folder = release / partition.directory
     folder.mkdir(parents=True, exist_ok=True)

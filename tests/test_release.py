@@ -11,7 +11,7 @@ import numpy as np
 import PIL.Image
 import pyarrow.parquet as pq
 import pytest
-from conftest import make_tiny_raw, png_bytes, tiff_bytes
+from tiny_raw import make_tiny_raw, png_bytes, tiff_bytes
 from datasets import get_dataset_config_names, load_dataset
 
 from sarlang1m import release as release_module

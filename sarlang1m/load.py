@@ -1,0 +1,129 @@
+"""`sarlang1m.load`: a release (Hub repo at a pinned revision, or a local folder) ready for training.
+
+Plain `datasets.load_dataset` reads every release; this adds what a SAR user wants on top: a pinned
+revision by default (results are reproducible), SAR pixels decoded on the fly into normalised arrays
+or tensors, and the release's own per-source statistics for standardisation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from . import schema
+
+DECODE_MODES = ("sar", "image", None)
+
+
+def resolve_release(source: str | Path | None = None, revision: str | None = None) -> tuple[str, str | None]:
+    """(path or repo id, revision): a local folder has no revision; a Hub repo defaults to the pinned one."""
+    source = schema.DEFAULT_REPO_ID if source is None else source
+    if Path(source).is_dir():
+        if revision is not None:
+            raise ValueError(f"{source} is a local folder: it has no revision (got revision={revision!r})")
+        return str(Path(source)), None
+    if isinstance(source, Path) or str(source).startswith((".", "/")) or str(source).count("/") != 1:
+        raise FileNotFoundError(f"{source}: no such release folder, and not a Hub repo id (ORG/NAME)")
+    return str(source), revision or schema.RELEASE_REVISION
+
+
+def read_release_manifest(source: str | Path | None = None, revision: str | None = None) -> dict:
+    """The MANIFEST.json of a release (local folder or Hub repo at a revision)."""
+    path, revision = resolve_release(source, revision)
+    if revision is None:
+        manifest_path = Path(path) / schema.MANIFEST_FILE
+    else:
+        from huggingface_hub import hf_hub_download
+
+        manifest_path = Path(hf_hub_download(path, schema.MANIFEST_FILE, repo_type="dataset", revision=revision))
+    return json.loads(manifest_path.read_text(encoding="utf-8"))
+
+
+def load(
+    config: str = "vqa",
+    *,
+    split: str | None = None,
+    streaming: bool = False,
+    decode: str | None = "image",
+    source: str | Path | None = None,
+    revision: str | None = None,
+    pairs: bool = False,
+    sar_options: Mapping[str, Any] | None = None,
+    **load_kwargs: Any,
+) -> datasets.Dataset | datasets.DatasetDict | datasets.IterableDataset | datasets.IterableDatasetDict:
+    """Load a config of a release, optionally decoding SAR pixels and flattening to one example per text.
+
+    Args:
+        config: a config name (`vqa`, `captions`, `sarvqa1`, `sarvqa2`, `vqa-vhr`, ...).
+        split: `train` or `test`; None gives every split.
+        streaming: stream the Parquet shards instead of downloading and caching them.
+        decode: `"image"` (the 8-bit image as a PIL image, as plain datasets does), `"sar"` (the original
+            GeoTIFF decoded and normalised into `pixels`, see `SARDecode`; rows without one fall back to
+            the 8-bit image as `display`), or None (bytes left as stored).
+        source: a Hub repo id (default: the published release) or a local release folder.
+        revision: Hub revision; defaults to the release this package pins (`schema.RELEASE_REVISION`).
+        pairs: one example per question or caption (see `sarlang1m.views.pairs`).
+        sar_options: keyword arguments of `SARDecode` (normalize, bands, percentiles, db_range, out, ...).
+            With `normalize="standardize"`, the release's own per-source statistics are used.
+        load_kwargs: passed to `datasets.load_dataset` (e.g. `columns`, `filters`, `num_proc`).
+    """
+    if decode not in DECODE_MODES:
+        raise ValueError(f"decode must be one of {DECODE_MODES}, got {decode!r}")
+    if sar_options and decode != "sar":
+        raise ValueError("sar_options only apply with decode='sar'")
+    path, revision = resolve_release(source, revision)
+    if revision is None and not streaming and "cache_dir" not in load_kwargs:
+        load_kwargs["cache_dir"] = _local_cache_dir(Path(path))
+    dataset = datasets.load_dataset(path, config, split=split, streaming=streaming, revision=revision, **load_kwargs)
+    if pairs:
+        from .views import pairs as to_pairs
+
+        dataset = _each(dataset, lambda d: to_pairs(d, config=config))
+    if decode == "image":
+        return dataset
+    dataset = _each(dataset, lambda d: d.cast_column("image", datasets.Image(decode=False)))
+    if decode is None:
+        return dataset
+    return _each(dataset, lambda d: with_sar_decoding(d, **_sar_options(sar_options, path, revision)))
+
+
+def with_sar_decoding(
+    dataset: datasets.Dataset | datasets.IterableDataset, **sar_options: Any
+) -> datasets.Dataset | datasets.IterableDataset:
+    """Decode SAR on the fly: a lazy transform for map-style datasets, a batched map for streaming ones."""
+    from .decode import SARDecode
+
+    transform = SARDecode(**sar_options)
+    if isinstance(dataset, datasets.IterableDataset):
+        return dataset.map(transform, batched=True, batch_size=16, remove_columns=list(transform.consumed_columns))
+    return dataset.with_transform(transform)
+
+
+def _sar_options(options: Mapping[str, Any] | None, path: str, revision: str | None) -> dict[str, Any]:
+    options = dict(options or {})
+    if options.get("normalize") == "standardize" and "statistics" not in options:
+        options["statistics"] = read_release_manifest(path, revision).get("sar_statistics", {})
+    return options
+
+
+def _each(dataset, function):
+    """Apply to a dataset, or to every split of a dataset dict."""
+    if isinstance(dataset, datasets.DatasetDict | datasets.IterableDatasetDict):
+        return type(dataset)({split: function(d) for split, d in dataset.items()})
+    return function(dataset)
+
+
+def _local_cache_dir(release: Path) -> str:
+    """A datasets cache keyed by the release's MANIFEST.
+
+    `datasets` keys the cache of a local folder by its configs, not by file contents, so a release
+    rebuilt in place would otherwise be served from the cache of the old one.
+    """
+    manifest = release / schema.MANIFEST_FILE
+    digest = hashlib.sha256(manifest.read_bytes()).hexdigest()[:16] if manifest.is_file() else "no-manifest"
+    return str(Path(datasets.config.HF_DATASETS_CACHE) / "sarlang1m-local" / digest)

@@ -1,0 +1,73 @@
+"""sarlang1m.load: pinned revisions, local folders, decoding modes, a cache that follows the release."""
+
+import numpy as np
+import PIL.Image
+import pytest
+from tiny_raw import make_tiny_raw
+
+from sarlang1m import schema
+from sarlang1m.load import load, read_release_manifest, resolve_release
+from sarlang1m.release import build_release
+
+
+def test_hub_repos_are_pinned_by_default():
+    assert resolve_release("org/name") == ("org/name", schema.RELEASE_REVISION)
+    assert resolve_release(None) == (schema.DEFAULT_REPO_ID, schema.RELEASE_REVISION)
+    assert resolve_release("org/name", "v2.0.0") == ("org/name", "v2.0.0")
+
+
+def test_local_folders_have_no_revision(tiny_release):
+    assert resolve_release(tiny_release) == (str(tiny_release), None)
+    with pytest.raises(ValueError, match="no revision"):
+        resolve_release(tiny_release, "v1.0.0")
+    with pytest.raises(FileNotFoundError, match="no such release folder"):
+        resolve_release("./missing-folder")
+
+
+def test_decode_image_is_plain_datasets(tiny_release):
+    row = load("vqa", split="train", source=tiny_release)[0]
+    assert isinstance(row["image"], PIL.Image.Image)
+
+
+def test_decode_none_leaves_bytes(tiny_release):
+    row = load("vqa", split="train", source=tiny_release, decode=None)[0]
+    assert isinstance(row["image"]["bytes"], bytes)
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_decode_sar_gives_normalised_pixels_and_falls_back_for_sardet(tiny_release, streaming):
+    rows = {
+        r["image_id"]: r for r in load("vqa", split="train", source=tiny_release, decode="sar", streaming=streaming)
+    }
+    spacenet = rows["SN6_Rotterdam_1"]
+    assert spacenet["pixels"].shape == (4, 24, 24) and spacenet["pixels_source"] == "sar"
+    assert 0.0 <= float(np.min(spacenet["pixels"])) and float(np.max(spacenet["pixels"])) <= 1.0
+    sardet = rows["0000001"]
+    assert sardet["pixels_source"] == "image" and sardet["pixels_radiometry"] == "display"
+    assert "sar" not in spacenet and "image" not in spacenet
+
+
+def test_standardize_uses_the_release_statistics(tiny_release):
+    stats = read_release_manifest(tiny_release)["sar_statistics"]
+    rows = load("vqa", split="train", source=tiny_release, decode="sar", sar_options={"normalize": "standardize"})
+    spacenet = next(r for r in rows if r["image_id"] == "SN6_Rotterdam_1")
+    assert spacenet["pixels"].shape[0] == len(stats["spacenet6"]["mean_db"])
+    assert float(np.abs(spacenet["pixels"]).max()) < 10  # standardised, not [0, 1] and not raw dB
+
+
+def test_bad_arguments(tiny_release):
+    with pytest.raises(ValueError, match="decode"):
+        load("vqa", source=tiny_release, decode="pixels")
+    with pytest.raises(ValueError, match="sar_options"):
+        load("vqa", source=tiny_release, sar_options={"normalize": "percentile"})
+
+
+def test_a_release_rebuilt_in_place_is_not_served_from_the_old_cache(tmp_path):
+    raw = make_tiny_raw(tmp_path / "raw")
+    out = tmp_path / "sarlang-1m"
+    build_release(raw, out, progress=False)
+    assert "Urban." in [q["answer"] for r in load("vqa", split="test", source=out) for q in r["qa"]]
+    csv = raw / "Text" / "VQA" / "test" / "SARVQA2_test.csv"
+    csv.write_text(csv.read_text().replace("Urban.", "Rural."))
+    build_release(raw, out, progress=False, overwrite=True)
+    assert "Rural." in [q["answer"] for r in load("vqa", split="test", source=out) for q in r["qa"]]
