@@ -23,9 +23,19 @@ def _synth(args: argparse.Namespace) -> None:
     from .synth import write_synthetic_release
 
     summary = write_synthetic_release(
-        args.out, images=args.images, seed=args.seed, paper_scale=args.paper_scale, workers=args.workers
+        args.out,
+        images=args.images,
+        seed=args.seed,
+        paper_scale=args.paper_scale,
+        image_size=args.image_size,
+        workers=args.workers,
+        progress=not args.quiet,
     )
-    print(summary)
+    print(
+        f"wrote a SYNTHETIC raw release to {summary.root}: {summary.total_images} images, "
+        f"{summary.total_texts} texts, {summary.files} files, {summary.bytes / 2**20:.1f} MiB "
+        f"in {summary.seconds:.1f} s (seed {summary.seed})"
+    )
 
 
 def _build(args: argparse.Namespace) -> None:
@@ -126,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--images", type=int, default=120, help="number of images (default: 120)")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--paper-scale", action="store_true", help="the paper's 118,331 images and 1,126,277 texts")
+    synth.add_argument("--image-size", type=int, help="side of every image in pixels (default: small, per source)")
     synth.add_argument("--workers", type=int, default=1, help="processes generating pixels")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(run=_synth)
 
     build = commands.add_parser("build", help="raw release -> release folder (Parquet + card + MANIFEST)")

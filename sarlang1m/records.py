@@ -16,12 +16,11 @@ import numpy as np
 import PIL.Image
 
 from . import schema
-from .sar import SARDecodeError, encode_png, preprocess_for_vlm, read_geotiff, read_sar_metadata, to_db
+from .sar import SARDecodeError, encode_png, preprocess_for_vlm, read_geotiff, read_sar_metadata
+from .sar.radiometry import db_moments, db_statistics
 from .sources import identify
 from .staging import ImageRow, Partition, Staging
 
-#: Statistics use every STATS_STRIDE-th pixel along each axis: 1/64 of the pixels, ample for a mean and a std.
-STATS_STRIDE = 8
 #: PIL modes the dataset viewer re-encodes as JPEG or PNG; anything else is converted to 8-bit.
 VIEWER_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}
 
@@ -32,58 +31,42 @@ class UnreadableImageError(ValueError):
 
 @dataclass
 class SARStatistics:
-    """Running per-band dB moments of the original SAR pixels, per source (merged across workers)."""
+    """Per-band dB moments of the original SAR pixels, per source; they add up across images and workers."""
 
-    moments: dict[str, dict] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)
 
     def add(self, source: str, radiometry: str, polarizations: list[str], data: bytes) -> None:
-        pixels, _ = read_geotiff(data)
-        decibels = to_db(pixels[:, ::STATS_STRIDE, ::STATS_STRIDE], radiometry).astype(np.float64)
-        finite = np.isfinite(decibels)
-        values = np.where(finite, decibels, 0.0)
-        counts, sums, squares = finite.sum(axis=(1, 2)), values.sum(axis=(1, 2)), (values**2).sum(axis=(1, 2))
-        entry = self.moments.setdefault(
-            source,
-            {
-                "radiometry": radiometry,
-                "polarizations": polarizations,
-                "images": 0,
-                "count": None,
-                "sum": None,
-                "sq": None,
-            },
-        )
-        if entry["count"] is not None and len(entry["count"]) != len(counts):
-            return  # a file with another band count than the source's first one: keep the statistics homogeneous
-        entry["images"] += 1
-        for key, values in (("count", counts), ("sum", sums), ("sq", squares)):
-            entry[key] = np.asarray(values, dtype=np.float64) + (entry[key] if entry[key] is not None else 0)
+        pixels, metadata = read_geotiff(data)
+        moments = db_moments(pixels, radiometry, nodata=metadata.nodata)
+        if moments[:, 0].min() == 0:
+            return  # a band without a valid pixel (all nodata) says nothing about the source
+        self._merge(source, {"radiometry": radiometry, "polarizations": polarizations, "images": 1, "moments": moments})
 
     def merge(self, other: SARStatistics) -> None:
-        for source, entry in other.moments.items():
-            mine = self.moments.get(source)
-            if mine is None:
-                self.moments[source] = entry
-            elif len(mine["count"]) == len(entry["count"]):
-                mine["images"] += entry["images"]
-                for key in ("count", "sum", "sq"):
-                    mine[key] = mine[key] + entry[key]
+        for source, entry in other.sources.items():
+            self._merge(source, entry)
+
+    def _merge(self, source: str, entry: dict) -> None:
+        mine = self.sources.get(source)
+        if mine is None:
+            self.sources[source] = {**entry, "moments": entry["moments"].copy()}
+        elif mine["moments"].shape == entry["moments"].shape:  # a file with other bands stays out: homogeneous
+            mine["images"] += entry["images"]
+            mine["moments"] += entry["moments"]
 
     def summary(self) -> dict[str, dict]:
         """Mean and standard deviation in dB per band and source, as published in the MANIFEST."""
         result = {}
-        for source in sorted(self.moments):
-            entry = self.moments[source]
-            count = np.maximum(entry["count"], 1)
-            mean = entry["sum"] / count
-            std = np.sqrt(np.maximum(entry["sq"] / count - mean**2, 0.0))
+        for source in sorted(self.sources):
+            entry = self.sources[source]
+            mean, std = db_statistics(entry["moments"])
             result[source] = {
                 "radiometry": entry["radiometry"],
                 "polarizations": entry["polarizations"],
                 "images": int(entry["images"]),
-                "pixels_per_band": [int(c) for c in entry["count"]],
-                "mean_db": [round(float(v), 4) for v in mean],
-                "std_db": [round(float(v), 4) for v in std],
+                "pixels_per_band": [int(c) for c in entry["moments"][:, 0]],
+                "mean_db": [round(v, 4) for v in mean],
+                "std_db": [round(v, 4) for v in std],
             }
         return result
 

@@ -25,7 +25,9 @@ from tqdm.auto import tqdm
 
 from . import __version__, schema
 from .card import write_card
+from .croissant import write_croissant
 from .manifest import write_manifest
+from .preview import write_sample_grid
 from .raw.layout import find_layout, is_synthetic
 from .records import SARStatistics, iter_records
 from .report import SKIP_REASONS, MissingImagesError
@@ -106,14 +108,9 @@ def build_release(
         configs = _config_summaries(results, release)
         report = _write_report(staging, release)
         synthetic = is_synthetic(layout.root)
-        write_card(
-            release,
-            configs=configs,
-            staging=staging,
-            version=version,
-            synthetic=synthetic,
-            sar_statistics=stats.summary(),
-        )
+        write_card(release, configs=configs, version=version, synthetic=synthetic, sar_statistics=stats.summary())
+        write_croissant(release, configs=configs, version=version, synthetic=synthetic)
+        write_sample_grid(release)
         write_manifest(
             release,
             {

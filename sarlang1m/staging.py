@@ -259,7 +259,8 @@ def _text_row(idx: int, text_file: TextFile, raw: RawText) -> tuple:
     else:
         application, subtype = classify_question(raw.question or "", raw.text)
         bbox = parse_bbox(raw.question or "")
-        labels = (application, subtype, answer_type(raw.text, application), json.dumps(bbox) if bbox else None, None)
+        kind = answer_type(raw.text, application, subtype)
+        labels = (application, subtype, kind, json.dumps(bbox) if bbox else None, None)
     key = text_id(spec.task, spec.subset, spec.split, image, raw.question, raw.text)
     return (
         key,
@@ -309,41 +310,47 @@ def _stage_images(db: sqlite3.Connection, layout: RawLayout) -> None:
 
 
 def _resolve_images(db: sqlite3.Connection, allow_missing: bool) -> None:
-    """Match each (task, subset, split, image) to its 8-bit image and original GeoTIFF."""
+    """Match each (task, subset, split, image) to its 8-bit image and original GeoTIFF (streamed: flat memory)."""
     missing: list[tuple[str, str]] = []
     missing_keys: list[tuple] = []
-    missing_texts = 0
-    unknown: list[str] = []
-    rows = []
-    groups = db.execute(
+    missing_images = missing_texts = 0
+    unknown: set[str] = set()  # normally empty: it only holds names that match no source
+    rows: list[tuple] = []
+    groups = db.cursor().execute(
         "SELECT task, subset, split, image_id, min(image_name), count(*) FROM texts WHERE skip IS NULL "
         "GROUP BY task, subset, split, image_id ORDER BY task, subset, split, image_id"
-    ).fetchall()
+    )
     for task, subset, split, image, name, count in groups:
         candidates = db.execute(
             "SELECT kind, name, path, bytes FROM images WHERE image_id = ? ORDER BY kind, path", (image,)
         ).fetchall()
         picked = _pick_image(image, name, candidates)
         if picked is None:
-            missing.append((name, f"referenced by {count} {task} text(s) of {subset or task} {split}"))
-            missing_keys.append((task, subset, split, image))
+            missing_images += 1
             missing_texts += count
+            if len(missing) < 20:
+                missing.append((name, f"referenced by {count} {task} text(s) of {subset or task} {split}"))
+            if allow_missing:
+                missing_keys.append((task, subset, split, image))
             continue
         (kind, path, size), sar = picked
         info = identify(image)
         if info.source == "unknown":
-            unknown.append(image)
+            unknown.add(image)
         sar_path, sar_size = sar or (None, 0)
         rows.append((task, subset, info.tier, split, image, path, kind, sar_path, size + sar_size, count))
-    if missing:
+        if len(rows) >= _BATCH:
+            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0)", rows)
+            rows = []
+    db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0)", rows)
+    if missing_images:
         if not allow_missing:
-            raise MissingImagesError("missing", missing[:20], len(missing), missing_texts)
+            raise MissingImagesError("missing", missing, missing_images, missing_texts)
         db.executemany(
             "UPDATE texts SET skip = 'missing_image', skip_detail = 'no file for ' || image_name "
             "WHERE task = ? AND subset IS ? AND split = ? AND image_id = ? AND skip IS NULL",
             missing_keys,
         )
-    db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0)", rows)
     # An image in several tasks counts once in the statistics.
     db.execute(
         "UPDATE rows SET stats = 1 WHERE rowid IN "
@@ -355,9 +362,8 @@ def _resolve_images(db: sqlite3.Connection, allow_missing: bool) -> None:
     ).fetchall()
     warnings = [f"{n} {task} image(s) appear in both train and test (e.g. {example})" for task, n, example in leaks]
     if unknown:
-        warnings.append(
-            f"{len(set(unknown))} image name(s) match no source pattern (e.g. {unknown[0]}): source 'unknown'"
-        )
+        names = sorted(unknown)
+        warnings.append(f"{len(names)} image name(s) match no source pattern (source 'unknown'): {names[:5]}")
     db.execute("INSERT INTO meta VALUES ('warnings', ?)", (json.dumps(warnings),))
 
 
@@ -391,20 +397,23 @@ def _plan_shards(db: sqlite3.Connection, max_shard_bytes: int) -> None:
         "SELECT task, subset, tier, split, sum(bytes) FROM rows GROUP BY task, subset, tier, split"
     ).fetchall()
     for task, subset, tier, split, total in groups:
+        key = (task, subset, tier, split)
+        where = "task = ? AND subset IS ? AND tier = ? AND split = ?"
         target = max(1, math.ceil(total / max_shard_bytes))
         before, assigned = 0, []
-        for rowid, size in db.execute(
-            "SELECT rowid, bytes FROM rows WHERE task = ? AND subset IS ? AND tier = ? AND split = ? ORDER BY image_id",
-            (task, subset, tier, split),
-        ).fetchall():
+        for rowid, size in db.cursor().execute(f"SELECT rowid, bytes FROM rows WHERE {where} ORDER BY image_id", key):
             assigned.append((min(target - 1, before * target // max(total, 1)), rowid))
             before += size
+            if len(assigned) >= _BATCH:
+                db.executemany("UPDATE rows SET shard = ? WHERE rowid = ?", assigned)
+                assigned = []
+        db.executemany("UPDATE rows SET shard = ? WHERE rowid = ?", assigned)
         # An image larger than a shard can leave a shard number unused: number the shards densely.
-        dense = {shard: i for i, shard in enumerate(sorted({shard for shard, _ in assigned}))}
-        db.executemany(
-            "UPDATE rows SET shard = ?, shards = ? WHERE rowid = ?",
-            [(dense[shard], len(dense), rowid) for shard, rowid in assigned],
-        )
+        used = [shard for (shard,) in db.execute(f"SELECT DISTINCT shard FROM rows WHERE {where} ORDER BY shard", key)]
+        for dense, shard in enumerate(used):
+            db.execute(
+                f"UPDATE rows SET shard = ?, shards = ? WHERE {where} AND shard = ?", (dense, len(used), *key, shard)
+            )
 
 
 def _relative(path: Path, root: Path) -> str:

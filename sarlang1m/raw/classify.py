@@ -25,7 +25,7 @@ _OTHERS = (
         "reasoning",
         re.compile(
             r"^\s*why\b|\bwhat (?:might|could|would|can be inferred)\b|\bsuggests?\b|\bindicates?\b|\binfer"
-            r"|\bpurpose\b|\breason\b|\bexplain\b|\bhow might\b|\bmost likely\b|\bwhat is likely\b"
+            r"|\bpurpose\b|\breason\b|\bexplain|\bhow might\b|\bmost likely\b|\bwhat is likely\b"
         ),
     ),
 )
@@ -103,7 +103,7 @@ def classify_question(question: str, answer: str) -> tuple[str, str | None]:
     return "others", None
 
 
-def answer_type(answer: str, application: str) -> str:
+def answer_type(answer: str, application: str, subtype: str | None = None) -> str:
     """yes_no, number, position, category or free_text, from the answer (and its application)."""
     norm = normalize_answer(answer)
     if norm in _YES_NO:
@@ -112,6 +112,8 @@ def answer_type(answer: str, application: str) -> str:
         return "number"
     words = norm.split()
     if application == "object_positioning" and (_is_position(norm) or len(words) <= 4):
+        return "position"
+    if subtype == "direction" and _is_position(norm):
         return "position"
     # "others" answers are mostly sentences; only their one-to-three-word answers are categories.
     if 0 < len(words) <= (3 if application == "others" else 4):

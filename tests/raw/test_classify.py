@@ -24,6 +24,7 @@ from sarlang1m.raw import answer_type, caption_style, classify_question, normali
         ("What is the dominant land cover in this scene?", "Residential.", "others", "land_cover"),
         ("Why are the ships located near the harbor?", "They are docked for loading.", "others", "reasoning"),
         ("What might the bright lines suggest about the area?", "Roads between fields.", "others", "reasoning"),
+        ("What explains the grainy appearance of this image?", "Speckle.", "others", "reasoning"),
     ],
 )
 def test_applications_from_wording(question, answer, application, subtype):
@@ -59,6 +60,11 @@ def test_unrecognised_wording_falls_back_on_the_answer():
 def test_answer_types(answer, application, expected):
     assert answer_type(answer, application) == expected
     assert expected in schema.ANSWER_TYPES
+
+
+def test_direction_answers_naming_a_position_are_positions():
+    assert answer_type("Top.", "others", "direction") == "position"
+    assert answer_type("Top.", "others") == "category"
 
 
 def test_bbox_is_parsed_as_written():

@@ -1,0 +1,362 @@
+"""Decode SAR pixels for training: `decode_sar` for one image, `SARDecode` for a `datasets` dataset.
+
+`sarlang1m.sar` knows GeoTIFFs and numpy only; this module is its bridge to `datasets`: it reads the
+release's columns (``sar`` bytes, ``sar_radiometry``, ``polarizations``, ``source``, ``image``), falls
+back to the 8-bit ``image`` where a row has no original GeoTIFF (SARDet-100K), and names the row's
+``image_id`` in every error.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, SARMetadata, infer_radiometry_of, read_geotiff
+from .sar.normalize import DEFAULT_PERCENTILES, NORMALIZATIONS, check_percentiles, normalize_band
+from .sar.radiometry import check_radiometry
+
+#: Fields `SARDecode` adds to each example.
+PIXELS_FIELD = "pixels"
+"""float32 (bands, H, W): normalised pixels, in [0, 1] unless standardised."""
+VALID_FIELD = "pixels_valid"
+"""bool (bands, H, W): False where a pixel is nodata, non-finite or has no dB value (and is 0 in pixels)."""
+RADIOMETRY_FIELD = "pixels_radiometry"
+"""The radiometry actually used to decode: amplitude, intensity, db, complex or display."""
+SOURCE_FIELD = "pixels_source"
+"""``sar`` when the pixels come from the original GeoTIFF, ``image`` when from the 8-bit image (display)."""
+OUTPUT_FIELDS = (PIXELS_FIELD, VALID_FIELD, RADIOMETRY_FIELD, SOURCE_FIELD)
+
+PIXELS_FROM_SAR = "sar"
+PIXELS_FROM_IMAGE = "image"
+
+
+@dataclass(frozen=True)
+class DecodedSAR:
+    """Normalised pixels of one image and how they were obtained."""
+
+    pixels: np.ndarray
+    valid: np.ndarray
+    radiometry: str
+    #: Indices, in the file, of the bands kept.
+    bands: tuple[int, ...]
+    metadata: SARMetadata
+
+
+def resolve_normalization(normalize: str, db_range: Sequence[float] | None) -> str:
+    """The normalisation to run: passing ``db_range`` selects ``range`` unless another one is named."""
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"unknown normalisation {normalize!r}; expected one of {NORMALIZATIONS}")
+    if db_range is not None:
+        if normalize not in ("percentile", "range"):
+            raise ValueError(f"db_range is a fixed-range normalisation; it conflicts with normalize={normalize!r}")
+        if len(db_range) != 2 or not float(db_range[1]) > float(db_range[0]):
+            raise ValueError(f"db_range must be (low_db, high_db) with low < high, got {tuple(db_range)}")
+        return "range"
+    if normalize == "range":
+        raise ValueError("normalize='range' needs db_range=(low_db, high_db)")
+    return normalize
+
+
+def _complex_from_iq(array: np.ndarray) -> np.ndarray:
+    """Pairs of real bands (I, Q, I, Q, ...) as complex bands: complex int16 stored as two int16 bands."""
+    if array.shape[0] % 2:
+        raise SARDecodeError(f"radiometry 'complex' on real pixels needs I/Q band pairs, got {array.shape[0]} band(s)")
+    pairs = array.astype(np.float32 if array.dtype.itemsize <= 2 else np.float64)
+    return pairs[0::2] + 1j * pairs[1::2]
+
+
+def _band_statistics(statistics: Mapping[str, Any], bands: Sequence[int], available: int) -> list[tuple[float, float]]:
+    """(mean_db, std_db) of each kept band from a release statistics entry {bands, mean_db, std_db}."""
+    try:
+        means, stds = list(statistics["mean_db"]), list(statistics["std_db"])
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"statistics need 'mean_db' and 'std_db' lists, got {statistics!r}") from error
+    if len(means) != available or len(stds) != available:
+        raise ValueError(f"statistics cover {len(means)} band(s) but the image has {available}")
+    return [(float(means[b]), float(stds[b])) for b in bands]
+
+
+def decode_sar_detailed(
+    data: SARInput,
+    *,
+    radiometry: str | None = None,
+    bands: Sequence[int] | None = None,
+    normalize: str = "percentile",
+    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    db_range: Sequence[float] | None = None,
+    statistics: Mapping[str, Any] | None = None,
+    nodata: float | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> DecodedSAR:
+    """`decode_sar` returning pixels, mask, radiometry used, kept bands and the file's header."""
+    method = resolve_normalization(normalize, db_range)
+    check_percentiles(percentiles)
+    if method == "standardize" and statistics is None:
+        raise ValueError("normalize='standardize' needs statistics={'mean_db': [...], 'std_db': [...]}")
+    array, metadata = read_geotiff(data, max_pixels=max_pixels)
+    if radiometry is not None:
+        used = check_radiometry(radiometry)
+    else:
+        used = metadata.radiometry or infer_radiometry_of(array)
+    if used == "complex" and array.dtype.kind != "c":
+        array = _complex_from_iq(array)
+    elif array.dtype.kind == "c" and used in ("db", "display"):
+        raise SARDecodeError(f"{used!r} does not describe complex pixels; use 'complex'")
+    kept = tuple(range(array.shape[0])) if bands is None else tuple(int(b) for b in bands)
+    if not kept or any(not 0 <= b < array.shape[0] for b in kept):
+        raise SARDecodeError(f"bands {list(kept)} do not exist: the image has {array.shape[0]} band(s)")
+    band_stats = _band_statistics(statistics, kept, array.shape[0]) if method == "standardize" else None
+    nodata = metadata.nodata if nodata is None else nodata
+    options = {"method": method, "percentiles": percentiles, "db_range": db_range, "nodata": nodata}
+    if len(kept) == 1:  # the band's own output, viewed as (1, H, W): no copy
+        mean_db, std_db = band_stats[0] if band_stats else (None, None)
+        band_pixels, band_valid = normalize_band(array[kept[0]], used, mean_db=mean_db, std_db=std_db, **options)
+        return DecodedSAR(band_pixels[np.newaxis], band_valid[np.newaxis], used, kept, metadata)
+    pixels = np.empty((len(kept), *array.shape[1:]), dtype=np.float32)
+    valid = np.empty(pixels.shape, dtype=bool)
+    for position, band in enumerate(kept):
+        mean_db, std_db = band_stats[position] if band_stats else (None, None)
+        band_out = {"out": pixels[position], "valid_out": valid[position]}
+        normalize_band(array[band], used, mean_db=mean_db, std_db=std_db, **band_out, **options)
+    return DecodedSAR(pixels, valid, used, kept, metadata)
+
+
+def decode_sar(
+    data: SARInput,
+    *,
+    radiometry: str | None = None,
+    bands: Sequence[int] | None = None,
+    normalize: str = "percentile",
+    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    db_range: Sequence[float] | None = None,
+    statistics: Mapping[str, Any] | None = None,
+    nodata: float | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    out: str = "numpy",
+    with_mask: bool = False,
+) -> Any:
+    """SAR pixels (GeoTIFF bytes, a path or an array) as float32 ``(bands, H, W)``, normalised per band.
+
+    - ``radiometry``: amplitude, intensity, db, complex or display; None infers it (see
+      `sarlang1m.sar.radiometry.infer_radiometry`). ``complex`` on real pixels reads band pairs as I/Q.
+    - ``normalize``: ``percentile`` (default: dB clipped to the ``percentiles`` of the band's valid
+      pixels, scaled to [0, 1]); ``range`` with ``db_range=(lo, hi)`` (passing db_range selects it);
+      ``standardize`` with ``statistics={"mean_db": [...], "std_db": [...]}`` per band of the file (the
+      release's MANIFEST ``sar_statistics[source]``); ``none`` (dB values). Display pixels are x / 255.
+    - Nodata (``nodata``, else the file's GDAL_NODATA), non-finite pixels and, when logged, zero or
+      negative ones are 0 and excluded from statistics; a constant band gives zeros.
+    - ``max_pixels``: samples (bands x H x W) allowed, checked on the header before decoding.
+    - ``out``: ``numpy`` or ``torch``; ``with_mask=True`` returns ``(pixels, valid_mask)``.
+
+    Unreadable input raises `SARDecodeError`.
+    """
+    if out not in ("numpy", "torch"):
+        raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
+    decoded = decode_sar_detailed(
+        data,
+        radiometry=radiometry,
+        bands=bands,
+        normalize=normalize,
+        percentiles=percentiles,
+        db_range=db_range,
+        statistics=statistics,
+        nodata=nodata,
+        max_pixels=max_pixels,
+    )
+    pixels, valid = decoded.pixels, decoded.valid
+    if out == "torch":
+        import torch
+
+        pixels, valid = torch.from_numpy(pixels), torch.from_numpy(valid)
+    return (pixels, valid) if with_mask else pixels
+
+
+# --------------------------------------------------------------------------------------------------
+# The dataset transform
+
+
+def image_to_display_array(image: Any, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """The ``image`` column (PIL image, or {"bytes", "path"} when not decoded) as one grey band (1, H, W).
+
+    Colour images become luminance ("L"): SAR has no colour, and SARDet-100K stores grey as RGB
+    JPEGs; 16-bit grey images stay 16-bit.
+    """
+    if isinstance(image, Mapping):
+        source = image.get("bytes") or image.get("path")
+        if source is None:
+            raise SARDecodeError("the image column holds neither bytes nor a path")
+        image = Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
+    if not isinstance(image, Image.Image):
+        raise SARDecodeError(f"unexpected image value of type {type(image).__name__}")
+    width, height = image.size
+    if max_pixels is not None and width * height > max_pixels:
+        raise SARDecodeError(f"image of {width}x{height} pixels exceeds the limit of {max_pixels}")
+    if image.mode not in ("L", "I;16", "I;16B", "I;16L"):
+        image = image.convert("L")
+    array = np.asarray(image)
+    if array.dtype.byteorder == ">":
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array[np.newaxis]
+
+
+class SARDecode:
+    """Dataset transform adding normalised SAR pixels to each example (see `OUTPUT_FIELDS`).
+
+    Works on batches (``Dataset.with_transform`` / ``set_transform``, ``IterableDataset.map(batched=True)``)
+    and on single examples. Per row: the radiometry is ``radiometry`` if given, else the row's
+    ``sar_radiometry``, else inferred; ``bands`` may name polarisations (looked up in the row's
+    ``polarizations``) or give indices; ``statistics`` is the release's ``sar_statistics`` mapping
+    {source: {"bands", "mean_db", "std_db"}} used for ``normalize="standardize"``. A row without SAR
+    bytes falls back to its 8-bit ``image`` as ``display`` (``pixels_source == "image"``) unless
+    ``fallback_to_image=False``. The consumed inputs (``sar``, ``image``) are dropped from the output
+    unless ``keep_inputs``. Picklable, so DataLoader workers can run it. Errors are `SARDecodeError`
+    naming the row's ``image_id``.
+    """
+
+    def __init__(
+        self,
+        *,
+        radiometry: str | None = None,
+        bands: Sequence[int | str] | None = None,
+        normalize: str = "percentile",
+        percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+        db_range: Sequence[float] | None = None,
+        statistics: Mapping[str, Mapping[str, Any]] | None = None,
+        nodata: float | None = None,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        out: str = "numpy",
+        fallback_to_image: bool = True,
+        keep_inputs: bool = False,
+        sar_column: str = "sar",
+        image_column: str = "image",
+    ) -> None:
+        if radiometry is not None:
+            check_radiometry(radiometry)
+        self.method = resolve_normalization(normalize, db_range)
+        if self.method == "standardize" and not statistics:
+            raise ValueError("normalize='standardize' needs statistics={source: {'mean_db': [...], 'std_db': [...]}}")
+        if out not in ("numpy", "torch"):
+            raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
+        self.radiometry = radiometry
+        self.bands = None if bands is None else tuple(bands)
+        self.percentiles = check_percentiles(percentiles)
+        self.db_range = None if db_range is None else (float(db_range[0]), float(db_range[1]))
+        self.statistics = None if statistics is None else {k: dict(v) for k, v in statistics.items()}
+        self.nodata = nodata
+        self.max_pixels = max_pixels
+        self.out = out
+        self.fallback_to_image = fallback_to_image
+        self.keep_inputs = keep_inputs
+        self.sar_column = sar_column
+        self.image_column = image_column
+
+    @property
+    def consumed_columns(self) -> tuple[str, ...]:
+        """Input columns replaced by the pixels (removed from the output unless ``keep_inputs``)."""
+        return () if self.keep_inputs else (self.sar_column, self.image_column)
+
+    def __repr__(self) -> str:
+        return (
+            f"SARDecode(radiometry={self.radiometry!r}, bands={self.bands!r}, normalize={self.method!r}, "
+            f"percentiles={self.percentiles!r}, db_range={self.db_range!r}, out={self.out!r})"
+        )
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        if not self._is_batch(batch):
+            single = self({key: [value] for key, value in batch.items()})
+            return {key: values[0] for key, values in single.items()}
+        rows = len(next(iter(batch.values()))) if batch else 0
+        decoded = [self.decode_row({key: values[i] for key, values in batch.items()}) for i in range(rows)]
+        output = {key: values for key, values in batch.items() if key not in self.consumed_columns}
+        for field in OUTPUT_FIELDS:
+            output[field] = [row[field] for row in decoded]
+        return output
+
+    def _is_batch(self, batch: Mapping[str, Any]) -> bool:
+        for key in ("image_id", self.sar_column, "sar_radiometry", "source"):
+            if key in batch:
+                return isinstance(batch[key], list)
+        raise SARDecodeError(f"no {self.sar_column!r} column to decode (columns: {sorted(batch)})")
+
+    def decode_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The output fields for one example, errors naming its ``image_id``."""
+        image_id = row.get("image_id", "<no image_id>")
+        try:
+            return self._decode_row(row)
+        except (SARDecodeError, ValueError, OSError) as error:
+            raise SARDecodeError(f"image_id {image_id!r}: {error}") from error
+
+    def _decode_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        data = row.get(self.sar_column)
+        if data is not None:
+            source, radiometry = PIXELS_FROM_SAR, self.radiometry or row.get("sar_radiometry")
+        elif self.fallback_to_image and row.get(self.image_column) is not None:
+            data = image_to_display_array(row[self.image_column], max_pixels=self.max_pixels)
+            source, radiometry = PIXELS_FROM_IMAGE, "display"
+        else:
+            fallback = "and no image to fall back to" if self.fallback_to_image else "(fallback_to_image is off)"
+            raise SARDecodeError(f"no {self.sar_column!r} bytes {fallback}")
+        bands = self._band_indices(row) if source == PIXELS_FROM_SAR else None
+        statistics = self._statistics_for(row) if source == PIXELS_FROM_SAR else None
+        method = self.method if (source == PIXELS_FROM_SAR or self.method != "standardize") else "percentile"
+        decoded = decode_sar_detailed(
+            data,
+            radiometry=radiometry,
+            bands=bands,
+            normalize=method,
+            percentiles=self.percentiles,
+            db_range=self.db_range,
+            statistics=statistics,
+            nodata=self.nodata,
+            max_pixels=self.max_pixels,
+        )
+        pixels, valid = decoded.pixels, decoded.valid
+        if self.out == "torch":
+            import torch
+
+            pixels, valid = torch.from_numpy(pixels), torch.from_numpy(valid)
+        return {PIXELS_FIELD: pixels, VALID_FIELD: valid, RADIOMETRY_FIELD: decoded.radiometry, SOURCE_FIELD: source}
+
+    def _band_indices(self, row: Mapping[str, Any]) -> list[int] | None:
+        if self.bands is None:
+            return None
+        polarizations = list(row.get("polarizations") or [])
+        indices = []
+        for band in self.bands:
+            if isinstance(band, str):
+                if band not in polarizations:
+                    raise SARDecodeError(f"polarisation {band!r} not in this image's {polarizations}")
+                indices.append(polarizations.index(band))
+            else:
+                indices.append(int(band))
+        return indices
+
+    def _statistics_for(self, row: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        if self.method != "standardize":
+            return None
+        source = row.get("source")
+        if self.statistics is None or source not in self.statistics:
+            raise SARDecodeError(f"no dB statistics for source {source!r} (have {sorted(self.statistics or {})})")
+        return self.statistics[source]
+
+    def apply(self, dataset: Any, *, batch_size: int = 16) -> Any:
+        """``dataset`` with this transform attached: lazily for a `Dataset`, as a batched map when streaming.
+
+        The ``image`` column is cast to ``Image(decode=False)`` first, so rows with SAR bytes skip PIL.
+        ``batch_size`` rows are decoded at a time when streaming (small: decoded pixels are large).
+        """
+        import datasets
+
+        features = getattr(dataset, "features", None)
+        if features is not None and isinstance(features.get(self.image_column), datasets.Image):
+            dataset = dataset.cast_column(self.image_column, datasets.Image(decode=False))
+        if isinstance(dataset, datasets.IterableDataset):
+            present = dataset.column_names
+            removed = [c for c in self.consumed_columns if present is None or c in present]
+            return dataset.map(self, batched=True, batch_size=batch_size, remove_columns=removed or None)
+        return dataset.with_transform(self)

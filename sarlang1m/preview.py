@@ -1,0 +1,221 @@
+"""Contact sheets: a grid of images with a label and a few lines of text under each one.
+
+`contact_sheet` lays out any rows (release rows, one-example-per-question pairs, or plain dicts) and is
+what the demo uses to show images with their texts. `write_sample_grid` picks a few images of every
+source from a written release, deterministically, and writes `sample_grid.png` beside the card, which
+shows it, reading image bytes only from the row groups of the rows it shows.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import PIL.Image
+import PIL.ImageDraw
+import PIL.ImageFont
+import pyarrow.parquet as pq
+
+from . import schema
+from .card import source_short_name
+
+BACKGROUND = (255, 255, 255)
+LABEL_COLOUR = (20, 20, 20)
+TEXT_COLOUR = (70, 70, 70)
+MARGIN = 8
+#: Lines of text drawn under each image at most (the last one ends in an ellipsis when cut).
+MAX_TEXT_LINES = 4
+#: Texts of a release row turned into lines by `text_lines`.
+MAX_TEXTS_PER_ROW = 2
+SAMPLE_TASK = "vqa"
+
+
+def contact_sheet(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    columns: int = 4,
+    cell: int = 192,
+    texts: bool = True,
+    font_size: int | None = None,
+) -> PIL.Image.Image:
+    """A grid of the rows' images, each fitted into a `cell` x `cell` square, with its label and texts.
+
+    Each row is a mapping with `image` (encoded bytes, a `{"bytes": ...}` dict as stored in Parquet, or a
+    PIL image) and optionally `label` (one bold line) and `lines` (text lines). Without `lines`, the
+    texts of a release row (`qa`, `captions`) or of a pair (`question`/`answer`, `text`) are used, see
+    `text_lines`. With `texts=False` only the labels are drawn. Rows are laid out left to right.
+    """
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}")
+    if cell < 32:
+        raise ValueError(f"cell must be at least 32 pixels, got {cell}")
+    cells = [_cell_content(index, row, texts) for index, row in enumerate(rows)]
+    if not cells:
+        raise ValueError("no rows to show: a contact sheet needs at least one image")
+    font_size = font_size or max(10, cell // 16)
+    font = PIL.ImageFont.load_default(size=font_size)
+    bold = PIL.ImageFont.load_default(size=font_size + 1)
+    line_height = font_size + 4
+    chars_per_line = max(8, int(cell / (font_size * 0.55)))
+    wrapped = [(label and _shorten(label, chars_per_line), _wrap(lines, chars_per_line)) for _, label, lines in cells]
+    text_rows = max((bool(label) + len(lines) for label, lines in wrapped), default=0)
+    cell_height = cell + (MARGIN // 2 + text_rows * line_height if text_rows else 0)
+    grid_columns = min(columns, len(cells))
+    grid_rows = -(-len(cells) // grid_columns)
+    sheet = PIL.Image.new(
+        "RGB",
+        (grid_columns * (cell + MARGIN) + MARGIN, grid_rows * (cell_height + MARGIN) + MARGIN),
+        BACKGROUND,
+    )
+    draw = PIL.ImageDraw.Draw(sheet)
+    for index, ((image, _, _), (label, lines)) in enumerate(zip(cells, wrapped, strict=True)):
+        left = MARGIN + (index % grid_columns) * (cell + MARGIN)
+        top = MARGIN + (index // grid_columns) * (cell_height + MARGIN)
+        thumbnail = _fit(image, cell)
+        sheet.paste(thumbnail, (left + (cell - thumbnail.width) // 2, top + (cell - thumbnail.height) // 2))
+        y = top + cell + MARGIN // 2
+        if label:
+            draw.text((left, y), label, fill=LABEL_COLOUR, font=bold)
+            y += line_height
+        for line in lines:
+            draw.text((left, y), line, fill=TEXT_COLOUR, font=font)
+            y += line_height
+    return sheet
+
+
+def text_lines(row: Mapping[str, Any], *, max_texts: int = MAX_TEXTS_PER_ROW) -> list[str]:
+    """Lines for the texts of a row: `lines` as given, else Q/A pairs of `qa`, captions, or a pair's fields."""
+    if row.get("lines") is not None:
+        return [str(line) for line in row["lines"]]
+    lines: list[str] = []
+    if row.get("qa"):
+        for item in list(row["qa"])[:max_texts]:
+            lines += [f"Q: {item['question']}", f"A: {item['answer']}"]
+    elif row.get("captions"):
+        lines += [str(item["text"]) for item in list(row["captions"])[:max_texts]]
+    elif row.get("question") is not None:
+        lines += [f"Q: {row['question']}", f"A: {row.get('answer', '')}"]
+    elif row.get("text") is not None:
+        lines.append(str(row["text"]))
+    return lines
+
+
+def _cell_content(index: int, row: Mapping[str, Any], texts: bool) -> tuple[PIL.Image.Image, str, list[str]]:
+    if not isinstance(row, Mapping):
+        raise TypeError(f"row {index}: expected a mapping with an 'image', got {type(row).__name__}")
+    name = f"row {index}" + (f" ({row['image_id']})" if row.get("image_id") else "")
+    if row.get("image") is None:
+        raise ValueError(f"{name}: no image (a contact sheet row needs an 'image')")
+    image = _open(row["image"], name)
+    return image, str(row.get("label") or ""), text_lines(row) if texts else []
+
+
+def _open(value: Any, name: str) -> PIL.Image.Image:
+    """An image from bytes, a Parquet `{"bytes": ...}` cell or a PIL image, decoded fully."""
+    if isinstance(value, PIL.Image.Image):
+        return value
+    data = value.get("bytes") if isinstance(value, Mapping) else value
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{name}: image must be bytes, a {{'bytes': ...}} dict or a PIL image, got {type(value)}")
+    try:
+        with PIL.Image.open(io.BytesIO(bytes(data))) as image:
+            image.load()
+            return image.copy()
+    except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as error:
+        raise ValueError(f"{name}: cannot decode the image ({error})") from error
+
+
+def _fit(image: PIL.Image.Image, cell: int) -> PIL.Image.Image:
+    """The image in RGB, scaled (up or down) to fit a cell x cell square, aspect kept."""
+    if image.mode not in ("RGB", "L"):
+        image = _to_8bit(image)
+    image = image.convert("RGB")
+    scale = cell / max(image.width, image.height)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, PIL.Image.Resampling.LANCZOS if scale < 1 else PIL.Image.Resampling.NEAREST)
+
+
+def _to_8bit(image: PIL.Image.Image) -> PIL.Image.Image:
+    """16-bit and float images stretched to 8 bits (min-max); palette and alpha images flattened."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        image = image.convert("F")
+        low, high = image.getextrema()
+        scale = 255.0 / (high - low) if high > low else 0.0
+        return image.point(lambda value: (value - low) * scale).convert("L")
+    return image.convert("RGBA").convert("RGB") if "A" in image.mode or image.mode == "P" else image
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _wrap(lines: Sequence[str], width: int) -> list[str]:
+    wrapped = [piece for line in lines for piece in textwrap.wrap(line, width) or [""]]
+    if len(wrapped) > MAX_TEXT_LINES:
+        wrapped = [*wrapped[: MAX_TEXT_LINES - 1], _shorten(wrapped[MAX_TEXT_LINES - 1] + " ...", width)]
+    return wrapped
+
+
+# ------------------------------------------------------------------------------ sample grid
+
+
+def sample_rows(release: str | Path, *, per_source: int = 2, task: str = SAMPLE_TASK) -> list[dict[str, Any]]:
+    """A deterministic choice of `per_source` rows of every source, spread evenly over its rows.
+
+    Rows are taken in file order (train shards first), at evenly spaced positions among a source's rows,
+    so two builds of the same input show the same images. Only the `source` column is scanned; images
+    and texts are read from the row groups that hold the chosen rows.
+    """
+    if per_source < 1:
+        raise ValueError(f"per_source must be at least 1, got {per_source}")
+    release = Path(release)
+    files = sorted(
+        (release / schema.DATA_DIR / task).rglob("*.parquet"),
+        key=lambda p: (p.name.split("-", 1)[0] != "train", p.relative_to(release).as_posix()),
+    )
+    positions: dict[str, list[tuple[Path, int, int]]] = {}  # source -> (file, row group, row in group)
+    for path in files:
+        parquet = pq.ParquetFile(path)
+        for group in range(parquet.metadata.num_row_groups):
+            sources = parquet.read_row_group(group, columns=["source"])["source"].to_pylist()
+            for row, source in enumerate(sources):
+                positions.setdefault(source, []).append((path, group, row))
+    chosen: list[tuple[str, Path, int, int]] = []
+    for source in sorted(positions, key=lambda s: list(schema.SOURCES).index(s) if s in schema.SOURCES else 99):
+        rows = positions[source]
+        count = min(per_source, len(rows))
+        picks = sorted({(i * len(rows)) // count + len(rows) // (2 * count) for i in range(count)})
+        chosen += [(source, *rows[min(pick, len(rows) - 1)]) for pick in picks]
+    text_column = schema.TEXT_COLUMN[task]
+    columns = ["image_id", "image", "source", "tier", text_column]
+    samples = []
+    for source, path, group, row in chosen:
+        table = pq.ParquetFile(path).read_row_group(group, columns=columns)
+        record = table.slice(row, 1).to_pylist()[0]
+        record["label"] = f"{source_short_name(source) if source in schema.SOURCES else source} | {record['tier']}"
+        samples.append(record)
+    return samples
+
+
+def write_sample_grid(
+    release: str | Path,
+    *,
+    per_source: int = 2,
+    columns: int = 4,
+    cell: int = 192,
+    texts: bool = True,
+) -> Path | None:
+    """Write `sample_grid.png` into the release folder (None, and no file, when it holds no image)."""
+    release = Path(release)
+    rows = sample_rows(release, per_source=per_source)
+    if not rows:
+        return None
+    for row in rows:
+        row["lines"] = [row["image_id"], *text_lines({**row, "lines": None}, max_texts=1)]
+    sheet = contact_sheet(rows, columns=columns, cell=cell, texts=texts)
+    path = release / schema.SAMPLE_GRID_FILE
+    sheet.save(path, format="PNG", optimize=True)
+    return path

@@ -1,0 +1,226 @@
+"""Read SAR GeoTIFFs (bytes, a path or an array) into a band-first array, safely.
+
+Pillow, which `datasets.Image` uses, drops bands of planar multi-band TIFFs and cannot read complex
+ones, so SAR pixels are read with tifffile (plus imagecodecs for LZW, zstd, PackBits and JPEG). Every
+input ends up as ``(bands, height, width)``; the TIFF header is checked against a pixel-count limit and
+against the file size *before* anything is decompressed, so a tiny file cannot claim a huge image.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from .radiometry import infer_radiometry
+
+#: Default limit on the samples (height x width x bands) of one image: 2**28, i.e. 1 GiB as float32.
+#: The largest SARLANG-1M originals are 4 x 900 x 900 (SpaceNet6); 2**28 leaves room for full scenes.
+DEFAULT_MAX_PIXELS = 2**28
+
+#: What `read_geotiff` and friends accept: GeoTIFF bytes, a path, or an array (bands, H, W) / (H, W).
+SARInput = bytes | bytearray | memoryview | str | os.PathLike | np.ndarray
+
+_IMAGE_AXES = "YX"
+
+
+class SARDecodeError(ValueError):
+    """The one error raised for SAR input that cannot be read: not a TIFF, corrupt, too large, bad shape."""
+
+
+@dataclass(frozen=True)
+class SARMetadata:
+    """What the TIFF header says about an image (no pixel is decoded to obtain it)."""
+
+    dtype: np.dtype
+    bands: int
+    height: int
+    width: int
+    #: Radiometry inferred by `infer_radiometry`; None for a real signed type when it depends on the
+    #: sign of the values and the header does not tell it (see `read_sar_metadata`).
+    radiometry: str | None
+    #: GDAL_NODATA of the file, if it has one.
+    nodata: float | None = None
+    compression: str = "none"
+    #: True when bands are stored as separate planes (PlanarConfiguration 2), False if interleaved.
+    planar: bool = False
+    tiled: bool = False
+
+    @property
+    def pixels(self) -> int:
+        """Samples of the whole image: what the pixel-count limit counts."""
+        return self.bands * self.height * self.width
+
+
+def describe_input(data: SARInput) -> str:
+    """A short name of an input for error messages (a path, or the size of the bytes or array)."""
+    if isinstance(data, (str, os.PathLike)):
+        return str(data)
+    if isinstance(data, np.ndarray):
+        return f"array {data.dtype}{list(data.shape)}"
+    return f"{len(data)} bytes of GeoTIFF"
+
+
+def _open_tiff(data: SARInput) -> tifffile.TiffFile:
+    source = data if isinstance(data, (str, os.PathLike)) else io.BytesIO(bytes(data))
+    try:
+        return tifffile.TiffFile(source)
+    except Exception as error:  # tifffile raises several types for non-TIFF input
+        raise SARDecodeError(f"{describe_input(data)}: not a readable TIFF ({error})") from error
+
+
+def _band_count(shape: tuple[int, ...], axes: str) -> int:
+    return int(np.prod([n for n, axis in zip(shape, axes, strict=True) if axis not in _IMAGE_AXES], dtype=np.int64))
+
+
+def _header(tif: tifffile.TiffFile, name: str) -> tuple[tifffile.TiffPageSeries, SARMetadata]:
+    if not tif.series:
+        raise SARDecodeError(f"{name}: the TIFF holds no image")
+    series = tif.series[0]
+    page = series.keyframe
+    if "Y" not in series.axes or "X" not in series.axes:
+        raise SARDecodeError(f"{name}: no image plane in the TIFF (axes {series.axes!r})")
+    shape = dict(zip(series.axes, series.shape, strict=True))
+    nodata = float(page.nodata) if "GDAL_NODATA" in page.tags else None
+    dtype = np.dtype(series.dtype)
+    metadata = SARMetadata(
+        dtype=dtype,
+        bands=_band_count(series.shape, series.axes),
+        height=int(shape["Y"]),
+        width=int(shape["X"]),
+        radiometry=_radiometry_from_header(page, dtype),
+        nodata=nodata,
+        compression=getattr(page.compression, "name", str(page.compression)).lower(),
+        planar=page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and page.samplesperpixel > 1,
+        tiled=bool(page.is_tiled),
+    )
+    return series, metadata
+
+
+def _radiometry_from_header(page: tifffile.TiffPage, dtype: np.dtype) -> str | None:
+    """The inference rule of `infer_radiometry`, using the header's minimum value when signed."""
+    if dtype.kind in "fi":
+        minimum = page.tags.get("SMinSampleValue") or page.tags.get("MinSampleValue")
+        if minimum is None:
+            return None
+        has_negative = bool(np.min(np.asarray(minimum.value)) < 0)
+        return infer_radiometry(dtype, has_negative=has_negative)
+    return infer_radiometry(dtype)
+
+
+def _check_limits(
+    tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, metadata: SARMetadata, name: str, max_pixels: int | None
+) -> None:
+    if metadata.pixels <= 0:
+        raise SARDecodeError(f"{name}: empty image {metadata.bands}x{metadata.height}x{metadata.width}")
+    if max_pixels is not None and metadata.pixels > max_pixels:
+        raise SARDecodeError(
+            f"{name}: {metadata.bands}x{metadata.height}x{metadata.width} = {metadata.pixels} samples exceeds "
+            f"the limit of {max_pixels} (raise max_pixels if the file is trusted)"
+        )
+    size = tif.filehandle.size
+    for page in series.pages:
+        if page is None:
+            continue
+        ends = np.asarray(page.dataoffsets, dtype=np.int64) + np.asarray(page.databytecounts, dtype=np.int64)
+        if ends.size and int(ends.max()) > size:
+            raise SARDecodeError(f"{name}: truncated TIFF (image data runs to byte {int(ends.max())} of {size})")
+
+
+def read_sar_metadata(
+    data: SARInput, *, inspect_pixels: bool = True, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> SARMetadata:
+    """Data type, bands, size and inferred radiometry of a GeoTIFF, from its header.
+
+    For a real signed type (float, int16) the inference rule depends on whether values are negative;
+    when the header carries no minimum value, the pixels are decoded to tell (``inspect_pixels=True``)
+    or the radiometry is left None.
+    """
+    if isinstance(data, np.ndarray):
+        array = as_band_array(data)
+        return SARMetadata(array.dtype, *array.shape, radiometry=infer_radiometry_of(array))
+    name = describe_input(data)
+    with _open_tiff(data) as tif:
+        try:
+            series, metadata = _header(tif, name)
+            _check_limits(tif, series, metadata, name, max_pixels)
+        except SARDecodeError:
+            raise
+        except Exception as error:
+            raise SARDecodeError(f"{name}: corrupt TIFF header ({error})") from error
+        if metadata.radiometry is None and inspect_pixels:
+            array = _decode(series, metadata, name)
+            metadata = _replace_radiometry(metadata, infer_radiometry_of(array))
+    return metadata
+
+
+def _replace_radiometry(metadata: SARMetadata, radiometry: str) -> SARMetadata:
+    return SARMetadata(**{**metadata.__dict__, "radiometry": radiometry})
+
+
+def infer_radiometry_of(array: np.ndarray) -> str:
+    """`infer_radiometry` for decoded pixels: looks at the sign of the values when the type is signed."""
+    has_negative = None
+    if array.dtype.kind in "fi":
+        with np.errstate(invalid="ignore"):
+            has_negative = bool(np.any(array < 0))
+    return infer_radiometry(array.dtype, has_negative=has_negative)
+
+
+def _decode(series: tifffile.TiffPageSeries, metadata: SARMetadata, name: str) -> np.ndarray:
+    try:
+        array = series.asarray(maxworkers=1)  # parallelism belongs to the data loader's workers
+    except Exception as error:  # codecs raise their own types; the caller needs one
+        raise SARDecodeError(f"{name}: corrupt image data ({type(error).__name__}: {error})") from error
+    image_axes = [series.axes.index(axis) for axis in _IMAGE_AXES]
+    band_axes = [i for i in range(array.ndim) if i not in image_axes]
+    array = array.transpose(*band_axes, *image_axes)
+    return array.reshape(metadata.bands, metadata.height, metadata.width)
+
+
+def read_geotiff(data: SARInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, SARMetadata]:
+    """Pixels ``(bands, height, width)`` and header of a GeoTIFF given as bytes, a path or an array.
+
+    Interleaved files come back as a band-first view (no copy); the limit ``max_pixels`` (samples,
+    None for no limit) and the data offsets are checked from the header before decoding.
+    """
+    if isinstance(data, np.ndarray):
+        array = as_band_array(data)
+        if max_pixels is not None and array.size > max_pixels:
+            raise SARDecodeError(f"{describe_input(data)}: {array.size} samples exceeds the limit of {max_pixels}")
+        return array, SARMetadata(array.dtype, *array.shape, radiometry=None)
+    name = describe_input(data)
+    if isinstance(data, (str, os.PathLike)) and not Path(data).is_file():
+        raise SARDecodeError(f"{name}: no such file")
+    with _open_tiff(data) as tif:
+        try:
+            series, metadata = _header(tif, name)
+            _check_limits(tif, series, metadata, name, max_pixels)
+        except SARDecodeError:
+            raise
+        except Exception as error:
+            raise SARDecodeError(f"{name}: corrupt TIFF header ({error})") from error
+        return _decode(series, metadata, name), metadata
+
+
+def as_band_array(array: np.ndarray) -> np.ndarray:
+    """An in-memory image as ``(bands, height, width)``: (H, W) gains a band axis, 3-D is taken as is.
+
+    A 3-D array whose first axis is longer than 4 while its last is at most 4 is almost surely
+    (H, W, bands): that is refused rather than silently read as hundreds of bands.
+    """
+    if array.ndim == 2:
+        return array[np.newaxis]
+    if array.ndim != 3:
+        raise SARDecodeError(f"{describe_input(array)}: expected (bands, H, W) or (H, W)")
+    if array.shape[0] > 4 and array.shape[2] <= 4:
+        raise SARDecodeError(
+            f"{describe_input(array)}: looks like (H, W, bands); pass np.moveaxis(array, -1, 0) instead"
+        )
+    if 0 in array.shape:
+        raise SARDecodeError(f"{describe_input(array)}: empty image")
+    return array

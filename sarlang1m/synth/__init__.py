@@ -1,0 +1,19 @@
+"""A synthetic raw SARLANG-1M release in the authors' layout, for the demo, the tests and benchmarks.
+
+The real release cannot be downloaded here, so this package writes one that looks like it: the same
+folders, file names, text file formats and proportions, SAR-like pixels, and questions whose answers
+agree with the pixels. Everything it writes says it is synthetic.
+"""
+
+from .generate import SYNTH_VERSION, SynthSummary, write_synthetic_release
+from .plan import KINDS, QuestionKind, ReleasePlan, plan_release
+
+__all__ = [
+    "KINDS",
+    "SYNTH_VERSION",
+    "QuestionKind",
+    "ReleasePlan",
+    "SynthSummary",
+    "plan_release",
+    "write_synthetic_release",
+]

@@ -1,0 +1,128 @@
+"""croissant.json: validated by mlcroissant, and its records are the release's rows, config by config."""
+
+import io
+import json
+import logging
+
+import mlcroissant
+import PIL.Image
+import pytest
+from datasets import load_dataset
+
+from sarlang1m import schema
+from sarlang1m.card import citation, read_changelog
+from sarlang1m.croissant import REPO_ID, croissant_metadata, open_croissant
+from sarlang1m.manifest import read_manifest
+
+# rdflib and pandas deprecations raised inside mlcroissant, not in this package.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated"),
+    pytest.mark.filterwarnings("ignore:The inplace keyword"),
+]
+
+
+def text(value):
+    """mlcroissant returns sc:Text values as bytes."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def test_mlcroissant_validates_it_without_warnings(tiny_release, caplog):
+    with caplog.at_level(logging.WARNING):
+        dataset = open_croissant(tiny_release)
+    assert not dataset.metadata.issues.errors and not dataset.metadata.issues.warnings
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_records_are_the_rows_of_each_config(tiny_release, caplog):
+    manifest = read_manifest(tiny_release)
+    for config, summary in manifest["configs"].items():
+        loaded = load_dataset(str(tiny_release), config)
+        expected = {(split, row["image_id"]): row for split in loaded for row in loaded[split]}
+        with caplog.at_level(logging.WARNING):
+            records = list(open_croissant(tiny_release).records(config))
+        assert not [r for r in caplog.records if "Could not match" in r.getMessage()]
+        got = {(text(r[f"{config}/split"]), text(r[f"{config}/image_id"])): r for r in records}
+        assert set(got) == set(expected), config
+        column = schema.TEXT_COLUMN[summary["task"]]
+        for key, record in got.items():
+            row = expected[key]
+            texts = [{k.rsplit("/", 1)[1]: text(v) for k, v in item.items()} for item in record[f"{config}/{column}"]]
+            assert texts == [{k: v for k, v in item.items()} for item in row[column]], key
+            image = record[f"{config}/image"]
+            assert isinstance(image, PIL.Image.Image) and image.size == row["image"].size
+            assert record[f"{config}/sar"] == row["sar"]
+            assert [text(p) for p in record[f"{config}/polarizations"]] == row["polarizations"]
+            assert record[f"{config}/lat"] == row["lat"] and text(record[f"{config}/source"]) == row["source"]
+
+
+def test_split_filters_read_one_split(tiny_release):
+    manifest = read_manifest(tiny_release)
+    for config in ("vqa", "vqa-vhr", "captions"):
+        for split in manifest["configs"][config]["splits"]:
+            records = list(open_croissant(tiny_release).records(config, filters={f"{config}/split": split}))
+            expected = load_dataset(str(tiny_release), config, split=split)["image_id"]
+            assert sorted(text(r[f"{config}/image_id"]) for r in records) == sorted(expected), (config, split)
+            assert {text(r[f"{config}/split"]) for r in records} == {split}
+
+
+def test_metadata_carries_licences_citation_version_and_files(tiny_release):
+    metadata = json.loads((tiny_release / schema.CROISSANT_FILE).read_text())
+    manifest = read_manifest(tiny_release)
+    assert metadata["conformsTo"] == "http://mlcommons.org/croissant/1.1"
+    assert metadata["isLiveDataset"] is False
+    assert metadata["version"] == schema.RELEASE_VERSION
+    dates = {e.version: e.date for e in read_changelog()}
+    assert metadata["datePublished"] == dates[schema.RELEASE_VERSION]
+    assert metadata["citeAs"] == citation()
+    assert [c["name"] for c in metadata["creator"]][:2] == ["Yimin Wei", "Aoran Xiao"]
+    assert "https://creativecommons.org/licenses/by-nc/4.0/" in metadata["license"]
+    assert schema.SOURCES["dfc2023"].license_url in metadata["license"]
+    assert metadata["name"].endswith("(synthetic)") and "synthetic" in metadata["keywords"]
+    assert metadata["description"].startswith("SYNTHETIC DATA")
+    repo = next(d for d in metadata["distribution"] if d["@id"] == REPO_ID)
+    assert repo["contentUrl"] == f"https://huggingface.co/datasets/{schema.DEFAULT_REPO_ID}/tree/v1.0.0"
+    file_sets = {d["@id"]: d for d in metadata["distribution"] if d["@type"] == "cr:FileSet"}
+    for config, summary in manifest["configs"].items():
+        assert file_sets[f"{config}-parquet"]["includes"] == [i["data_files"] for i in summary["splits"].values()]
+    record_sets = {r["@id"]: r for r in metadata["recordSet"]}
+    assert set(record_sets) == {"splits", *manifest["configs"]}
+    assert [d["splits/split_name"] for d in record_sets["splits"]["data"]] == list(schema.SPLITS)
+    image = next(f for f in record_sets["vqa"]["field"] if f["name"] == "image")
+    assert image["dataType"] == "sc:ImageObject"
+
+
+def test_metadata_for_a_real_release_and_another_repo():
+    configs = {
+        "vqa": {
+            "task": "vqa",
+            "description": "All visual questions.",
+            "default": True,
+            "splits": {"test": {"data_files": "data/vqa/*/*/test-*.parquet"}},
+        }
+    }
+    metadata = croissant_metadata(configs, version="2.0.0", synthetic=False, repo_id="me/copy")
+    assert metadata["name"] == "SARLANG-1M" and "synthetic" not in metadata["keywords"]
+    assert "SYNTHETIC" not in metadata["description"]
+    assert "datePublished" not in metadata  # 2.0.0 has no dated changelog entry
+    assert metadata["url"] == "https://huggingface.co/datasets/me/copy"
+    assert [d["splits/split_name"] for d in metadata["recordSet"][0]["data"]] == ["test"]
+    dataset = mlcroissant.Dataset(jsonld=metadata)
+    assert not dataset.metadata.issues.errors
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(ValueError, match="configs is empty"):
+        croissant_metadata({}, version="1.0.0", synthetic=True)
+    bad = {"mine": {"task": "vqa", "description": "", "default": True, "splits": {"train": {"data_files": "x"}}}}
+    with pytest.raises(ValueError, match="unknown config 'mine'"):
+        croissant_metadata(bad, version="1.0.0", synthetic=True)
+    with pytest.raises(FileNotFoundError, match=r"croissant\.json: no Croissant metadata"):
+        open_croissant(tmp_path)
+
+
+def test_images_decode_from_the_records(tiny_release):
+    record = next(iter(open_croissant(tiny_release).records("sarvqa1")))
+    image = record["sarvqa1/image"]
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    assert PIL.Image.open(buffer).size == image.size

@@ -1,0 +1,296 @@
+"""decode_sar and the SARDecode dataset transform, on synthetic GeoTIFFs and a synthetic datasets table."""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import datasets
+import numpy as np
+import PIL.Image
+import pytest
+import tifffile
+import torch
+
+from sarlang1m.decode import (
+    OUTPUT_FIELDS,
+    PIXELS_FIELD,
+    RADIOMETRY_FIELD,
+    SOURCE_FIELD,
+    VALID_FIELD,
+    SARDecode,
+    decode_sar,
+    decode_sar_detailed,
+    image_to_display_array,
+)
+from sarlang1m.sar.geotiff import SARDecodeError
+
+RNG = np.random.default_rng(5)
+
+
+def tiff(array: np.ndarray, **options) -> bytes:
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, array, **options)
+    return buffer.getvalue()
+
+
+def png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def stretch_reference(decibels: np.ndarray, percentiles=(2, 98)) -> np.ndarray:
+    """The usual way on dB values: percentiles of the finite ones, clip, scale; the others 0."""
+    finite = np.isfinite(decibels)
+    low, high = np.percentile(decibels[finite], percentiles)
+    return np.where(finite, np.clip((decibels - low) / (high - low), 0, 1), 0.0)
+
+
+def quad_pol_db(height: int = 30, width: int = 40, rng: np.random.Generator = RNG) -> np.ndarray:
+    """Synthetic SpaceNet6-like pixels: 4 bands of float32 dB, each band at a different level."""
+    return np.stack([10 * np.log10(rng.gamma(1, 1, (height, width))) - 5 * b for b in range(4)]).astype(np.float32)
+
+
+# ------------------------------------------------------------------------------------------------
+# decode_sar
+
+
+def test_decodes_bytes_paths_and_arrays_alike(tmp_path) -> None:
+    pixels = quad_pol_db()
+    data = tiff(pixels, photometric="minisblack", planarconfig="separate", compression="zstd")
+    path = tmp_path / "sn6.tif"
+    path.write_bytes(data)
+    from_bytes = decode_sar(data)
+    np.testing.assert_array_equal(from_bytes, decode_sar(path))
+    np.testing.assert_array_equal(from_bytes, decode_sar(pixels))
+    assert from_bytes.shape == (4, 30, 40) and from_bytes.dtype == np.float32
+    for band in range(4):  # inferred as dB (negative floats): stretched, never logged again
+        np.testing.assert_allclose(from_bytes[band], stretch_reference(pixels[band].astype(np.float64)), atol=1e-5)
+
+
+def test_radiometry_override_and_band_selection() -> None:
+    amplitude = RNG.gamma(1, 50, (2, 25, 35)).astype(np.float32)
+    data = tiff(amplitude, photometric="minisblack", planarconfig="separate")
+    as_amplitude = decode_sar(data, bands=[1])
+    as_intensity = decode_sar(data, bands=[1], radiometry="intensity")
+    expected = stretch_reference(20 * np.log10(amplitude[1].astype(np.float64)))
+    np.testing.assert_allclose(as_amplitude[0], expected, atol=1e-5)
+    np.testing.assert_allclose(as_intensity, as_amplitude, atol=1e-5)  # a percentile stretch ignores the factor
+    as_db = decode_sar(data, bands=[1], radiometry="db")
+    np.testing.assert_allclose(as_db[0], stretch_reference(amplitude[1].astype(np.float64)), atol=1e-5)
+    with pytest.raises(SARDecodeError, match=r"bands \[2\] do not exist"):
+        decode_sar(data, bands=[2])
+
+
+def test_complex_int16_as_iq_band_pairs() -> None:
+    i, q = RNG.integers(-500, 500, (2, 20, 30)).astype(np.int16)
+    data = tiff(np.stack([i, q]), photometric="minisblack", planarconfig="separate")
+    decoded = decode_sar_detailed(data, radiometry="complex")
+    power_db = 10 * np.log10(i.astype(np.float64) ** 2 + q.astype(np.float64) ** 2)
+    valid = np.isfinite(power_db)
+    low, high = np.percentile(power_db[valid], [2, 98])
+    expected = np.where(valid, np.clip((power_db - low) / (high - low), 0, 1), 0)
+    assert decoded.radiometry == "complex" and decoded.pixels.shape == (1, 20, 30)
+    np.testing.assert_allclose(decoded.pixels[0], expected, atol=1e-5)
+    with pytest.raises(SARDecodeError, match="I/Q band pairs"):
+        decode_sar(i, radiometry="complex")
+
+
+def test_fixed_range_and_standardisation_with_release_statistics() -> None:
+    pixels = quad_pol_db()
+    statistics = {"bands": ["HH", "HV", "VH", "VV"], "mean_db": [-3.0, -8.0, -13.0, -18.0], "std_db": [5, 5, 5, 5]}
+    standardised = decode_sar(pixels, normalize="standardize", statistics=statistics, bands=[3])
+    np.testing.assert_allclose(standardised[0], (pixels[3] + 18.0) / 5.0, atol=1e-5)
+    ranged = decode_sar(pixels, db_range=(-30, 0))
+    np.testing.assert_allclose(ranged, np.clip((pixels + 30.0) / 30.0, 0, 1), atol=1e-6)
+    with pytest.raises(ValueError, match="statistics cover 2 band"):
+        decode_sar(pixels, normalize="standardize", statistics={"mean_db": [0, 0], "std_db": [1, 1]})
+    with pytest.raises(ValueError, match="conflicts"):
+        decode_sar(pixels, normalize="standardize", statistics=statistics, db_range=(-30, 0))
+    with pytest.raises(ValueError, match="needs statistics"):
+        decode_sar(pixels, normalize="standardize")
+
+
+def test_mask_nodata_and_torch_output() -> None:
+    pixels = RNG.gamma(1, 100, (40, 40)).astype(np.float32)
+    pixels[:10] = -9999.0
+    data = tiff(pixels, extratags=[(42113, "s", 0, "-9999", True)])
+    tensor, mask = decode_sar(data, out="torch", with_mask=True)
+    assert isinstance(tensor, torch.Tensor) and tensor.dtype == torch.float32 and mask.dtype == torch.bool
+    assert not mask[0, :10].any() and mask[0, 10:].all()
+    assert (tensor[0, :10] == 0).all()
+    assert tensor.shape == (1, 40, 40)
+    overridden = decode_sar(data, nodata=-1.0, radiometry="db")  # -9999 is then a (very dark) valid value
+    assert overridden[0, :10].max() == 0 and decode_sar(data, nodata=-1.0, radiometry="db", with_mask=True)[1].all()
+
+
+def test_bad_inputs_raise_sar_decode_errors() -> None:
+    with pytest.raises(SARDecodeError, match="not a readable TIFF"):
+        decode_sar(b"GIF89a" + bytes(100))
+    with pytest.raises(SARDecodeError, match="exceeds the limit of 100"):
+        decode_sar(tiff(np.ones((20, 20), np.float32)), max_pixels=100)
+    with pytest.raises(ValueError, match="out must be"):
+        decode_sar(np.ones((4, 4), np.float32), out="jax")
+    with pytest.raises(ValueError, match="unknown radiometry"):
+        decode_sar(np.ones((4, 4), np.float32), radiometry="power")
+
+
+# ------------------------------------------------------------------------------------------------
+# SARDecode on a synthetic release table
+
+FEATURES = datasets.Features(
+    {
+        "image_id": datasets.Value("string"),
+        "image": datasets.Image(),
+        "sar": datasets.Value("binary"),
+        "sar_radiometry": datasets.Value("string"),
+        "polarizations": datasets.List(datasets.Value("string")),
+        "source": datasets.Value("string"),
+        "qa": datasets.List({"question": datasets.Value("string"), "answer": datasets.Value("string")}),
+    }
+)
+
+
+def release_rows() -> list[dict]:
+    """Synthetic rows: SpaceNet6-like quad-pol dB, DFC2023-like uint16 amplitude, SARDet-like 8-bit only.
+
+    The same rows on every call (own seed), so a test can compare decoded pixels with its inputs.
+    """
+    rng = np.random.default_rng(11)
+    quad = quad_pol_db(24, 32, rng)
+    amplitude = (rng.gamma(1, 1, (20, 28)) * 900).astype(np.uint16)
+    sardet = rng.integers(0, 256, (18, 26)).astype(np.uint8)
+    preview = np.zeros((8, 8), np.uint8)
+    return [
+        {
+            "image_id": "SN6_Rotterdam_1",
+            "image": {"bytes": png(preview), "path": None},
+            "sar": tiff(quad, photometric="minisblack", planarconfig="separate", compression="zstd"),
+            "sar_radiometry": "db",
+            "polarizations": ["HH", "HV", "VH", "VV"],
+            "source": "spacenet6",
+            "qa": [{"question": "Is there a ship?", "answer": "No."}],
+        },
+        {
+            "image_id": "SV_Darwin_-12.4_130.8",
+            "image": {"bytes": png(preview), "path": None},
+            "sar": tiff(amplitude, compression="lzw"),
+            "sar_radiometry": "amplitude",
+            "polarizations": [],
+            "source": "dfc2023",
+            "qa": [],
+        },
+        {
+            "image_id": "0009787",
+            "image": {"bytes": png(sardet), "path": None},
+            "sar": None,
+            "sar_radiometry": None,
+            "polarizations": [],
+            "source": "sardet_100k",
+            "qa": [{"question": "How many ships?", "answer": "2."}],
+        },
+    ]
+
+
+@pytest.fixture
+def release() -> datasets.Dataset:
+    return datasets.Dataset.from_list(release_rows(), features=FEATURES)
+
+
+def test_with_transform_adds_pixels_and_falls_back_to_the_8_bit_image(release) -> None:
+    decoded = SARDecode().apply(release)
+    rows = decoded[:3]
+    assert [r.shape for r in rows[PIXELS_FIELD]] == [(4, 24, 32), (1, 20, 28), (1, 18, 26)]
+    assert rows[RADIOMETRY_FIELD] == ["db", "amplitude", "display"]
+    assert rows[SOURCE_FIELD] == ["sar", "sar", "image"]
+    assert "sar" not in rows and "image" not in rows
+    assert rows["qa"][0] == [{"question": "Is there a ship?", "answer": "No."}]
+    sardet = np.asarray(PIL.Image.open(io.BytesIO(release_rows()[2]["image"]["bytes"])))
+    np.testing.assert_allclose(rows[PIXELS_FIELD][2][0], sardet / 255.0, atol=1e-7)
+    for pixels, valid in zip(rows[PIXELS_FIELD], rows[VALID_FIELD], strict=True):
+        assert pixels.dtype == np.float32 and valid.shape == pixels.shape
+        assert pixels.min() >= 0 and pixels.max() <= 1
+
+
+def test_transform_uses_the_row_radiometry_and_can_override_it(release) -> None:
+    row = release_rows()[1]
+    raw = tifffile.imread(io.BytesIO(row["sar"])).astype(np.float64)
+    assert (raw == 0).any()  # zero amplitude has no dB: invalid
+    pixels = SARDecode()(dict(row))[PIXELS_FIELD]
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(pixels[0], stretch_reference(20 * np.log10(raw)), atol=1e-5)
+    forced = SARDecode(radiometry="db")(dict(row))
+    assert forced[RADIOMETRY_FIELD] == "db"
+    np.testing.assert_allclose(forced[PIXELS_FIELD][0], stretch_reference(raw), atol=1e-5)
+
+
+def test_bands_by_polarisation_name_and_standardisation_per_source(release) -> None:
+    statistics = {
+        "spacenet6": {"bands": ["HH", "HV", "VH", "VV"], "mean_db": [0, 0, 0, -20], "std_db": [1, 1, 1, 4]},
+        "dfc2023": {"bands": ["band_1"], "mean_db": [50], "std_db": [10]},
+    }
+    transform = SARDecode(bands=["VV"], normalize="standardize", statistics=statistics)
+    row = release_rows()[0]
+    quad = tifffile.imread(io.BytesIO(row["sar"]))
+    out = transform(dict(row))
+    np.testing.assert_allclose(out[PIXELS_FIELD][0], (quad[3] + 20.0) / 4.0, atol=1e-5)
+    with pytest.raises(SARDecodeError, match=r"image_id 'SV_Darwin_-12.4_130.8': polarisation 'VV' not in"):
+        transform(dict(release_rows()[1]))
+    missing = SARDecode(normalize="standardize", statistics={"spacenet6": statistics["spacenet6"]})
+    with pytest.raises(SARDecodeError, match="no dB statistics for source 'dfc2023'"):
+        missing(dict(release_rows()[1]))
+    assert missing(dict(release_rows()[2]))[SOURCE_FIELD] == "image"  # display needs no statistics
+
+
+def test_errors_name_the_example(release) -> None:
+    broken = release_rows()
+    broken[1]["sar"] = b"II*\x00 this is not a real TIFF"
+    table = datasets.Dataset.from_list(broken, features=FEATURES)
+    decoded = SARDecode().apply(table)
+    assert decoded[0][SOURCE_FIELD] == "sar"
+    with pytest.raises(SARDecodeError, match=r"image_id 'SV_Darwin_-12.4_130.8'"):
+        decoded[1]
+    no_fallback = SARDecode(fallback_to_image=False)
+    with pytest.raises(SARDecodeError, match=r"image_id '0009787': no 'sar' bytes \(fallback_to_image is off\)"):
+        no_fallback(dict(release_rows()[2]))
+
+
+def test_transform_is_picklable_and_streams_with_batched_map(release) -> None:
+    transform = pickle.loads(pickle.dumps(SARDecode(out="torch")))
+    streamed = transform.apply(release.to_iterable_dataset(num_shards=3), batch_size=2)
+    examples = list(streamed)
+    assert [e["image_id"] for e in examples] == ["SN6_Rotterdam_1", "SV_Darwin_-12.4_130.8", "0009787"]
+    assert all(isinstance(e[PIXELS_FIELD], torch.Tensor) for e in examples)
+    assert all("sar" not in e and "image" not in e for e in examples)
+    assert set(OUTPUT_FIELDS) <= set(examples[0])
+    formatted = SARDecode().apply(release.to_iterable_dataset()).with_format("torch")
+    first = next(iter(formatted))
+    assert isinstance(first[PIXELS_FIELD], torch.Tensor) and first[PIXELS_FIELD].shape == (4, 24, 32)
+
+
+def test_pil_images_and_keep_inputs(release) -> None:
+    """Without the decode=False cast the transform receives PIL images; it handles them too."""
+    decoded = release.with_transform(SARDecode(keep_inputs=True))
+    row = decoded[2]
+    assert row[SOURCE_FIELD] == "image" and isinstance(row["image"], PIL.Image.Image)
+    assert row["sar"] is None and row[PIXELS_FIELD].shape == (1, 18, 26)
+
+
+def test_image_fallback_converts_colour_to_grey_and_checks_size() -> None:
+    rgb = np.dstack([np.full((6, 7), v, np.uint8) for v in (10, 10, 10)])
+    grey = image_to_display_array({"bytes": png(rgb), "path": None})
+    assert grey.shape == (1, 6, 7) and (grey == 10).all()
+    with pytest.raises(SARDecodeError, match="exceeds the limit of 10"):
+        image_to_display_array({"bytes": png(rgb), "path": None}, max_pixels=10)
+    with pytest.raises(SARDecodeError, match="neither bytes nor a path"):
+        image_to_display_array({"bytes": None, "path": None})
+
+
+def test_invalid_configurations_fail_early() -> None:
+    with pytest.raises(ValueError, match="needs statistics"):
+        SARDecode(normalize="standardize")
+    with pytest.raises(ValueError, match="unknown radiometry"):
+        SARDecode(radiometry="sigma0")
+    with pytest.raises(ValueError, match="percentiles"):
+        SARDecode(percentiles=(50, 50))

@@ -1,0 +1,39 @@
+"""`sarlang1m demo` runs every step on a small synthetic release and reports what plain datasets loads."""
+
+import PIL.Image
+import pytest
+
+from sarlang1m import schema
+from sarlang1m.demo import DEMO_MARKER, run_demo
+from sarlang1m.manifest import read_manifest
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    out = tmp_path / "demo"
+    summary = run_demo(out, images=48, progress=False)
+    printed = capsys.readouterr().out
+    release = out / schema.DATASET_NAME
+    manifest = read_manifest(release)
+    assert manifest["synthetic"] is True
+    for config in ("vqa", "captions"):
+        for split, info in manifest["configs"][config]["splits"].items():
+            assert summary["splits"][f"{config}/{split}"] == {"images": info["images"], "texts": info["texts"]}
+    assert set(summary["applications"]) == set(schema.APPLICATIONS)
+    assert sum(summary["tiers"].values()) == sum(summary["applications"].values())
+    assert "SYNTHETIC" in printed
+    assert "-> float32 (" in printed and "in [0.00, 1.00]" in printed  # a SAR GeoTIFF was decoded
+    with PIL.Image.open(out / "contact_sheet.png") as sheet:
+        assert sheet.width > 400 and sheet.height > 200
+
+
+def test_demo_replaces_its_own_output_but_nothing_else(tmp_path):
+    out = tmp_path / "demo"
+    run_demo(out, images=32, progress=False)
+    assert (out / DEMO_MARKER).exists()
+    run_demo(out, images=32, progress=False)
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep")
+    with pytest.raises(FileExistsError, match="not written by the demo"):
+        run_demo(other, images=32, progress=False)
+    assert (other / "notes.txt").read_text() == "keep"

@@ -1,0 +1,149 @@
+"""Contact sheets and the release's sample grid: layout, inputs, determinism, bad rows named."""
+
+import io
+
+import numpy as np
+import PIL.Image
+import pytest
+
+from sarlang1m import schema
+from sarlang1m.manifest import read_manifest
+from sarlang1m.preview import MARGIN, contact_sheet, sample_rows, text_lines, write_sample_grid
+
+COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255)]
+
+
+def solid_png(colour: tuple[int, int, int], size: tuple[int, int] = (20, 10)) -> bytes:
+    """Synthetic: a one-colour PNG."""
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def cell_centre(sheet: PIL.Image.Image, index: int, columns: int, cell: int, cell_height: int) -> tuple:
+    left = MARGIN + (index % columns) * (cell + MARGIN)
+    top = MARGIN + (index // columns) * (cell_height + MARGIN)
+    return sheet.getpixel((left + cell // 2, top + cell // 2))
+
+
+def test_images_are_laid_out_left_to_right_in_rows():
+    rows = [{"image": solid_png(colour)} for colour in COLOURS]
+    sheet = contact_sheet(rows, columns=2, cell=64, texts=False)
+    assert sheet.size == (2 * (64 + MARGIN) + MARGIN, 3 * (64 + MARGIN) + MARGIN)
+    assert [cell_centre(sheet, i, 2, 64, 64) for i in range(5)] == COLOURS
+    assert sheet.getpixel((sheet.width - 1 - MARGIN - 32, sheet.height - 1 - MARGIN - 32)) == (255, 255, 255)
+
+
+def test_images_keep_their_aspect_ratio():
+    sheet = contact_sheet([{"image": solid_png((255, 0, 0), size=(40, 10))}], columns=1, cell=80, texts=False)
+    column = [sheet.getpixel((MARGIN + 40, MARGIN + y)) for y in range(80)]
+    red = [y for y, pixel in enumerate(column) if pixel == (255, 0, 0)]
+    assert red[0] == 30 and len(red) == 20  # 80 x 20 once scaled, centred in the 80 x 80 cell
+
+
+def test_every_kind_of_image_cell_is_accepted():
+    grey16 = PIL.Image.fromarray(np.full((8, 8), 40000, dtype=np.uint16))
+    floats = PIL.Image.fromarray(np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8))
+    rows = [
+        {"image": solid_png(COLOURS[0])},
+        {"image": {"bytes": solid_png(COLOURS[1]), "path": "x.png"}},
+        {"image": PIL.Image.new("RGB", (5, 5), COLOURS[2])},
+        {"image": grey16},
+        {"image": floats},
+        {"image": PIL.Image.new("P", (5, 5), 0)},
+    ]
+    sheet = contact_sheet(rows, columns=3, cell=40, texts=False)
+    assert [cell_centre(sheet, i, 3, 40, 40) for i in range(3)] == COLOURS[:3]
+    assert sheet.mode == "RGB"
+
+
+def test_texts_add_lines_under_each_image():
+    row = {"image": solid_png(COLOURS[0]), "label": "SpaceNet6 | vhr", "lines": ["one", "two", "three"]}
+    with_texts = contact_sheet([row], cell=64, font_size=10)
+    labels_only = contact_sheet([row], cell=64, font_size=10, texts=False)
+    bare = contact_sheet([{"image": row["image"]}], cell=64, font_size=10)
+    assert bare.height < labels_only.height < with_texts.height
+    assert with_texts.height - labels_only.height == 3 * (10 + 4)
+    band = with_texts.crop((MARGIN, MARGIN + 64, MARGIN + 64, with_texts.height - MARGIN))
+    assert band.convert("L").getextrema()[0] < 128  # some dark text was drawn under the image
+
+
+def test_long_texts_are_cut_to_a_few_lines():
+    row = {"image": solid_png(COLOURS[0]), "lines": ["word " * 200]}
+    short = contact_sheet([{"image": row["image"], "lines": ["word"]}], cell=64, font_size=10)
+    long = contact_sheet([row], cell=64, font_size=10)
+    assert long.height - short.height == 3 * (10 + 4)  # at most 4 lines of text
+
+
+def test_text_lines_of_release_rows_and_pairs():
+    qa = [{"question": "Is there a ship?", "answer": "Yes."}] * 3
+    assert text_lines({"qa": qa}) == ["Q: Is there a ship?", "A: Yes."] * 2
+    assert text_lines({"captions": [{"text": "A port."}, {"text": "Ships."}, {"text": "More."}]}) == [
+        "A port.",
+        "Ships.",
+    ]
+    assert text_lines({"question": "How many?", "answer": "2."}) == ["Q: How many?", "A: 2."]
+    assert text_lines({"text": "A city.", "qa": []}) == ["A city."]
+    assert text_lines({"lines": ["given"], "qa": qa}) == ["given"]
+
+
+def test_bad_rows_are_named():
+    with pytest.raises(ValueError, match=r"row 1 \(SN6_Rotterdam_7\): no image"):
+        contact_sheet([{"image": solid_png(COLOURS[0])}, {"image_id": "SN6_Rotterdam_7"}])
+    with pytest.raises(ValueError, match=r"row 0 \(0000042\): cannot decode the image"):
+        contact_sheet([{"image_id": "0000042", "image": b"not an image"}])
+    with pytest.raises(TypeError, match="row 0: image must be bytes"):
+        contact_sheet([{"image": 42}])
+    with pytest.raises(TypeError, match="row 0: expected a mapping"):
+        contact_sheet([b"bytes"])
+    with pytest.raises(ValueError, match="at least one image"):
+        contact_sheet([])
+    with pytest.raises(ValueError, match="columns must be at least 1"):
+        contact_sheet([{"image": solid_png(COLOURS[0])}], columns=0)
+    with pytest.raises(ValueError, match="cell must be at least 32"):
+        contact_sheet([{"image": solid_png(COLOURS[0])}], cell=8)
+
+
+# ------------------------------------------------------------------------------ the sample grid
+
+
+def test_sample_rows_cover_every_source_deterministically(tiny_release):
+    rows = sample_rows(tiny_release, per_source=2)
+    assert rows == sample_rows(tiny_release, per_source=2)
+    by_source = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row["image_id"])
+    assert by_source == {
+        "spacenet6": ["SN6_Rotterdam_1"],
+        "dfc2023": ["SV_Darwin_-12.4278_130.8688"],
+        "openearthmap_sar": ["France_Alpes-Maritimes_Nice_3"],
+        "sardet_100k": ["0000001", "0000002"],  # train shards first
+    }
+    assert all(row["label"].endswith(f"| {row['tier']}") for row in rows)
+    one = [r["image_id"] for r in sample_rows(tiny_release, per_source=1) if r["source"] == "sardet_100k"]
+    assert one == ["0000002"]  # the middle one of the source's rows
+    with pytest.raises(ValueError, match="per_source must be at least 1"):
+        sample_rows(tiny_release, per_source=0)
+
+
+def test_the_release_has_its_grid_listed_and_shown(tiny_release, tmp_path):
+    grid = tiny_release / schema.SAMPLE_GRID_FILE
+    assert grid.name in read_manifest(tiny_release)["files"]
+    assert f"]({schema.SAMPLE_GRID_FILE})" in (tiny_release / schema.CARD_FILE).read_text()
+    image = PIL.Image.open(grid)
+    assert image.format == "PNG" and image.mode == "RGB"
+    assert image.width == 4 * (192 + MARGIN) + MARGIN  # 5 images in rows of 4
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "data").symlink_to(tiny_release / "data", target_is_directory=True)
+    assert write_sample_grid(copy).read_bytes() == grid.read_bytes()
+
+
+def test_the_grid_shows_the_chosen_images(tiny_release):
+    rows = sample_rows(tiny_release, per_source=2)
+    sheet = contact_sheet(rows, cell=96, texts=False)
+    for index, row in enumerate(rows):
+        expected = PIL.Image.open(io.BytesIO(row["image"]["bytes"])).convert("RGB")
+        scale = 96 / max(expected.size)
+        centre = expected.getpixel((int(48 / scale), int(48 / scale)))
+        assert cell_centre(sheet, index, 4, 96, 96 + MARGIN // 2 + 14) == centre, row["image_id"]
