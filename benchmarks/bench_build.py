@@ -1,11 +1,13 @@
 """Build throughput and peak memory at several scales, and the speed-up of worker processes.
 
 Each build runs in its own process so that its peak resident memory (ru_maxrss of the largest process)
-is measured alone. The raw releases are SYNTHETIC (`sarlang1m synth`), generated once per scale.
+is measured alone. Peak memory is bounded by the shard being written (its row groups and the native
+buffers of the Parquet writer), not by the number of images: compare scales whose shards are full, or
+pass a smaller --max-shard-size. The raw releases are SYNTHETIC (`sarlang1m synth`), generated once per scale.
 Report ratios measured in one run (the machine is shared and noisy): the memory ratio between scales
 10x apart, and the throughput ratio of --num-proc 2 over 1.
 
-    python benchmarks/bench_build.py --scales 1000 10000 --num-proc 1 2 [--repeat 2] [--json out.json]
+    python benchmarks/bench_build.py --scales 10000 100000 --num-proc 1 2 [--max-shard-size 500MB] [--json out.json]
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ _CHILD = """
 import json, resource, sys, time
 from sarlang1m.release import build_release
 start = time.perf_counter()
-result = build_release(sys.argv[1], sys.argv[2], num_proc=int(sys.argv[3]), progress=False, overwrite=True)
+result = build_release(
+    sys.argv[1], sys.argv[2], num_proc=int(sys.argv[3]), max_shard_size=sys.argv[4], progress=False, overwrite=True
+)
 seconds = time.perf_counter() - start
-peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage
+peak_kib = max(usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"seconds": seconds, "images": result.images, "texts": result.texts, "peak_kib": peak_kib}))
 """
 
@@ -42,10 +47,9 @@ def synth(root: Path, images: int) -> Path:
     return raw
 
 
-def build_once(raw: Path, out: Path, num_proc: int) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(raw), str(out), str(num_proc)], check=True, capture_output=True, text=True
-    )
+def build_once(raw: Path, out: Path, num_proc: int, max_shard_size: str) -> dict:
+    command = [sys.executable, "-c", _CHILD, str(raw), str(out), str(num_proc), max_shard_size]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -54,6 +58,7 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1000, 10000], help="images per synthetic release")
     parser.add_argument("--num-proc", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=2, help="builds per setting; the fastest is kept")
+    parser.add_argument("--max-shard-size", default="500MB", help="as `build --max-shard-size`")
     parser.add_argument("--workdir", type=Path, help="keep the synthetic raw releases here between runs")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
@@ -64,7 +69,8 @@ def main() -> None:
         for scale in args.scales:
             raw = synth(workdir, scale)
             for num_proc in args.num_proc:
-                runs = [build_once(raw, workdir / f"out-{scale}-{num_proc}", num_proc) for _ in range(args.repeat)]
+                out = workdir / f"out-{scale}-{num_proc}"
+                runs = [build_once(raw, out, num_proc, args.max_shard_size) for _ in range(args.repeat)]
                 best = min(runs, key=lambda r: r["seconds"])
                 row = {
                     "images": scale,

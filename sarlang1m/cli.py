@@ -47,6 +47,7 @@ def _build(args: argparse.Namespace) -> None:
         sardet_root=args.sardet_root,
         num_proc=args.num_proc,
         max_shard_size=args.max_shard_size,
+        shard_multiple=args.shard_multiple,
         overwrite=args.overwrite,
         allow_missing=args.allow_missing,
         text_format=args.text_format,
@@ -126,6 +127,25 @@ def _evaluate(args: argparse.Namespace) -> None:
         print(f"wrote {args.json}")
 
 
+def _export(args: argparse.Namespace) -> None:
+    from .export import export
+
+    result = export(
+        args.release,
+        args.format,
+        args.out,
+        config=args.config,
+        split=args.split,
+        images_dir=args.images_dir,
+        class_prompts=args.class_prompts,
+        vqa_prompt=args.vqa_prompt,
+        caption_prompt=args.caption_prompt,
+        dataset_name=args.dataset_name,
+        revision=args.revision,
+    )
+    print(result.summary())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sarlang1m", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sarlang1m {__version__}")
@@ -147,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--sardet-root", type=Path, help="SARDet-100K root (default: RAW/SARDet_100K if present)")
     build.add_argument("--num-proc", type=int, default=1, help="processes writing shards")
     build.add_argument("--max-shard-size", default="500MB", help="largest shard, e.g. 500MB (default)")
+    build.add_argument(
+        "--shard-multiple", type=int, default=1, help="shards per partition a multiple of N (N = nodes x workers)"
+    )
     build.add_argument("--overwrite", action="store_true", help="replace an existing release folder")
     build.add_argument(
         "--allow-missing", action="store_true", help="skip texts whose image is missing or unreadable (reported)"
@@ -190,6 +213,27 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--protocol", choices=["paper", "strict"], default="paper")
             sub.add_argument("--judge", default="none", help="none, synonyms, or an OpenAI-compatible base URL")
         sub.set_defaults(run=_evaluate)
+
+    from .export import FORMATS
+
+    export = commands.add_parser("export", help="chat files for fine-tuning tools (LLaMA-Factory, LLaVA, messages)")
+    export.add_argument("format", choices=FORMATS)
+    export.add_argument("release", help="release folder, or ORG/NAME on the Hub")
+    export.add_argument("--config", default="vqa")
+    export.add_argument("--split", default="train")
+    export.add_argument("--out", type=Path, required=True, help="output: .json (a JSON array) or .jsonl (JSON lines)")
+    export.add_argument("--images-dir", type=Path, help="folder for the images (default: images/ next to --out)")
+    export.add_argument(
+        "--class-prompts",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="prepend the SARVQA1 class prompts (default: on for configs mixing SARVQA1 and SARVQA2)",
+    )
+    export.add_argument("--vqa-prompt", default=schema.VQA_PROMPT, help="user turn of a question; needs {question}")
+    export.add_argument("--caption-prompt", default=schema.CAPTION_PROMPT)
+    export.add_argument("--dataset-name", help="LLaMA-Factory dataset name (default: sarlang1m_<config>_<split>)")
+    export.add_argument("--revision", help="Hub revision (default: the release this package pins)")
+    export.set_defaults(run=_export)
     return parser
 
 

@@ -271,11 +271,28 @@ class SARDecode:
             single = self({key: [value] for key, value in batch.items()})
             return {key: values[0] for key, values in single.items()}
         rows = len(next(iter(batch.values()))) if batch else 0
-        decoded = [self.decode_row({key: values[i] for key, values in batch.items()}) for i in range(rows)]
+        decoded: list[dict[str, Any]] = []
+        previous: dict[str, Any] | None = None
+        for i in range(rows):
+            row = {key: values[i] for key, values in batch.items()}
+            if previous is not None and self._same_image(row, previous):
+                # The next question of the same image (one example per question): decode once, copy the arrays.
+                decoded.append({k: v.copy() if hasattr(v, "copy") else v for k, v in decoded[-1].items()})
+                continue
+            decoded.append(self.decode_row(row))
+            previous = row
         output = {key: values for key, values in batch.items() if key not in self.consumed_columns}
         for field in OUTPUT_FIELDS:
             output[field] = [row[field] for row in decoded]
         return output
+
+    def _same_image(self, row: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+        """Same image id and the same bytes (compared, not trusted): its pixels can be reused."""
+        if row.get("image_id") is None or row.get("image_id") != other.get("image_id"):
+            return False
+        if row.get(self.sar_column) is not None:
+            return row[self.sar_column] == other.get(self.sar_column)
+        return other.get(self.sar_column) is None and row.get(self.image_column) == other.get(self.image_column)
 
     def _is_batch(self, batch: Mapping[str, Any]) -> bool:
         for key in ("image_id", self.sar_column, "sar_radiometry", "source"):

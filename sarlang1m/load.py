@@ -80,16 +80,23 @@ def load(
     if revision is None and not streaming and "cache_dir" not in load_kwargs:
         load_kwargs["cache_dir"] = _local_cache_dir(Path(path))
     dataset = datasets.load_dataset(path, config, split=split, streaming=streaming, revision=revision, **load_kwargs)
+    if decode != "image":  # before anything iterates: images stay bytes (SAR decoding reads them only as fallback)
+        dataset = _each(dataset, lambda d: d.cast_column("image", datasets.Image(decode=False)))
+    sar = None
+    if decode == "sar":
+        options = _sar_options(sar_options, path, revision)
+        sar = lambda d: with_sar_decoding(d, **options)  # noqa: E731
+    # Map-style: decode on the image rows, so a pair view decodes an image once for all its questions.
+    # Streaming: decode after flattening; SARDecode decodes an image once per batch of its questions.
+    if sar is not None and not streaming:
+        dataset = _each(dataset, sar)
     if pairs:
         from .views import pairs as to_pairs
 
         dataset = _each(dataset, lambda d: to_pairs(d, config=config))
-    if decode == "image":
-        return dataset
-    dataset = _each(dataset, lambda d: d.cast_column("image", datasets.Image(decode=False)))
-    if decode is None:
-        return dataset
-    return _each(dataset, lambda d: with_sar_decoding(d, **_sar_options(sar_options, path, revision)))
+    if sar is not None and streaming:
+        dataset = _each(dataset, sar)
+    return dataset
 
 
 def with_sar_decoding(
@@ -112,9 +119,14 @@ def _sar_options(options: Mapping[str, Any] | None, path: str, revision: str | N
 
 
 def _each(dataset, function):
-    """Apply to a dataset, or to every split of a dataset dict."""
-    if isinstance(dataset, datasets.DatasetDict | datasets.IterableDatasetDict):
-        return type(dataset)({split: function(d) for split, d in dataset.items()})
+    """Apply to a dataset, or to every split of a dataset dict (a plain dict once splits are pair views)."""
+    if isinstance(dataset, dict):
+        results = {split: function(d) for split, d in dataset.items()}
+        if all(isinstance(d, datasets.Dataset) for d in results.values()):
+            return datasets.DatasetDict(results)
+        if all(isinstance(d, datasets.IterableDataset) for d in results.values()):
+            return datasets.IterableDatasetDict(results)
+        return results
     return function(dataset)
 
 

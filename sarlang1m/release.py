@@ -34,8 +34,8 @@ from .report import SKIP_REASONS, MissingImagesError
 from .staging import ImageRow, Partition, Staging, mark_unreadable
 
 #: Bytes of one Parquet row group: a few hundred image chips, few enough rows of big GeoTIFFs.
-ROW_GROUP_BYTES = 64 * 2**20
-MAX_ROWS_PER_ROW_GROUP = 500
+ROW_GROUP_BYTES = 32 * 2**20
+MAX_ROWS_PER_ROW_GROUP = 256
 _PROGRESS_EVERY = 16
 
 
@@ -69,6 +69,7 @@ def build_release(
     sardet_root: str | Path | None = None,
     num_proc: int = 1,
     max_shard_size: int | str = "500MB",
+    shard_multiple: int = 1,
     overwrite: bool = False,
     allow_missing: bool = False,
     text_format: str = "json",
@@ -91,6 +92,7 @@ def build_release(
             staging_path,
             allow_missing=allow_missing,
             max_shard_bytes=convert_file_size_to_int(max_shard_size),
+            shard_multiple=shard_multiple,
             progress=progress,
         )
         release = work / "release"

@@ -20,6 +20,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import schema
+from .manifest import sha256_file
 from .raw import RawText, RowProblem, answer_type, caption_style, classify_question, parse_bbox, read_text_file
 from .raw.layout import RawLayout, TextFile
 from .report import FileAccount, MissingImagesError
@@ -95,6 +96,7 @@ class Staging:
         *,
         allow_missing: bool = False,
         max_shard_bytes: int = 500 * 2**20,
+        shard_multiple: int = 1,
         progress: bool = True,
     ) -> Staging:
         """Read every text file and image folder of `layout` into a new store at `path`."""
@@ -106,7 +108,7 @@ class Staging:
             _mark_duplicates(db)
             _stage_images(db, layout)
             _resolve_images(db, allow_missing)
-            _plan_shards(db, max_shard_bytes)
+            _plan_shards(db, max_shard_bytes, shard_multiple)
             db.executescript(
                 "CREATE INDEX texts_by_image ON texts(task, subset, split, image_id, seq);"
                 "CREATE INDEX rows_by_shard ON rows(task, subset, tier, split, shard, image_id);"
@@ -217,7 +219,6 @@ def mark_unreadable(path: Path, failures: Iterable[tuple[Partition, str, str]]) 
 def _stage_texts(db: sqlite3.Connection, layout: RawLayout, progress: bool) -> None:
     bar = tqdm(desc="reading texts", unit=" texts", disable=not progress, dynamic_ncols=True)
     for idx, text_file in enumerate(layout.text_files):
-        data = text_file.path.read_bytes()
         db.execute(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -228,8 +229,8 @@ def _stage_texts(db: sqlite3.Connection, layout: RawLayout, progress: bool) -> N
                 text_file.spec.split,
                 text_file.spec.subset,
                 text_file.spec.style,
-                hashlib.sha256(data).hexdigest(),
-                len(data),
+                sha256_file(text_file.path),
+                text_file.path.stat().st_size,
                 json.dumps([_relative(p, layout.root) for p in text_file.twins]),
             ),
         )
@@ -391,29 +392,33 @@ def _pick_image(image: str, name: str, candidates: list[tuple]) -> tuple[tuple, 
     return None
 
 
-def _plan_shards(db: sqlite3.Connection, max_shard_bytes: int) -> None:
-    """Cut each (partition, split) into shards of about equal bytes, images in id order, none empty."""
+def _plan_shards(db: sqlite3.Connection, max_shard_bytes: int, shard_multiple: int = 1) -> None:
+    """Cut each (partition, split) into shards of about equal bytes, images in id order, none empty.
+
+    With `shard_multiple` N, a partition gets a multiple of N shards (when it has at least N images), so
+    that every config, a union of partitions, can be split evenly among N = nodes x workers.
+    """
+    if shard_multiple < 1:
+        raise ValueError(f"shard_multiple must be at least 1, got {shard_multiple}")
     groups = db.execute(
-        "SELECT task, subset, tier, split, sum(bytes) FROM rows GROUP BY task, subset, tier, split"
+        "SELECT task, subset, tier, split, sum(bytes), count(*) FROM rows GROUP BY task, subset, tier, split"
     ).fetchall()
-    for task, subset, tier, split, total in groups:
+    for task, subset, tier, split, total, images in groups:
         key = (task, subset, tier, split)
         where = "task = ? AND subset IS ? AND tier = ? AND split = ?"
-        target = max(1, math.ceil(total / max_shard_bytes))
-        before, assigned = 0, []
-        for rowid, size in db.cursor().execute(f"SELECT rowid, bytes FROM rows WHERE {where} ORDER BY image_id", key):
-            assigned.append((min(target - 1, before * target // max(total, 1)), rowid))
-            before += size
+        target = min(images, math.ceil(max(1, math.ceil(total / max_shard_bytes)) / shard_multiple) * shard_multiple)
+        before, previous, assigned = 0, -1, []
+        rows = db.cursor().execute(f"SELECT rowid, bytes FROM rows WHERE {where} ORDER BY image_id", key)
+        for index, (rowid, size) in enumerate(rows):
+            by_bytes = min(target - 1, before * target // max(total, 1))
+            # No shard left empty: never skip a shard, and keep one image for each shard still to come.
+            shard = min(max(by_bytes, previous, target - (images - index)), previous + 1)
+            assigned.append((shard, target, rowid))
+            before, previous = before + size, shard
             if len(assigned) >= _BATCH:
-                db.executemany("UPDATE rows SET shard = ? WHERE rowid = ?", assigned)
+                db.executemany("UPDATE rows SET shard = ?, shards = ? WHERE rowid = ?", assigned)
                 assigned = []
-        db.executemany("UPDATE rows SET shard = ? WHERE rowid = ?", assigned)
-        # An image larger than a shard can leave a shard number unused: number the shards densely.
-        used = [shard for (shard,) in db.execute(f"SELECT DISTINCT shard FROM rows WHERE {where} ORDER BY shard", key)]
-        for dense, shard in enumerate(used):
-            db.execute(
-                f"UPDATE rows SET shard = ?, shards = ? WHERE {where} AND shard = ?", (dense, len(used), *key, shard)
-            )
+        db.executemany("UPDATE rows SET shard = ?, shards = ? WHERE rowid = ?", assigned)
 
 
 def _relative(path: Path, root: Path) -> str:

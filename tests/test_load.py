@@ -41,7 +41,7 @@ def test_decode_sar_gives_normalised_pixels_and_falls_back_for_sardet(tiny_relea
     }
     spacenet = rows["SN6_Rotterdam_1"]
     assert spacenet["pixels"].shape == (4, 24, 24) and spacenet["pixels_source"] == "sar"
-    assert 0.0 <= float(np.min(spacenet["pixels"])) and float(np.max(spacenet["pixels"])) <= 1.0
+    assert float(np.min(spacenet["pixels"])) >= 0.0 and float(np.max(spacenet["pixels"])) <= 1.0
     sardet = rows["0000001"]
     assert sardet["pixels_source"] == "image" and sardet["pixels_radiometry"] == "display"
     assert "sar" not in spacenet and "image" not in spacenet
@@ -71,3 +71,31 @@ def test_a_release_rebuilt_in_place_is_not_served_from_the_old_cache(tmp_path):
     csv.write_text(csv.read_text().replace("Urban.", "Rural."))
     build_release(raw, out, progress=False, overwrite=True)
     assert "Rural." in [q["answer"] for r in load("vqa", split="test", source=out) for q in r["qa"]]
+
+
+def test_pairs_keep_image_bytes_when_not_decoding(tiny_release):
+    for streaming in (False, True):
+        rows = load("sarvqa1", split="train", source=tiny_release, decode=None, pairs=True, streaming=streaming)
+        examples = list(rows)
+        assert len(examples) == 3 and all(isinstance(e["image"]["bytes"], bytes) for e in examples)
+
+
+def test_pairs_with_sar_decode_each_image_once(tiny_release, monkeypatch):
+    from sarlang1m.decode import SARDecode
+
+    calls = []
+    original = SARDecode.decode_row
+    monkeypatch.setattr(SARDecode, "decode_row", lambda self, row: calls.append(row["image_id"]) or original(self, row))
+    streamed = list(load("sarvqa1", split="train", source=tiny_release, decode="sar", pairs=True, streaming=True))
+    assert [e["id"][:7] for e in streamed] == ["0000001"] * 3 and calls == ["0000001"]
+    assert all(e["pixels"].shape == streamed[0]["pixels"].shape for e in streamed)
+    assert streamed[1]["pixels"] is not streamed[0]["pixels"]  # copies: augmenting one leaves the others intact
+    calls.clear()
+    view = load("sarvqa1", split="train", source=tiny_release, decode="sar", pairs=True)
+    assert len(view) == 3 and view[2]["pixels_source"] == "image"
+    assert calls == ["0000001"]
+
+
+def test_pairs_of_every_split_come_as_a_dict(tiny_release):
+    views = load("captions", source=tiny_release, pairs=True)
+    assert set(views) == {"train", "test"} and len(views["test"]) == 2

@@ -11,8 +11,8 @@ import numpy as np
 import PIL.Image
 import pyarrow.parquet as pq
 import pytest
-from tiny_raw import make_tiny_raw, png_bytes, tiff_bytes
 from datasets import get_dataset_config_names, load_dataset
+from tiny_raw import make_tiny_raw, png_bytes, tiff_bytes
 
 from sarlang1m import release as release_module
 from sarlang1m import schema

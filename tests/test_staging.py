@@ -114,3 +114,17 @@ def test_twin_files_are_recorded_not_read(tiny_raw, tmp_path):
     accounts = {a.path: a for a in stage(tiny_raw, tmp_path).file_accounts()}
     assert accounts["Text/VQA/train/SARVQA2_train.json"].twins_not_read == ["Text/VQA/train/SARVQA2_train.csv"]
     assert "Text/VQA/train/SARVQA2_train.csv" not in accounts
+
+
+def test_shard_counts_can_be_a_multiple_of_the_readers(tmp_path):
+    from sarlang1m.synth import write_synthetic_release
+
+    raw = tmp_path / "raw"
+    write_synthetic_release(raw, images=64, seed=1, progress=False)
+    staging = Staging.build(find_layout(raw), tmp_path / "s.sqlite", progress=False, shard_multiple=4)
+    for partition, shards in staging.partitions():
+        images = len(list(staging.image_rows(partition)))
+        assert shards % 4 == 0 or shards == images < 4, (partition, shards, images)
+        assert all(list(staging.image_rows(partition, shard)) for shard in range(shards))
+    with pytest.raises(ValueError, match="shard_multiple"):
+        Staging.build(find_layout(raw), tmp_path / "t.sqlite", progress=False, shard_multiple=0)

@@ -10,12 +10,13 @@ fallback when the first cell is an image reference), JSON records may use `messa
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from .. import schema
 from ..sources import IMAGE_EXTENSIONS, identify
@@ -124,27 +125,53 @@ def looks_like_image_ref(value: str) -> bool:
 
 
 def read_text_file(path: Path | str, task: str) -> Iterator[ReadResult]:
-    """Every text of one file, or a problem per row that cannot be one."""
+    """Every text of one file, or a problem per row that cannot be one. Streams: memory stays flat.
+
+    Text is read as UTF-8 (a BOM is dropped); invalid bytes survive as surrogates so that only the
+    rows holding them are reported.
+    """
     path = Path(path)
-    raw = path.read_bytes()
-    if not raw.strip():
-        yield RowProblem(0, None, "empty_file", "the file holds no rows")
-        return
-    content = _decode(raw)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        yield from _read_csv(path, content, task)
-    elif suffix == ".jsonl" or (suffix == ".json" and not content.lstrip().startswith(("[", "{"))):
-        yield from _read_jsonl(path, content, task)
-    elif suffix == ".json":
-        yield from _read_json(path, content, task)
-    else:
+    if suffix not in TEXT_SUFFIXES:
         raise RawTextError(path, "", f"unsupported text format {suffix!r}; expected one of {TEXT_SUFFIXES}")
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        first = _first_character(handle)
+        if not first:
+            yield RowProblem(0, None, "empty_file", "the file holds no rows")
+        elif suffix == ".csv":
+            yield from _read_csv(path, handle, task)
+        elif first == "[" and suffix == ".json":
+            yield from _read_json_array(path, handle, task)
+        elif first == "{" and suffix == ".json" and not _is_json_lines(handle):
+            yield from _read_json_document(path, handle, task)
+        else:
+            yield from _read_jsonl(handle, task)
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 (BOM removed); invalid bytes survive as surrogates so that only their rows are reported."""
-    return raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+def _first_character(handle: TextIO) -> str:
+    """The first non-blank character ("" for a blank file); the handle is rewound."""
+    while chunk := handle.read(4096):
+        if stripped := chunk.lstrip():
+            handle.seek(0)
+            return stripped[0]
+    handle.seek(0)
+    return ""
+
+
+def _is_json_lines(handle: TextIO) -> bool:
+    """Whether a .json file starting with an object holds one object per line (JSON Lines saved as .json)."""
+    try:
+        first = json.loads(handle.readline())
+        more = any(line.strip() for line in itertools.islice(handle, 100))
+    except json.JSONDecodeError:
+        return False
+    finally:
+        handle.seek(0)
+    return more or not _holds_one_list(first)
+
+
+def _holds_one_list(value: object) -> bool:
+    return isinstance(value, dict) and sum(isinstance(v, list) for v in value.values()) == 1
 
 
 def _invalid_utf8(*values: str | None) -> str | None:
@@ -161,22 +188,19 @@ def _invalid_utf8(*values: str | None) -> str | None:
 # ----------------------------------------------------------------------------------------- CSV
 
 
-def _read_csv(path: Path, content: str, task: str) -> Iterator[ReadResult]:
-    dialect = _sniff_delimiter(content)
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=dialect)
+def _read_csv(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
+    delimiter = _sniff_delimiter(handle.readline())
+    handle.seek(0)
+    reader = csv.reader(handle, delimiter=delimiter)
     fields = _fields_for(task)
-    first_line = 1
     try:
         first = next(reader)
-    except StopIteration:
-        yield RowProblem(0, None, "empty_file", "the file holds no rows")
-        return
     except csv.Error as err:
         raise RawTextError(path, "line 1", f"malformed CSV: {err}") from err
     columns, style_column, has_header = _csv_columns(path, first, fields)
     needed = max(columns.values()) + 1
     rows = reader if has_header else _chain_first(first, reader)
-    line = reader.line_num + 1 if has_header else first_line
+    line = reader.line_num + 1 if has_header else 1
     while True:
         try:
             row = next(rows)
@@ -202,8 +226,7 @@ def _chain_first(first: list[str], rest: Iterator[list[str]]) -> Iterator[list[s
     yield from rest
 
 
-def _sniff_delimiter(content: str) -> str:
-    head = content[:65536].splitlines()[0] if content else ""
+def _sniff_delimiter(head: str) -> str:
     if "," in head:
         return ","
     for delimiter in ("\t", ";", "|"):
@@ -273,29 +296,106 @@ def strip_prompt(question: str) -> str:
     return _CLASS_PROMPT.sub("", question).strip()
 
 
-def _read_json(path: Path, content: str, task: str) -> Iterator[ReadResult]:
-    try:
-        data = json.loads(content)
-    except json.JSONDecodeError as err:
-        if err.msg == "Extra data" and content.lstrip().startswith("{"):
-            yield from _read_jsonl(path, content, task)  # JSON Lines saved as .json
-            return
-        raise RawTextError(path, f"line {err.lineno}, column {err.colno}", f"malformed JSON: {err.msg}") from err
-    if isinstance(data, dict):
-        lists = [v for v in data.values() if isinstance(v, list)]
-        if len(lists) != 1:
-            raise RawTextError(path, "", "expected a JSON list of records (or an object holding one list)")
-        data = lists[0]
-    if not isinstance(data, list):
-        raise RawTextError(path, "", f"expected a JSON list of records, got {type(data).__name__}")
-    if not data:
+_JSON_CHUNK = 1 << 20
+_JSON_BLANK = " \t\n\r"
+_JSON_AFTER_ITEM = ",]" + _JSON_BLANK
+
+
+def _read_json_array(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
+    """Records of a top-level JSON list, decoded one at a time (the list of a 1M-text file never sits in memory)."""
+    empty = True
+    for index, record in enumerate(_json_array_items(path, handle), start=1):
+        empty = False
+        yield from _record_texts(index, record, task)
+    if empty:
         yield RowProblem(0, None, "empty_file", "the JSON list holds no records")
-    for index, record in enumerate(data, start=1):
+
+
+def _json_array_items(path: Path, handle: TextIO) -> Iterator[object]:
+    """Items of the JSON list in `handle`, parsed with the standard decoder over a sliding buffer."""
+    decoder = json.JSONDecoder()
+    buffer, position, at_end = "", 0, False
+    dropped_lines, dropped_columns = 0, 0  # where the buffer starts in the file
+
+    def more() -> bool:
+        nonlocal buffer, at_end
+        chunk = handle.read(_JSON_CHUNK)
+        at_end = not chunk
+        buffer += chunk
+        return bool(chunk)
+
+    def skip_blanks() -> str:
+        nonlocal position
+        while True:
+            while position < len(buffer) and buffer[position] in _JSON_BLANK:
+                position += 1
+            if position < len(buffer):
+                return buffer[position]
+            if not more():
+                return ""
+
+    def fail(message: str, at: int | None = None) -> RawTextError:
+        at = position if at is None else at
+        newline = buffer.rfind("\n", 0, at)
+        line = dropped_lines + buffer.count("\n", 0, at) + 1
+        column = at - newline if newline >= 0 else dropped_columns + at + 1
+        return RawTextError(path, f"line {line}, column {column}", f"malformed JSON: {message}")
+
+    if skip_blanks() != "[":
+        raise fail("expected a list")
+    position += 1
+    state = "first"  # first: an item or "]"; item: an item (after ","); separator: "," or "]"
+    while True:
+        character = skip_blanks()
+        if character == "":
+            raise fail("the list is not closed")
+        if character == "]" and state != "item":
+            position += 1
+            if skip_blanks():
+                raise fail("extra data after the list")
+            return
+        if state == "separator":
+            if character != ",":
+                raise fail("expected ',' or ']' between records")
+            position, state = position + 1, "item"
+            continue
+        while True:
+            try:
+                item, end = decoder.raw_decode(buffer, position)
+            except json.JSONDecodeError as error:
+                if more():
+                    continue  # the record runs past the buffer
+                raise fail(error.msg, error.pos) from error
+            if (end == len(buffer) or buffer[end] not in _JSON_AFTER_ITEM) and not at_end and more():
+                continue  # an item must end at a separator: a number cut by the buffer ("0" of "0.5") goes on
+            break
+        position, state = end, "separator"
+        yield item
+        if position > _JSON_CHUNK:  # drop what was parsed
+            parsed = buffer[:position]
+            newlines = parsed.count("\n")
+            dropped_lines += newlines
+            dropped_columns = len(parsed) - parsed.rfind("\n") - 1 if newlines else dropped_columns + len(parsed)
+            buffer, position = buffer[position:], 0
+
+
+def _read_json_document(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
+    """A JSON object holding one list of records (read whole: this form is not the authors')."""
+    try:
+        data = json.load(handle)
+    except json.JSONDecodeError as err:
+        raise RawTextError(path, f"line {err.lineno}, column {err.colno}", f"malformed JSON: {err.msg}") from err
+    if not _holds_one_list(data):
+        raise RawTextError(path, "", "expected a JSON list of records (or an object holding one list)")
+    records = next(v for v in data.values() if isinstance(v, list))
+    if not records:
+        yield RowProblem(0, None, "empty_file", "the JSON list holds no records")
+    for index, record in enumerate(records, start=1):
         yield from _record_texts(index, record, task)
 
 
-def _read_jsonl(path: Path, content: str, task: str) -> Iterator[ReadResult]:
-    for line_number, line in enumerate(content.splitlines(), start=1):
+def _read_jsonl(handle: TextIO, task: str) -> Iterator[ReadResult]:
+    for line_number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         try:

@@ -287,3 +287,56 @@ def test_json_non_utf8_is_reported_per_record(tmp_path):
 )
 def test_strip_prompt(raw, question):
     assert strip_prompt(raw) == question
+
+
+# ----------------------------------------------------------------- streaming JSON lists
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sarlang1m.raw import texts as texts_module  # noqa: E402
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=st.lists(_json_values, max_size=8), indent=st.sampled_from([None, 0, 1, 2]), chunk=st.integers(1, 64))
+def test_streamed_json_list_equals_json_loads(tmp_path_factory, items, indent, chunk):
+    path = tmp_path_factory.mktemp("json") / "a.json"
+    path.write_text(json.dumps(items, indent=indent))
+    original = texts_module._JSON_CHUNK
+    texts_module._JSON_CHUNK = chunk
+    try:
+        with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+            assert list(texts_module._json_array_items(path, handle)) == items
+    finally:
+        texts_module._JSON_CHUNK = original
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "message"),
+    [
+        ('[{"a": 1}\n {"b": 2}]', "line 2, column 2", "expected ',' or ']'"),
+        ('[{"a": 1},\n', "line 2, column 1", "not closed"),
+        ('[{"a": 1}] extra', "line 1, column 12", "extra data"),
+        ('[{"a": 1},\n\n  {"b": tru}]', "line 3, column 9", "Expecting value"),
+        ('[{"a": 1},]', "line 1, column 11", "Expecting value"),
+    ],
+)
+def test_streamed_json_errors_name_their_place(tmp_path, monkeypatch, content, where, message):
+    monkeypatch.setattr(texts_module, "_JSON_CHUNK", 3)  # the error is found after buffer compactions
+    path = write(tmp_path, "SARVQA1_train.json", content)
+    with pytest.raises(RawTextError, match=rf"SARVQA1_train.json: {where}: malformed JSON: .*{message}"):
+        read(path, "vqa")
+
+
+def test_a_long_json_list_is_read_record_by_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(texts_module, "_JSON_CHUNK", 256)
+    records = [messages_record(f"{i:07d}.jpg", ("Is there a ship?", "Yes.")) for i in range(500)]
+    texts, problems = read(write(tmp_path, "a.json", json.dumps(records, indent=1)), "vqa")
+    assert problems == [] and [t.row for t in texts] == list(range(1, 501))
+    assert texts[-1].image_ref == "SARimages/0000499.jpg" or texts[-1].image_ref == "0000499.jpg"

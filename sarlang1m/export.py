@@ -1,0 +1,325 @@
+"""Chat-format exports of a release for fine-tuning tools: LLaMA-Factory, LLaVA, Hugging Face messages.
+
+Each question (or caption) becomes one single-turn conversation with the paper's prompt
+(`schema.VQA_PROMPT`, `schema.CAPTION_PROMPT`), the SARVQA1 class prompt where `sarlang1m.views` adds
+one, and the 8-bit image written once per image (the release's bytes as they are, no re-encoding) into
+an images folder; records name images by paths relative to the output file's folder, which is where
+each tool resolves them from (LLaMA-Factory's ``media_dir`` defaults to its ``dataset_dir``; LLaVA
+joins ``--image_folder`` and the path).
+
+Formats (checked in the tests against each tool's documented schema):
+
+- ``llamafactory``: ShareGPT with OpenAI-style tags, ``{"messages": [{"role", "content"}], "images"}``,
+  ``<image>`` in the user turn; a ``dataset_info.json`` entry is written next to the output.
+- ``llava``: ``{"id", "image", "conversations": [{"from": "human"|"gpt", "value"}]}``, the first human
+  turn starting with ``<image>\\n``; always a JSON array (LLaVA reads the file with ``json.load``).
+- ``messages``: the chat-template format of transformers/TRL, ``{"messages": [{"role", "content":
+  [{"type": "image"}, {"type": "text", "text"}]}], "images"}``.
+
+A ``.jsonl`` output is written as JSON lines, anything else as one JSON array. The export streams: its
+memory does not grow with the release (beyond the set of image ids written).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from tqdm.auto import tqdm
+
+from . import schema
+from .load import load, read_release_manifest
+from .views import flatten_row, resolve_class_prompts
+
+FORMATS = ("llamafactory", "llava", "messages")
+#: The image placeholder LLaMA-Factory and LLaVA expect in the user turn.
+IMAGE_TOKEN = "<image>"
+DATASET_INFO_FILE = "dataset_info.json"
+#: Columns an export reads (those the task has): the GeoTIFFs (``sar``) are never fetched.
+_COLUMNS = ("image_id", "file_name", "image", "sha256", "subset")
+_SAFE_FILE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._,+=@-]*$")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    out: Path
+    format: str
+    examples: int
+    images_written: int
+    images_reused: int
+    images_dir: Path
+    dataset_info: Path | None
+
+    def summary(self) -> str:
+        extra = f"; registered in {self.dataset_info}" if self.dataset_info else ""
+        return (
+            f"wrote {self.out}: {self.examples} {self.format} examples; images in {self.images_dir} "
+            f"({self.images_written} written, {self.images_reused} already there){extra}"
+        )
+
+
+def export(
+    release: str | Path,
+    fmt: str,
+    out: str | Path,
+    *,
+    config: str = "vqa",
+    split: str = "train",
+    images_dir: str | Path | None = None,
+    class_prompts: bool | None = None,
+    vqa_prompt: str = schema.VQA_PROMPT,
+    caption_prompt: str = schema.CAPTION_PROMPT,
+    dataset_name: str | None = None,
+    revision: str | None = None,
+    progress: bool = True,
+) -> ExportResult:
+    """Write the texts of one config and split of `release` as `fmt` records into `out`.
+
+    Args:
+        release: a release folder, or a Hub repo id (pinned revision by default, see `sarlang1m.load`).
+        fmt: ``llamafactory``, ``llava`` or ``messages``.
+        out: the output file; ``.jsonl`` gives JSON lines (not for ``llava``), anything else a JSON array.
+        config, split: what to export (e.g. ``vqa``/``train``, ``captions``/``test``).
+        images_dir: where the images go (default: ``images`` next to `out`); shared between exports,
+            an image already there with the same SHA-256 is not rewritten.
+        class_prompts: SARVQA1 class prompts (see `sarlang1m.views`); None: the config's default.
+        vqa_prompt: the user turn of a question, with a ``{question}`` field (default: the paper's).
+        caption_prompt: the user turn of a caption (default: the paper's).
+        dataset_name: the LLaMA-Factory dataset name (default: ``sarlang1m_<config>_<split>``).
+        revision: Hub revision (Hub releases only).
+        progress: show a progress bar.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
+    if "{question}" not in vqa_prompt:
+        raise ValueError(f"the VQA prompt needs a {{question}} field, got {vqa_prompt!r}")
+    task = schema.config_spec(config).task
+    out = Path(out)
+    lines = out.suffix.lower() == ".jsonl"
+    if fmt == "llava" and lines:
+        raise ValueError(f"{out}: LLaVA reads one JSON array (json.load); use a .json output")
+    images_dir = Path(images_dir) if images_dir is not None else out.parent / "images"
+    prompts = resolve_class_prompts(class_prompts, task=task, config=config)
+    make_record = _RECORD_MAKERS[fmt]
+    user_turn = _user_turn(task, vqa_prompt=vqa_prompt, caption_prompt=caption_prompt)
+
+    rows = load(
+        config,
+        split=split,
+        streaming=True,
+        decode=None,
+        source=release,
+        revision=revision,
+        columns=[name for name in (*_COLUMNS, schema.TEXT_COLUMN[task]) if name in schema.FEATURES[task]],
+    )
+    images = _ImageWriter(images_dir, relative_to=out.parent)
+    bar = tqdm(
+        total=_texts_in(release, revision, config, split),
+        desc=f"export {fmt}",
+        unit=" texts",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    examples = 0
+    try:
+        with partial.open("w", encoding="utf-8") as handle, _RecordSink(handle, lines=lines) as sink:
+            for row in rows:
+                image_path = images.write(row)
+                for example in flatten_row(row, task, class_prompts=prompts):
+                    prompt, answer = user_turn(example), _answer(example, task)
+                    sink.write(make_record(example["id"], image_path, prompt, answer))
+                    examples += 1
+                    bar.update(1)
+        os.replace(partial, out)
+    finally:
+        bar.close()
+        partial.unlink(missing_ok=True)
+    dataset_info = None
+    if fmt == "llamafactory":
+        dataset_info = register_llamafactory(out, dataset_name or f"sarlang1m_{config}_{split}".replace("-", "_"))
+    return ExportResult(out, fmt, examples, images.written, images.reused, images_dir, dataset_info)
+
+
+# ------------------------------------------------------------------------------------------- records
+
+
+def llamafactory_record(text_id: str, image: str, prompt: str, answer: str) -> dict[str, Any]:
+    """LLaMA-Factory ShareGPT (OpenAI tags): one ``<image>`` token per image, in the user turn."""
+    return {
+        "id": text_id,
+        "messages": [
+            {"role": "user", "content": f"{IMAGE_TOKEN}{prompt}"},
+            {"role": "assistant", "content": answer},
+        ],
+        "images": [image],
+    }
+
+
+def llava_record(text_id: str, image: str, prompt: str, answer: str) -> dict[str, Any]:
+    """LLaVA's fine-tuning format: ``<image>\\n`` opens the first human turn."""
+    return {
+        "id": text_id,
+        "image": image,
+        "conversations": [
+            {"from": "human", "value": f"{IMAGE_TOKEN}\n{prompt}"},
+            {"from": "gpt", "value": answer},
+        ],
+    }
+
+
+def messages_record(text_id: str, image: str, prompt: str, answer: str) -> dict[str, Any]:
+    """The transformers/TRL chat-template format: typed content parts, images in their own column."""
+    return {
+        "id": text_id,
+        "messages": [
+            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]},
+            {"role": "assistant", "content": [{"type": "text", "text": answer}]},
+        ],
+        "images": [image],
+    }
+
+
+_RECORD_MAKERS: dict[str, Callable[[str, str, str, str], dict[str, Any]]] = {
+    "llamafactory": llamafactory_record,
+    "llava": llava_record,
+    "messages": messages_record,
+}
+
+
+def llamafactory_dataset_info(file_name: str) -> dict[str, Any]:
+    """The ``dataset_info.json`` entry LLaMA-Factory needs for a ShareGPT file with OpenAI-style tags."""
+    return {
+        "file_name": file_name,
+        "formatting": "sharegpt",
+        "columns": {"messages": "messages", "images": "images"},
+        "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},
+    }
+
+
+def register_llamafactory(out: Path, dataset_name: str) -> Path:
+    """Add (or replace) `dataset_name` in the ``dataset_info.json`` next to `out`, keeping other entries."""
+    info_path = out.parent / DATASET_INFO_FILE
+    entries: dict[str, Any] = {}
+    if info_path.is_file():
+        try:
+            entries = json.loads(info_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{info_path}: not valid JSON ({error}); fix or remove it") from error
+        if not isinstance(entries, dict):
+            raise ValueError(f"{info_path}: expected a JSON object of datasets, got {type(entries).__name__}")
+    entries[dataset_name] = llamafactory_dataset_info(out.name)
+    partial = info_path.with_name(f".{info_path.name}.partial-{os.getpid()}")
+    partial.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, info_path)
+    return info_path
+
+
+def _user_turn(task: str, *, vqa_prompt: str, caption_prompt: str) -> Callable[[Mapping[str, Any]], str]:
+    if task == "captions":
+        return lambda example: caption_prompt
+    return lambda example: vqa_prompt.format(question=example["question"])
+
+
+def _answer(example: Mapping[str, Any], task: str) -> str:
+    answer = example["text"] if task == "captions" else example["answer"]
+    if not isinstance(answer, str) or not answer.strip():
+        field = "text" if task == "captions" else "answer"
+        raise ValueError(f"text {example['id']!r} of image {example['image_id']!r}: empty {field} {answer!r}")
+    return answer
+
+
+# ------------------------------------------------------------------------------------------- writing
+
+
+class _RecordSink:
+    """Streams records as JSON lines or as one JSON array, never holding more than one record."""
+
+    def __init__(self, handle: IO[str], *, lines: bool) -> None:
+        self.handle = handle
+        self.lines = lines
+        self.count = 0
+
+    def __enter__(self) -> _RecordSink:
+        if not self.lines:
+            self.handle.write("[")
+        return self
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        text = json.dumps(record, ensure_ascii=False)
+        if self.lines:
+            self.handle.write(text + "\n")
+        else:
+            self.handle.write(("," if self.count else "") + "\n" + text)
+        self.count += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self.lines:
+            self.handle.write("\n]\n" if self.count else "]\n")
+
+
+class _ImageWriter:
+    """Writes each image once (by image id) and returns its path relative to the output's folder."""
+
+    def __init__(self, folder: Path, *, relative_to: Path) -> None:
+        self.folder = folder
+        self.relative_to = relative_to
+        self.paths: dict[str, str] = {}
+        self.written = 0
+        self.reused = 0
+
+    def write(self, row: Mapping[str, Any]) -> str:
+        image_id = row.get("image_id")
+        if image_id in self.paths:
+            return self.paths[image_id]
+        if not isinstance(image_id, str) or not _SAFE_FILE_STEM.match(image_id) or ".." in image_id:
+            raise ValueError(f"image id {image_id!r} cannot be used as a file name")
+        data = _image_bytes(row)
+        suffix = PurePosixPath(row.get("file_name") or "").suffix.lower() or ".png"
+        target = self.folder / f"{image_id}{suffix}"
+        digest = hashlib.sha256(data).hexdigest()
+        if row.get("sha256") and row["sha256"] != digest:
+            raise ValueError(f"image {image_id!r}: its bytes do not match the release's sha256 {row['sha256']}")
+        if target.is_file():
+            if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
+                raise FileExistsError(
+                    f"{target} exists with other content than image {image_id!r}: "
+                    "export into an empty --images-dir, or remove the stale file"
+                )
+            self.reused += 1
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+            partial.write_bytes(data)
+            os.replace(partial, target)
+            self.written += 1
+        self.paths[image_id] = Path(os.path.relpath(target, self.relative_to)).as_posix()
+        return self.paths[image_id]
+
+
+def _image_bytes(row: Mapping[str, Any]) -> bytes:
+    image = row.get("image")
+    data = image.get("bytes") if isinstance(image, Mapping) else None
+    if data is None and isinstance(image, Mapping) and image.get("path") and Path(image["path"]).is_file():
+        data = Path(image["path"]).read_bytes()
+    if not data:
+        raise ValueError(f"image {row.get('image_id')!r}: the release holds no bytes for it")
+    return bytes(data)
+
+
+def _texts_in(release: str | Path, revision: str | None, config: str, split: str) -> int | None:
+    """The number of texts the MANIFEST announces for (config, split), for the progress bar."""
+    try:
+        manifest = read_release_manifest(release, revision)
+        return int(manifest["configs"][config]["splits"][split]["texts"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
