@@ -31,39 +31,52 @@ class UnreadableImageError(ValueError):
 
 @dataclass
 class SARStatistics:
-    """Per-band dB moments of the original SAR pixels, per source; they add up across images and workers."""
+    """Per-band dB moments of the original SAR pixels, per GeoTIFF; summed per source for the MANIFEST.
 
-    sources: dict[str, dict] = field(default_factory=dict)
+    Kept per file so that an image written in several tasks (and by several workers) counts once.
+    """
 
-    def add(self, source: str, radiometry: str, polarizations: list[str], data: bytes) -> None:
+    files: dict[str, tuple[str, str, list[str], np.ndarray]] = field(default_factory=dict)
+
+    def add(self, path: str, source: str, radiometry: str, polarizations: list[str], data: bytes) -> None:
+        if path in self.files:
+            return
         pixels, metadata = read_geotiff(data)
         moments = db_moments(pixels, radiometry, nodata=metadata.nodata)
-        if moments[:, 0].min() == 0:
-            return  # a band without a valid pixel (all nodata) says nothing about the source
-        self._merge(source, {"radiometry": radiometry, "polarizations": polarizations, "images": 1, "moments": moments})
+        if moments[:, 0].min() > 0:  # a band without a valid pixel (all nodata) says nothing about the source
+            self.files[path] = (source, radiometry, polarizations, moments)
 
     def merge(self, other: SARStatistics) -> None:
-        for source, entry in other.sources.items():
-            self._merge(source, entry)
-
-    def _merge(self, source: str, entry: dict) -> None:
-        mine = self.sources.get(source)
-        if mine is None:
-            self.sources[source] = {**entry, "moments": entry["moments"].copy()}
-        elif mine["moments"].shape == entry["moments"].shape:  # a file with other bands stays out: homogeneous
-            mine["images"] += entry["images"]
-            mine["moments"] += entry["moments"]
+        for path, entry in other.files.items():
+            self.files.setdefault(path, entry)
 
     def summary(self) -> dict[str, dict]:
-        """Mean and standard deviation in dB per band and source, as published in the MANIFEST."""
+        """Mean and standard deviation in dB per band and source, as published in the MANIFEST.
+
+        A source's files with another band count than its first file (in path order) are left out, so that
+        every figure describes one homogeneous set of bands.
+        """
+        sources: dict[str, dict] = {}
+        for path in sorted(self.files):
+            source, radiometry, polarizations, moments = self.files[path]
+            entry = sources.setdefault(
+                source, {"radiometry": radiometry, "polarizations": polarizations, "images": 0, "moments": None}
+            )
+            if entry["moments"] is None:
+                entry["moments"] = moments.copy()
+            elif entry["moments"].shape == moments.shape:
+                entry["moments"] += moments
+            else:
+                continue
+            entry["images"] += 1
         result = {}
-        for source in sorted(self.sources):
-            entry = self.sources[source]
+        for source in sorted(sources):
+            entry = sources[source]
             mean, std = db_statistics(entry["moments"])
             result[source] = {
                 "radiometry": entry["radiometry"],
                 "polarizations": entry["polarizations"],
-                "images": int(entry["images"]),
+                "images": entry["images"],
                 "pixels_per_band": [int(c) for c in entry["moments"][:, 0]],
                 "mean_db": [round(v, 4) for v in mean],
                 "std_db": [round(v, 4) for v in std],
@@ -83,8 +96,8 @@ def image_record(partition: Partition, row: ImageRow, texts: list[dict], stats: 
         except SARDecodeError as error:
             raise UnreadableImageError(f"{row.sar_path}: {error}") from error
         radiometry = source.radiometry if source.radiometry and metadata.dtype.kind in "fc" else metadata.radiometry
-        if stats is not None and row.stats and radiometry != "display":
-            stats.add(info.source, radiometry, list(source.polarizations), sar)
+        if stats is not None and radiometry != "display":
+            stats.add(row.sar_path, info.source, radiometry, list(source.polarizations), sar)
     if row.image_kind == "generated":
         file_name = f"{row.image_id}.png"
         image = encode_png(preprocess_for_vlm(sar, radiometry=radiometry, polarizations=source.polarizations))

@@ -8,6 +8,7 @@ like a release, and the MANIFEST is written last.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -31,7 +32,7 @@ from .preview import write_sample_grid
 from .raw.layout import find_layout, is_synthetic
 from .records import SARStatistics, iter_records
 from .report import SKIP_REASONS, MissingImagesError
-from .staging import ImageRow, Partition, Staging, mark_unreadable
+from .staging import ImageRow, Partition, Stager, Staging, mark_unreadable
 
 #: Bytes of one Parquet row group: a few hundred image chips, few enough rows of big GeoTIFFs.
 ROW_GROUP_BYTES = 32 * 2**20
@@ -86,17 +87,15 @@ def build_release(
     shutil.rmtree(work, ignore_errors=True)
     (work / "release").mkdir(parents=True)
     try:
-        staging_path = work / "staging.sqlite"
-        staging = Staging.build(
-            layout,
-            staging_path,
-            allow_missing=allow_missing,
-            max_shard_bytes=convert_file_size_to_int(max_shard_size),
-            shard_multiple=shard_multiple,
-            progress=progress,
-        )
-        release = work / "release"
-        results = _write_shards(staging, release, num_proc=num_proc, progress=progress)
+        staging_path, release = work / "staging.sqlite", work / "release"
+        options = {
+            "allow_missing": allow_missing,
+            "max_shard_bytes": convert_file_size_to_int(max_shard_size),
+            "shard_multiple": shard_multiple,
+            "progress": progress,
+        }
+        results = _stage_and_write(layout, staging_path, release, options, num_proc=num_proc, progress=progress)
+        staging = Staging(staging_path)
         failures = [f for r in results for f in r.failures]
         if failures:
             if not allow_missing:
@@ -147,12 +146,15 @@ def build_release(
 # ------------------------------------------------------------------------------------ shards
 
 
-def _write_shards(staging: Staging, release: Path, *, num_proc: int, progress: bool) -> list[ShardResult]:
-    jobs = [
-        (staging.path, release, part, shard, shards) for part, shards in staging.partitions() for shard in range(shards)
-    ]
-    total_images = sum(1 for part, _ in staging.partitions() for _ in staging.image_rows(part))
-    bar = tqdm(total=total_images, desc="writing shards", unit=" images", disable=not progress, dynamic_ncols=True)
+def _stage_and_write(
+    layout, staging_path: Path, release: Path, options: dict, *, num_proc: int, progress: bool
+) -> list[ShardResult]:
+    """Stage the text groups one by one and write each group's shards as soon as it is staged.
+
+    With several processes, the shards of the small groups are written while the largest is still
+    being read, so that reading 1M texts (one process) and writing shards (all of them) overlap.
+    """
+    bar = tqdm(total=0, desc="writing shards", unit=" images", disable=not progress, dynamic_ncols=True)
     texts_done = 0
 
     def advance(images: int, texts: int) -> None:
@@ -161,26 +163,65 @@ def _write_shards(staging: Staging, release: Path, *, num_proc: int, progress: b
         bar.update(images)
         bar.set_postfix_str(f"{texts_done} texts, {texts_done / max(bar.format_dict['elapsed'], 1e-9):.0f} texts/s")
 
-    if num_proc <= 1:
-        results = [_write_shard(job, advance) for job in jobs]
-    else:
-        results = _write_in_pool(jobs, num_proc, advance)
+    with _ShardWriters(num_proc, advance) as writers:  # worker processes start before the store is opened
+        stager = Stager(layout, staging_path, **options)
+        try:
+            for group in stager.groups:
+                for partition, shards in stager.stage(group):
+                    bar.total += stager.db.execute(
+                        "SELECT count(*) FROM rows WHERE task = ? AND subset IS ? AND tier = ? AND split = ?",
+                        (partition.task, partition.subset, partition.tier, partition.split),
+                    ).fetchone()[0]
+                    bar.refresh()
+                    for shard in range(shards):
+                        writers.submit((staging_path, release, partition, shard, shards))
+            stager.finish()
+        except BaseException:
+            stager.abort()
+            raise
+        results = writers.results()
     bar.close()
     return sorted(results, key=lambda r: r.path)
 
 
-def _write_in_pool(jobs: list[tuple], num_proc: int, advance) -> list[ShardResult]:
-    # fork where it is safe (Linux): workers then need no `if __name__ == "__main__"` guard in user scripts.
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    context = multiprocessing.get_context(method)
-    with context.Manager() as manager:
-        updates = manager.Queue()
-        with context.Pool(num_proc, initializer=_init_worker, initargs=(updates,)) as pool:
-            pending = pool.map_async(_write_shard_in_worker, jobs, chunksize=1)
-            while not pending.ready():
-                _drain(updates, advance, timeout=0.2)
-            _drain(updates, advance, timeout=0)
-            return pending.get()
+class _ShardWriters:
+    """Runs shard jobs in this process (one process) or in a pool, relaying progress to `advance`."""
+
+    def __init__(self, num_proc: int, advance):
+        self.advance, self.pending, self.done = advance, [], []
+        self.pool = self.manager = None
+        if num_proc > 1:
+            # fork where it is safe (Linux): workers need no `if __name__ == "__main__"` guard in user scripts.
+            context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            self.manager = context.Manager()
+            self.updates = self.manager.Queue()
+            self.pool = context.Pool(num_proc, initializer=_init_worker, initargs=(self.updates,))
+
+    def __enter__(self) -> _ShardWriters:
+        return self
+
+    def submit(self, job: tuple) -> None:
+        if self.pool is None:
+            self.done.append(_write_shard(job, self.advance))
+        else:
+            self.pending.append(self.pool.apply_async(_write_shard_in_worker, (job,)))
+            _drain(self.updates, self.advance, timeout=0)
+
+    def results(self) -> list[ShardResult]:
+        while self.pending and not all(p.ready() for p in self.pending):
+            _drain(self.updates, self.advance, timeout=0.2)
+        if self.pool is not None:
+            _drain(self.updates, self.advance, timeout=0)
+        return self.done + [p.get() for p in self.pending]
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            if exc[0] is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+            self.manager.shutdown()
 
 
 def _drain(updates, advance, timeout: float) -> None:
@@ -198,6 +239,9 @@ _worker_updates = None
 def _init_worker(updates) -> None:
     global _worker_updates
     _worker_updates = updates
+    # The main process reads texts while workers write shards; it is the critical path, so it goes first.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(5)
 
 
 def _write_shard_in_worker(job: tuple) -> ShardResult:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePath
 
 from .schema import SOURCES, Source
 
@@ -50,7 +49,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 def image_id(file_name: str) -> str:
     """The id of an image: its file name without folders and image extension."""
-    name = PurePath(file_name.replace("\\", "/")).name
+    name = file_name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     stem, dot, extension = name.rpartition(".")
     return stem if dot and f".{extension.lower()}" in IMAGE_EXTENSIONS else name
 

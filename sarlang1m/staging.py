@@ -36,9 +36,10 @@ CREATE TABLE texts(seq INTEGER PRIMARY KEY, id TEXT, file_idx INTEGER, row INTEG
 CREATE TABLE problems(file_idx INTEGER, row INTEGER, turn INTEGER, reason TEXT, detail TEXT);
 CREATE TABLE images(image_id TEXT, kind TEXT, name TEXT, path TEXT, bytes INTEGER);
 CREATE TABLE rows(task TEXT, subset TEXT, tier TEXT, split TEXT, image_id TEXT, image_path TEXT,
-                  image_kind TEXT, sar_path TEXT, bytes INTEGER, texts INTEGER, shard INTEGER, shards INTEGER,
-                  stats INTEGER DEFAULT 0);
+                  image_kind TEXT, sar_path TEXT, bytes INTEGER, texts INTEGER, shard INTEGER, shards INTEGER);
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE INDEX images_by_id ON images(image_id, kind, name);
+CREATE INDEX rows_by_shard ON rows(task, subset, tier, split, shard, image_id);
 """
 _BATCH = 20_000
 
@@ -67,8 +68,16 @@ class ImageRow:
     sar_path: str | None
     bytes: int
     texts: int
-    #: Whether this row contributes to the per-source SAR statistics (one row per distinct GeoTIFF).
-    stats: bool = False
+
+
+def group_condition(task: str, subset: str | None, split: str, table: str = "") -> str:
+    """SQL selecting one (task, subset, split), with literal values so that its partial indexes are used."""
+    if task not in schema.TASKS or split not in schema.SPLITS or subset not in (None, *schema.SUBSETS):
+        raise ValueError(f"not a text group: {(task, subset, split)}")
+    p = f"{table}." if table else ""
+    return (
+        f"{p}task = '{task}' AND {p}subset {'IS NULL' if subset is None else f'= {subset!r}'} AND {p}split = '{split}'"
+    )
 
 
 def text_id(task: str, subset: str | None, split: str, image: str, question: str | None, text: str) -> str:
@@ -100,20 +109,17 @@ class Staging:
         progress: bool = True,
     ) -> Staging:
         """Read every text file and image folder of `layout` into a new store at `path`."""
-        path = Path(path)
-        path.unlink(missing_ok=True)
-        with closing(sqlite3.connect(path)) as db:
-            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
-            _stage_texts(db, layout, progress)
-            _mark_duplicates(db)
-            _stage_images(db, layout)
-            _resolve_images(db, allow_missing)
-            _plan_shards(db, max_shard_bytes, shard_multiple)
-            db.executescript(
-                "CREATE INDEX texts_by_image ON texts(task, subset, split, image_id, seq);"
-                "CREATE INDEX rows_by_shard ON rows(task, subset, tier, split, shard, image_id);"
-            )
-            db.commit()
+        stager = Stager(
+            layout,
+            path,
+            allow_missing=allow_missing,
+            max_shard_bytes=max_shard_bytes,
+            shard_multiple=shard_multiple,
+            progress=progress,
+        )
+        for group in stager.groups:
+            stager.stage(group)
+        stager.finish()
         return cls(path)
 
     # ------------------------------------------------------------------------------ reading
@@ -125,22 +131,23 @@ class Staging:
 
     def image_rows(self, partition: Partition, shard: int | None = None) -> Iterator[ImageRow]:
         query = (
-            "SELECT image_id, image_path, image_kind, sar_path, bytes, texts, stats FROM rows "
+            "SELECT image_id, image_path, image_kind, sar_path, bytes, texts FROM rows "
             "WHERE task = ? AND subset IS ? AND tier = ? AND split = ?"
         )
         args: tuple = (partition.task, partition.subset, partition.tier, partition.split)
         if shard is not None:
             query, args = query + " AND shard = ?", (*args, shard)
         for row in self.db.execute(query + " ORDER BY image_id", args):
-            yield ImageRow(*row[:-1], stats=bool(row[-1]))
+            yield ImageRow(*row)
 
     def texts(self, partition: Partition, image: str) -> list[dict]:
         """The texts of one image in one partition, in input order, as the release nests them."""
         query = (
             "SELECT id, question, text, application, subtype, answer_type, bbox, style FROM texts "
-            "WHERE task = ? AND subset IS ? AND split = ? AND image_id = ? AND skip IS NULL ORDER BY seq"
+            f"WHERE {group_condition(partition.task, partition.subset, partition.split)} AND image_id = ? "
+            "AND skip IS NULL ORDER BY seq"
         )
-        rows = self.db.execute(query, (partition.task, partition.subset, partition.split, image))
+        rows = self.db.execute(query, (image,))
         if partition.task == "captions":
             return [{"id": r[0], "text": r[2], "style": r[7]} for r in rows]
         return [
@@ -202,6 +209,99 @@ class Staging:
         self.db.close()
 
 
+@dataclass(frozen=True)
+class TextGroup:
+    """The text files of one (task, subset, split): the unit that is staged, de-duplicated and planned at once."""
+
+    task: str
+    subset: str | None
+    split: str
+    files: tuple[TextFile, ...]
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.path.stat().st_size for f in self.files)
+
+
+def text_groups(layout: RawLayout) -> list[TextGroup]:
+    """Groups of text files, smallest first (so that their shards can be written while larger ones are read)."""
+    groups: dict[tuple, list[TextFile]] = {}
+    for text_file in layout.text_files:
+        spec = text_file.spec
+        groups.setdefault((spec.task, spec.subset or "", spec.split), []).append(text_file)
+    made = [TextGroup(task, subset or None, split, tuple(files)) for (task, subset, split), files in groups.items()]
+    return sorted(made, key=lambda g: (g.bytes, g.task, g.subset or "", g.split))
+
+
+class Stager:
+    """Writes the store one `TextGroup` at a time.
+
+    Each `stage` commits a group completely (texts, duplicates, images, shard plan), so that shards of
+    that group can be written by other processes while the next group is read: the store is in WAL mode,
+    where readers see committed groups and never block the writer. `Staging.build` stages every group.
+    """
+
+    def __init__(
+        self,
+        layout: RawLayout,
+        path: str | Path,
+        *,
+        allow_missing: bool = False,
+        max_shard_bytes: int = 500 * 2**20,
+        shard_multiple: int = 1,
+        progress: bool = True,
+    ):
+        if shard_multiple < 1:
+            raise ValueError(f"shard_multiple must be at least 1, got {shard_multiple}")
+        self.layout, self.path = layout, Path(path)
+        self.allow_missing, self.max_shard_bytes, self.shard_multiple = allow_missing, max_shard_bytes, shard_multiple
+        self.groups = text_groups(layout)
+        self.unknown: set[str] = set()  # normally empty: names that match no source pattern
+        self._files = 0
+        self._indexed: list[tuple] = []
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;" + _SCHEMA)
+        _stage_images(self.db, layout)
+        self.db.commit()
+        self.bar = tqdm(desc="reading texts", unit=" texts", disable=not progress, dynamic_ncols=True)
+
+    def stage(self, group: TextGroup) -> list[tuple[Partition, int]]:
+        """Read, label, de-duplicate, match and plan one group; commit it; return its partitions and shards."""
+        for text_file in group.files:
+            _stage_file(self.db, self._files, text_file, self.layout.root, self.bar)
+            self._files += 1
+        key = (group.task, group.subset, group.split)
+        _index_group(self.db, key, len(self._indexed))
+        self._indexed.append(key)
+        _mark_duplicates(self.db, key)
+        _resolve_images(self.db, key, self.allow_missing, self.unknown)
+        _plan_shards(self.db, key, self.max_shard_bytes, self.shard_multiple)
+        self.db.commit()
+        query = "SELECT DISTINCT tier, shards FROM rows WHERE task = ? AND subset IS ? AND split = ? ORDER BY tier"
+        return [(Partition(group.task, group.subset, tier, group.split), n) for tier, n in self.db.execute(query, key)]
+
+    def finish(self) -> None:
+        """Warnings that need every group, then close the store."""
+        self.bar.close()
+        leaks = self.db.execute(
+            "SELECT task, count(*), min(image_id) FROM (SELECT task, image_id FROM rows GROUP BY task, image_id "
+            "HAVING count(DISTINCT split) > 1) GROUP BY task"
+        ).fetchall()
+        warnings = [f"{n} {task} image(s) appear in both train and test (e.g. {example})" for task, n, example in leaks]
+        if self.unknown:
+            names = sorted(self.unknown)
+            warnings.append(f"{len(names)} image name(s) match no source pattern (source 'unknown'): {names[:5]}")
+        self.db.execute("INSERT INTO meta VALUES ('warnings', ?)", (json.dumps(warnings),))
+        self.db.commit()
+        self.db.close()
+
+    def abort(self) -> None:
+        self.bar.close()
+        self.db.close()
+
+
 def mark_unreadable(path: Path, failures: Iterable[tuple[Partition, str, str]]) -> None:
     """Skip the texts of images that turned out unreadable while writing (with --allow-missing)."""
     with closing(sqlite3.connect(path)) as db:
@@ -216,38 +316,35 @@ def mark_unreadable(path: Path, failures: Iterable[tuple[Partition, str, str]]) 
 # ---------------------------------------------------------------------------------- staging steps
 
 
-def _stage_texts(db: sqlite3.Connection, layout: RawLayout, progress: bool) -> None:
-    bar = tqdm(desc="reading texts", unit=" texts", disable=not progress, dynamic_ncols=True)
-    for idx, text_file in enumerate(layout.text_files):
-        db.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                idx,
-                _relative(text_file.path, layout.root),
-                text_file.format,
-                text_file.spec.task,
-                text_file.spec.split,
-                text_file.spec.subset,
-                text_file.spec.style,
-                sha256_file(text_file.path),
-                text_file.path.stat().st_size,
-                json.dumps([_relative(p, layout.root) for p in text_file.twins]),
-            ),
-        )
-        texts, problems = [], []
-        for result in read_text_file(text_file.path, text_file.spec.task):
-            if isinstance(result, RowProblem):
-                problems.append((idx, result.row, result.turn, result.reason, result.detail))
-                continue
-            texts.append(_text_row(idx, text_file, result))
-            if len(texts) >= _BATCH:
-                _insert_texts(db, texts)
-                bar.update(len(texts))
-                texts = []
-        _insert_texts(db, texts)
-        bar.update(len(texts))
-        db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?)", problems)
-    bar.close()
+def _stage_file(db: sqlite3.Connection, idx: int, text_file: TextFile, root: Path, bar: tqdm) -> None:
+    db.execute(
+        "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            idx,
+            _relative(text_file.path, root),
+            text_file.format,
+            text_file.spec.task,
+            text_file.spec.split,
+            text_file.spec.subset,
+            text_file.spec.style,
+            sha256_file(text_file.path),
+            text_file.path.stat().st_size,
+            json.dumps([_relative(p, root) for p in text_file.twins]),
+        ),
+    )
+    texts, problems = [], []
+    for result in read_text_file(text_file.path, text_file.spec.task):
+        if isinstance(result, RowProblem):
+            problems.append((idx, result.row, result.turn, result.reason, result.detail))
+            continue
+        texts.append(_text_row(idx, text_file, result))
+        if len(texts) >= _BATCH:
+            _insert_texts(db, texts)
+            bar.update(len(texts))
+            texts = []
+    _insert_texts(db, texts)
+    bar.update(len(texts))
+    db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?)", problems)
 
 
 def _text_row(idx: int, text_file: TextFile, raw: RawText) -> tuple:
@@ -287,15 +384,33 @@ def _insert_texts(db: sqlite3.Connection, rows: list[tuple]) -> None:
     )
 
 
-def _mark_duplicates(db: sqlite3.Connection) -> None:
+_GROUP = "task = ? AND subset IS ? AND split = ?"
+
+
+def _index_group(db: sqlite3.Connection, key: tuple, number: int) -> None:
+    """Partial indexes over one group's texts, built in one sorted pass after its rows are inserted.
+
+    Indexes over the whole table would be updated row by row while the next (large) group is inserted,
+    which doubles the cost of staging it.
+    """
+    condition = group_condition(*key)
+    db.execute(f"CREATE INDEX texts_by_id_{number} ON texts(id, seq) WHERE {condition}")
+    db.execute(f"CREATE INDEX texts_by_image_{number} ON texts(image_id, seq) WHERE {condition}")
+
+
+def _mark_duplicates(db: sqlite3.Connection, key: tuple) -> None:
     """The second and later copies of a text (same task, subset, split, image, question, answer) are skipped."""
-    db.execute("CREATE INDEX texts_by_id ON texts(id, seq)")
+    group, first = group_condition(*key), group_condition(*key, table="first")
     db.execute(
-        """UPDATE texts SET skip = 'duplicate', skip_detail = (
+        f"UPDATE texts SET skip = 'duplicate' WHERE {group} "
+        f"AND seq > (SELECT min(seq) FROM texts first WHERE first.id = texts.id AND {first})"
+    )
+    db.execute(
+        f"""UPDATE texts SET skip_detail = (
                SELECT 'same as ' || f.path || ' row ' || first.row || ' turn ' || first.turn
                FROM texts first JOIN files f ON f.idx = first.file_idx
-               WHERE first.id = texts.id ORDER BY first.seq LIMIT 1)
-           WHERE seq > (SELECT min(seq) FROM texts first WHERE first.id = texts.id)"""
+               WHERE first.id = texts.id AND {first} ORDER BY first.seq LIMIT 1)
+           WHERE {group} AND skip = 'duplicate'"""
     )
 
 
@@ -307,19 +422,17 @@ def _stage_images(db: sqlite3.Connection, layout: RawLayout) -> None:
             db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?)", rows)
             rows = []
     db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?)", rows)
-    db.execute("CREATE INDEX images_by_id ON images(image_id, kind, name)")
 
 
-def _resolve_images(db: sqlite3.Connection, allow_missing: bool) -> None:
-    """Match each (task, subset, split, image) to its 8-bit image and original GeoTIFF (streamed: flat memory)."""
+def _resolve_images(db: sqlite3.Connection, key: tuple, allow_missing: bool, unknown: set[str]) -> None:
+    """Match each image of a group to its 8-bit image and original GeoTIFF (streamed: flat memory)."""
     missing: list[tuple[str, str]] = []
     missing_keys: list[tuple] = []
     missing_images = missing_texts = 0
-    unknown: set[str] = set()  # normally empty: it only holds names that match no source
     rows: list[tuple] = []
     groups = db.cursor().execute(
-        "SELECT task, subset, split, image_id, min(image_name), count(*) FROM texts WHERE skip IS NULL "
-        "GROUP BY task, subset, split, image_id ORDER BY task, subset, split, image_id"
+        "SELECT task, subset, split, image_id, min(image_name), count(*) FROM texts "
+        f"WHERE {group_condition(*key)} AND skip IS NULL GROUP BY image_id ORDER BY image_id"
     )
     for task, subset, split, image, name, count in groups:
         candidates = db.execute(
@@ -341,9 +454,9 @@ def _resolve_images(db: sqlite3.Connection, allow_missing: bool) -> None:
         sar_path, sar_size = sar or (None, 0)
         rows.append((task, subset, info.tier, split, image, path, kind, sar_path, size + sar_size, count))
         if len(rows) >= _BATCH:
-            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0)", rows)
+            db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)", rows)
             rows = []
-    db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0)", rows)
+    db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)", rows)
     if missing_images:
         if not allow_missing:
             raise MissingImagesError("missing", missing, missing_images, missing_texts)
@@ -352,20 +465,6 @@ def _resolve_images(db: sqlite3.Connection, allow_missing: bool) -> None:
             "WHERE task = ? AND subset IS ? AND split = ? AND image_id = ? AND skip IS NULL",
             missing_keys,
         )
-    # An image in several tasks counts once in the statistics.
-    db.execute(
-        "UPDATE rows SET stats = 1 WHERE rowid IN "
-        "(SELECT min(rowid) FROM rows WHERE sar_path IS NOT NULL GROUP BY sar_path)"
-    )
-    leaks = db.execute(
-        "SELECT task, count(*), min(image_id) FROM (SELECT task, image_id FROM rows GROUP BY task, image_id "
-        "HAVING count(DISTINCT split) > 1) GROUP BY task"
-    ).fetchall()
-    warnings = [f"{n} {task} image(s) appear in both train and test (e.g. {example})" for task, n, example in leaks]
-    if unknown:
-        names = sorted(unknown)
-        warnings.append(f"{len(names)} image name(s) match no source pattern (source 'unknown'): {names[:5]}")
-    db.execute("INSERT INTO meta VALUES ('warnings', ?)", (json.dumps(warnings),))
 
 
 def _pick_image(image: str, name: str, candidates: list[tuple]) -> tuple[tuple, tuple | None] | None:
@@ -392,23 +491,20 @@ def _pick_image(image: str, name: str, candidates: list[tuple]) -> tuple[tuple, 
     return None
 
 
-def _plan_shards(db: sqlite3.Connection, max_shard_bytes: int, shard_multiple: int = 1) -> None:
-    """Cut each (partition, split) into shards of about equal bytes, images in id order, none empty.
+def _plan_shards(db: sqlite3.Connection, key: tuple, max_shard_bytes: int, shard_multiple: int = 1) -> None:
+    """Cut each partition of a group into shards of about equal bytes, images in id order, none empty.
 
     With `shard_multiple` N, a partition gets a multiple of N shards (when it has at least N images), so
     that every config, a union of partitions, can be split evenly among N = nodes x workers.
     """
-    if shard_multiple < 1:
-        raise ValueError(f"shard_multiple must be at least 1, got {shard_multiple}")
-    groups = db.execute(
-        "SELECT task, subset, tier, split, sum(bytes), count(*) FROM rows GROUP BY task, subset, tier, split"
+    tiers = db.execute(
+        f"SELECT tier, sum(bytes), count(*) FROM rows WHERE {_GROUP} GROUP BY tier ORDER BY tier", key
     ).fetchall()
-    for task, subset, tier, split, total, images in groups:
-        key = (task, subset, tier, split)
-        where = "task = ? AND subset IS ? AND tier = ? AND split = ?"
+    for tier, total, images in tiers:
+        where, args = f"{_GROUP} AND tier = ?", (*key, tier)
         target = min(images, math.ceil(max(1, math.ceil(total / max_shard_bytes)) / shard_multiple) * shard_multiple)
         before, previous, assigned = 0, -1, []
-        rows = db.cursor().execute(f"SELECT rowid, bytes FROM rows WHERE {where} ORDER BY image_id", key)
+        rows = db.cursor().execute(f"SELECT rowid, bytes FROM rows WHERE {where} ORDER BY image_id", args)
         for index, (rowid, size) in enumerate(rows):
             by_bytes = min(target - 1, before * target // max(total, 1))
             # No shard left empty: never skip a shard, and keep one image for each shard still to come.

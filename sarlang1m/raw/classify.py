@@ -8,6 +8,7 @@ ordered and documented so that a user can predict (and audit) every label.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # A box embedded in a region question: four numbers in square brackets (SARDet COCO x, y, w, h).
 _BOX = re.compile(
@@ -67,6 +68,7 @@ def parse_bbox(question: str) -> list[float] | None:
     return [float(v) for v in match.groups()] if match else None
 
 
+@lru_cache(maxsize=1 << 16)  # question templates repeat across images: most calls are hits
 def classify_question(question: str, answer: str) -> tuple[str, str | None]:
     """(application, sub-type of `others` or None), from the wording of the question.
 
@@ -103,6 +105,7 @@ def classify_question(question: str, answer: str) -> tuple[str, str | None]:
     return "others", None
 
 
+@lru_cache(maxsize=1 << 16)
 def answer_type(answer: str, application: str, subtype: str | None = None) -> str:
     """yes_no, number, position, category or free_text, from the answer (and its application)."""
     norm = normalize_answer(answer)

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
@@ -109,6 +110,7 @@ _CAPTION_KEYS = ("caption", "captions", "text", "description", "sentence", "answ
 _STYLE_KEYS = ("style", "captionstyle", "captiontype", "type")
 
 
+@lru_cache(maxsize=1024)
 def _key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.strip().lower())
 
