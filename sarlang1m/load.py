@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,18 +19,27 @@ import datasets
 from . import schema
 
 DECODE_MODES = ("sar", "image", None)
+_HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
 
 
 def resolve_release(source: str | Path | None = None, revision: str | None = None) -> tuple[str, str | None]:
-    """(path or repo id, revision): a local folder has no revision; a Hub repo defaults to the pinned one."""
+    """(path or repo id, revision) of a release: a local folder, `ORG/NAME`, or `ORG/NAME@REV`.
+
+    A local folder has no revision; a Hub repo is read at `revision`, else at the `@REV` it names, else at
+    the release this package pins (`schema.RELEASE_REVISION`), so that results are reproducible by default.
+    An existing folder wins over a Hub reading of the same text.
+    """
     source = schema.DEFAULT_REPO_ID if source is None else source
     if Path(source).is_dir():
         if revision is not None:
             raise ValueError(f"{source} is a local folder: it has no revision (got revision={revision!r})")
         return str(Path(source)), None
-    if isinstance(source, Path) or str(source).startswith((".", "/")) or str(source).count("/") != 1:
-        raise FileNotFoundError(f"{source}: no such release folder, and not a Hub repo id (ORG/NAME)")
-    return str(source), revision or schema.RELEASE_REVISION
+    match = _HUB_REPO.match(str(source)) if not isinstance(source, Path) else None
+    if match is None:
+        raise FileNotFoundError(f"{source}: no such release folder, and not a Hub repo id ORG/NAME[@REV]")
+    if match["revision"] and revision and match["revision"] != revision:
+        raise ValueError(f"{source} names revision {match['revision']!r} but revision={revision!r} was given")
+    return match["repo"], revision or match["revision"] or schema.RELEASE_REVISION
 
 
 def read_release_manifest(source: str | Path | None = None, revision: str | None = None) -> dict:

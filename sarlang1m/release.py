@@ -15,8 +15,7 @@ import os
 import queue
 import shutil
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import datasets
@@ -31,8 +30,8 @@ from .manifest import write_manifest
 from .preview import write_sample_grid
 from .raw.layout import find_layout, is_synthetic
 from .records import SARStatistics, iter_records
-from .report import SKIP_REASONS, MissingImagesError
-from .staging import ImageRow, Partition, Stager, Staging, mark_unreadable
+from .report import SKIP_REASONS, FileAccount, MissingImagesError
+from .staging import Partition, Stager, Staging, mark_unreadable
 
 #: Bytes of one Parquet row group: a few hundred image chips, few enough rows of big GeoTIFFs.
 ROW_GROUP_BYTES = 32 * 2**20
@@ -266,14 +265,13 @@ def _write_shard_file(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / schema.shard_name(partition.split, shard, shards)
     result = ShardResult(path.relative_to(release).as_posix(), partition)
-    rows = list(staging.image_rows(partition, shard))
-    row_group = _rows_per_row_group(rows)
+    row_group = _rows_per_row_group(staging.average_bytes(partition, shard))
     text_column = schema.TEXT_COLUMN[partition.task]
     pending_images = pending_texts = 0
     with ParquetWriter(
         path=str(path), features=features, writer_batch_size=row_group, embed_local_files=False
     ) as writer:
-        for record in _records(staging, partition, shard, result):
+        for record in iter_records(staging, partition, shard, stats=result.stats, failures=result.failures):
             writer.write(record)
             result.images += 1
             result.texts += len(record[text_column])
@@ -287,15 +285,8 @@ def _write_shard_file(
     return result
 
 
-def _records(staging: Staging, partition: Partition, shard: int, result: ShardResult) -> Iterator[dict]:
-    return iter_records(staging, partition, shard, stats=result.stats, failures=result.failures)
-
-
-def _rows_per_row_group(rows: list[ImageRow]) -> int:
-    if not rows:
-        return 1
-    average = sum(r.bytes for r in rows) / len(rows)
-    return max(1, min(MAX_ROWS_PER_ROW_GROUP, int(ROW_GROUP_BYTES // max(average, 1))))
+def _rows_per_row_group(average_row_bytes: float) -> int:
+    return max(1, min(MAX_ROWS_PER_ROW_GROUP, int(ROW_GROUP_BYTES // max(average_row_bytes, 1))))
 
 
 # ------------------------------------------------------------------------------ summaries
@@ -355,21 +346,8 @@ def _write_report(staging: Staging, release: Path) -> dict:
     return report
 
 
-def _input_entry(account) -> dict:
-    return {
-        "path": account.path,
-        "format": account.format,
-        "task": account.task,
-        "split": account.split,
-        "subset": account.subset,
-        "style": account.style,
-        "sha256": account.sha256,
-        "bytes": account.bytes,
-        "rows": account.rows,
-        "used": account.used,
-        "skipped": dict(sorted(account.skipped.items())),
-        "twins_not_read": account.twins_not_read,
-    }
+def _input_entry(account: FileAccount) -> dict:
+    return {**asdict(account), "skipped": dict(sorted(account.skipped.items()))}
 
 
 def _generator_versions() -> dict[str, str]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -98,25 +99,9 @@ class Staging:
     # ------------------------------------------------------------------------------ building
 
     @classmethod
-    def build(
-        cls,
-        layout: RawLayout,
-        path: str | Path,
-        *,
-        allow_missing: bool = False,
-        max_shard_bytes: int = 500 * 2**20,
-        shard_multiple: int = 1,
-        progress: bool = True,
-    ) -> Staging:
-        """Read every text file and image folder of `layout` into a new store at `path`."""
-        stager = Stager(
-            layout,
-            path,
-            allow_missing=allow_missing,
-            max_shard_bytes=max_shard_bytes,
-            shard_multiple=shard_multiple,
-            progress=progress,
-        )
+    def build(cls, layout: RawLayout, path: str | Path, **options: Any) -> Staging:
+        """Stage every group of `layout` into a new store at `path` (`options`: those of `Stager`)."""
+        stager = Stager(layout, path, **options)
         for group in stager.groups:
             stager.stage(group)
         stager.finish()
@@ -139,6 +124,12 @@ class Staging:
             query, args = query + " AND shard = ?", (*args, shard)
         for row in self.db.execute(query + " ORDER BY image_id", args):
             yield ImageRow(*row)
+
+    def average_bytes(self, partition: Partition, shard: int) -> float:
+        """Mean bytes (8-bit image + GeoTIFF) of the images of one shard."""
+        query = "SELECT avg(bytes) FROM rows WHERE task = ? AND subset IS ? AND tier = ? AND split = ? AND shard = ?"
+        args = (partition.task, partition.subset, partition.tier, partition.split, shard)
+        return self.db.execute(query, args).fetchone()[0] or 0.0
 
     def texts(self, partition: Partition, image: str) -> list[dict]:
         """The texts of one image in one partition, in input order, as the release nests them."""

@@ -14,6 +14,13 @@ def test_hub_repos_are_pinned_by_default():
     assert resolve_release("org/name") == ("org/name", schema.RELEASE_REVISION)
     assert resolve_release(None) == (schema.DEFAULT_REPO_ID, schema.RELEASE_REVISION)
     assert resolve_release("org/name", "v2.0.0") == ("org/name", "v2.0.0")
+    assert resolve_release("org/name@v1.1.0") == ("org/name", "v1.1.0")
+    assert resolve_release("org/name@main", "main") == ("org/name", "main")
+    with pytest.raises(ValueError, match="names revision"):
+        resolve_release("org/name@v1", "v2")
+    for bad in ("just-a-name", "a/b/c", "org/name@"):
+        with pytest.raises(FileNotFoundError, match="not a Hub repo id"):
+            resolve_release(bad)
 
 
 def test_local_folders_have_no_revision(tiny_release):

@@ -221,3 +221,29 @@ def test_no_config_copies_bytes_and_images_are_stored_once_per_task(tmp_path):
         for n in manifest["files"]
         if n.startswith(("data/vqa/sarvqa1/", "data/vqa/sarvqa2/"))
     )
+
+
+def test_a_killed_build_is_never_mistaken_for_a_release_and_a_rerun_gives_the_same_result(tmp_path):
+    """SIGKILL a real build midway (shards written, no MANIFEST yet), then build again."""
+    import signal
+    import time
+
+    from sarlang1m.synth import write_synthetic_release
+
+    raw = tmp_path / "raw"
+    write_synthetic_release(raw, images=160, seed=7, progress=False)
+    build_release(raw, tmp_path / "reference", progress=False, max_shard_size="20KB")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sarlang1m.cli", "build", str(raw), "--out", str(out), "--max-shard-size", "20KB"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.building-*/release/data/**/*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    leftovers = list(tmp_path.glob(".out.building-*"))
+    assert leftovers and not out.exists()  # what remains is hidden, named as a build in progress
+    assert not list(leftovers[0].rglob(schema.MANIFEST_FILE))
+    build_release(raw, out, progress=False, max_shard_size="20KB")
+    assert not list(tmp_path.glob(".out.building-*"))  # the dead build's folder is cleaned up
+    assert read_manifest(out)["files"] == read_manifest(tmp_path / "reference")["files"]

@@ -23,7 +23,6 @@ from .references import (
     caption_references,
     load_caption_references,
     load_vqa_references,
-    parse_release,
     vqa_references,
 )
 from .vqa import PROTOCOLS, VQAResult, evaluate_vqa, paper_decision, score_vqa, strict_decision
@@ -53,7 +52,6 @@ __all__ = [
     "load_vqa_references",
     "make_judge",
     "paper_decision",
-    "parse_release",
     "read_predictions",
     "score_captions",
     "score_vqa",

@@ -7,17 +7,16 @@ layer at the bottom. Only the text columns are read: image bytes never leave the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..load import resolve_release
 from ..schema import FEATURES, TEXT_COLUMN, config_spec
 
 #: Per-image columns the evaluation reads, besides the nested texts.
 _IMAGE_COLUMNS = ("image_id", "source", "tier")
-_HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
 
 
 @dataclass(frozen=True)
@@ -126,21 +125,6 @@ def caption_references(rows: Iterable[Mapping[str, Any]]) -> list[CaptionReferen
 # Reading a release
 
 
-def parse_release(release: str | Path) -> tuple[str, str | None]:
-    """(local folder or Hub repo id, revision) from `DIR` or `ORG/NAME[@REV]`.
-
-    An existing folder wins over the Hub reading, so a relative path like `out/sarlang-1m` works.
-    Without `@REV` a Hub repo is read at its default branch.
-    """
-    text = str(release)
-    if Path(text).is_dir():
-        return text, None
-    match = _HUB_REPO.match(text)
-    if not match:
-        raise ValueError(f"release {text!r} is neither an existing folder nor a Hub repo id ORG/NAME[@REV]")
-    return match["repo"], match["revision"]
-
-
 def load_release_rows(release: str | Path, config: str, split: str, task: str) -> Iterable[dict[str, Any]]:
     """Rows of one config and split of a release, with only the columns the evaluation needs.
 
@@ -153,7 +137,7 @@ def load_release_rows(release: str | Path, config: str, split: str, task: str) -
     if spec.task != task:
         raise ValueError(f"config {config!r} holds {spec.task}, not {task}")
     columns = [*_IMAGE_COLUMNS, *(["subset"] if "subset" in FEATURES[task] else []), TEXT_COLUMN[task]]
-    path, revision = parse_release(release)
+    path, revision = resolve_release(release)
     try:
         return datasets.load_dataset(path, config, split=split, revision=revision, columns=columns, streaming=True)
     except (ValueError, FileNotFoundError) as error:

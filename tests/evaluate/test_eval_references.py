@@ -10,7 +10,6 @@ from sarlang1m.evaluate import (
     caption_references,
     load_caption_references,
     load_vqa_references,
-    parse_release,
     vqa_references,
 )
 
@@ -54,15 +53,6 @@ def test_a_missing_caption_field_names_the_caption() -> None:
     row = {"image_id": "img1", "source": "dfc2023", "tier": "high", "captions": [{"id": "c1", "text": "x"}]}
     with pytest.raises(ValueError, match=r"image 'img1', caption 'c1': missing field 'style'"):
         caption_references([row])
-
-
-def test_parse_release(tmp_path: Path) -> None:
-    assert parse_release(tmp_path) == (str(tmp_path), None)
-    assert parse_release("sarlang1m/SARLANG-1M@v1.0.0") == ("sarlang1m/SARLANG-1M", "v1.0.0")
-    assert parse_release("org/name") == ("org/name", None)
-    for bad in ("just-a-name", "a/b/c", "org/name@", str(tmp_path / "absent")):
-        with pytest.raises(ValueError, match="neither an existing folder nor a Hub repo"):
-            parse_release(bad)
 
 
 def test_loading_a_release_folder(release_dir: Path) -> None:
