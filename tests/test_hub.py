@@ -79,12 +79,20 @@ def test_push_tag_verify_and_load_two_versions(hub_server: HubServer, hub_env, r
             streamed = load_dataset({REPO!r}, "sarvqa2", split="test", revision=tag, streaming=True)
             out[tag] = [[q["answer"] for q in r["qa"]] for r in regular]
             out[tag + "-stream"] = [[q["answer"] for q in r["qa"]] for r in streamed]
+        import sarlang1m  # pins schema.RELEASE_REVISION (v1.0.0) unless told otherwise
+        pinned = sarlang1m.load("sarvqa2", split="test", source={REPO!r}, streaming=True)
+        out["pinned"] = [[q["answer"] for q in r["qa"]] for r in pinned]
+        latest = sarlang1m.load("sarvqa2", split="test", source={REPO!r} + "@v1.1.0", decode="sar")
+        out["latest"] = [[q["answer"] for q in r["qa"]] for r in latest]
+        out["pixels"] = [r["pixels_source"] for r in latest]
         emit(out)
         """,
         hub_env,
     )
     assert answers["v1.0.0"] == answers["v1.0.0-stream"] == [["Urban."]]
     assert answers["v1.1.0"] == answers["v1.1.0-stream"] == [["Residential."]]
+    assert answers["pinned"] == [["Urban."]] and answers["latest"] == [["Residential."]]
+    assert answers["pixels"] == ["sar"]
 
 
 def test_an_existing_tag_is_never_moved(hub_server: HubServer, hub_env, releases):
