@@ -9,6 +9,7 @@ back to the 8-bit ``image`` where a row has no original GeoTIFF (SARDet-100K), a
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +55,9 @@ def resolve_normalization(normalize: str, db_range: Sequence[float] | None) -> s
     if db_range is not None:
         if normalize not in ("percentile", "range"):
             raise ValueError(f"db_range is a fixed-range normalisation; it conflicts with normalize={normalize!r}")
-        if len(db_range) != 2 or not float(db_range[1]) > float(db_range[0]):
-            raise ValueError(f"db_range must be (low_db, high_db) with low < high, got {tuple(db_range)}")
+        bounds = [float(value) for value in db_range]
+        if len(bounds) != 2 or not all(map(math.isfinite, bounds)) or not bounds[1] > bounds[0]:
+            raise ValueError(f"db_range must be finite (low_db, high_db) with low < high, got {tuple(db_range)}")
         return "range"
     if normalize == "range":
         raise ValueError("normalize='range' needs db_range=(low_db, high_db)")

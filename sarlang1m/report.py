@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 #: Why a text row is not in the release. Every skipped row carries one of these.
 SKIP_REASONS: dict[str, str] = {
     "empty_file": "the file holds no rows",
-    "malformed_row": "a CSV row with the wrong number of fields or broken quoting",
+    "malformed_row": "a CSV row with the wrong number of fields",
     "malformed_record": "a JSON record without the expected keys or shape",
     "empty_field": "an empty image reference, question, answer or caption",
     "invalid_utf8": "bytes that are not valid UTF-8",

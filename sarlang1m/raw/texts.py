@@ -10,9 +10,9 @@ fallback when the first cell is an image reference), JSON records may use `messa
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import re
+import reprlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -126,11 +126,19 @@ def looks_like_image_ref(value: str) -> bool:
     return value.lower().endswith(IMAGE_EXTENSIONS) or identify(value).source != "unknown"
 
 
+#: Longest CSV record, JSON Lines line or JSON list record read, in characters: far beyond any real text,
+#: it bounds the memory one malformed file can take (the csv module bounds each CSV field further, to
+#: ``csv.field_size_limit()``).
+MAX_RECORD_CHARS = 1 << 24
+
+
 def read_text_file(path: Path | str, task: str) -> Iterator[ReadResult]:
     """Every text of one file, or a problem per row that cannot be one. Streams: memory stays flat.
 
     Text is read as UTF-8 (a BOM is dropped); invalid bytes survive as surrogates so that only the
-    rows holding them are reported.
+    rows holding them are reported. A JSON Lines line longer than `MAX_RECORD_CHARS` is a problem of
+    its row; a CSV record or JSON list record that long, or a CSV field over ``csv.field_size_limit()``,
+    stops the file (`RawTextError`): the reader could not tell where the next record starts.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -150,23 +158,33 @@ def read_text_file(path: Path | str, task: str) -> Iterator[ReadResult]:
             yield from _read_jsonl(handle, task)
 
 
-def _first_character(handle: TextIO) -> str:
-    """The first non-blank character ("" for a blank file); the handle is rewound."""
+def _first_character(handle: TextIO, *, rewind: bool = True) -> str:
+    """The first non-blank character from the handle's position ("" if none); the handle is rewound."""
+    found = ""
     while chunk := handle.read(4096):
         if stripped := chunk.lstrip():
-            handle.seek(0)
-            return stripped[0]
-    handle.seek(0)
-    return ""
+            found = stripped[0]
+            break
+    if rewind:
+        handle.seek(0)
+    return found
 
 
 def _is_json_lines(handle: TextIO) -> bool:
-    """Whether a .json file starting with an object holds one object per line (JSON Lines saved as .json)."""
+    """Whether a .json file starting with an object holds one object per line (JSON Lines saved as .json).
+
+    A first line too long or too deeply nested to parse is left to the JSON Lines reader, which reports it.
+    """
     try:
-        first = json.loads(handle.readline())
-        more = any(line.strip() for line in itertools.islice(handle, 100))
+        line = handle.readline(MAX_RECORD_CHARS + 1)
+        if len(line) > MAX_RECORD_CHARS:
+            return True
+        first = json.loads(line)
+        more = bool(_first_character(handle, rewind=False))
     except json.JSONDecodeError:
         return False
+    except RecursionError:
+        return True
     finally:
         handle.seek(0)
     return more or not _holds_one_list(first)
@@ -190,45 +208,91 @@ def _invalid_utf8(*values: str | None) -> str | None:
 # ----------------------------------------------------------------------------------------- CSV
 
 
+class _RecordTooLong(Exception):
+    """A record longer than `MAX_RECORD_CHARS`; its lines were consumed."""
+
+    def __init__(self, line: int):
+        super().__init__(f"longer than {MAX_RECORD_CHARS} characters")
+        self.line = line
+
+
+class _BoundedLines:
+    """Lines of a handle for csv.reader, counting them and refusing a record over `MAX_RECORD_CHARS`.
+
+    A line is read at most `MAX_RECORD_CHARS` + 2 characters at a time, so no line of a malformed file
+    sits whole in memory; csv.reader's own line count stops at such a line, this one does not.
+    """
+
+    def __init__(self, handle: TextIO):
+        self.handle = handle
+        self.number = 0  # lines read so far
+        self.record_chars = 0  # characters read since `start_record`
+
+    def start_record(self) -> None:
+        self.record_chars = 0
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(MAX_RECORD_CHARS + 2)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        self.record_chars += len(line)
+        if self.record_chars > MAX_RECORD_CHARS:
+            while line and not line.endswith(("\n", "\r")):  # skip the rest of the line, a piece at a time
+                line = self.handle.readline(1 << 16)
+            raise _RecordTooLong(self.number)
+        return line
+
+
 def _read_csv(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
-    delimiter = _sniff_delimiter(handle.readline())
+    lines = _BoundedLines(handle)
+    delimiter = _sniff_delimiter(path, lines)
     handle.seek(0)
-    reader = csv.reader(handle, delimiter=delimiter)
+    lines = _BoundedLines(handle)
+    reader = csv.reader(lines, delimiter=delimiter)
     fields = _fields_for(task)
-    try:
-        first = next(reader)
-    except csv.Error as err:
-        raise RawTextError(path, "line 1", f"malformed CSV: {err}") from err
-    columns, style_column, has_header = _csv_columns(path, first, fields)
-    needed = max(columns.values()) + 1
-    rows = reader if has_header else _chain_first(first, reader)
-    line = reader.line_num + 1 if has_header else 1
+    columns = style_column = needed = None
+    has_header = False
     while True:
+        start = lines.number + 1
+        lines.start_record()
         try:
-            row = next(rows)
+            row = next(reader)
         except StopIteration:
             break
-        except csv.Error as err:
-            yield RowProblem(line, None, "malformed_row", f"malformed CSV: {err}")
-            line = reader.line_num + 1
-            continue
-        start, line = line, reader.line_num + 1
+        except _RecordTooLong as err:
+            raise RawTextError(path, f"line {start}", f"a CSV record {err} (its line {err.line})") from err
+        except csv.Error as err:  # a field over csv.field_size_limit(): where it ends cannot be told
+            raise RawTextError(path, f"line {start}", f"malformed CSV: {err}") from err
         if not row or all(not cell.strip() for cell in row):
             continue  # a blank line is not a row
+        if columns is None:  # the first row: a header, or the first record of a headerless file
+            columns, style_column, has_header = _csv_columns(path, start, row, fields)
+            needed = max(columns.values()) + 1
+            if has_header:
+                continue
         if len(row) < needed or (not has_header and len(row) > needed):
-            yield RowProblem(start, None, "malformed_row", f"{len(row)} fields, expected {needed}: {row[:6]!r}")
+            detail = f"{len(row)} fields, expected {needed}: {_short(row)}"
+            yield RowProblem(start, None, "malformed_row", detail)
             continue
         values = {name: row[index].strip() for name, index in columns.items()}
         style = row[style_column].strip().lower() if style_column is not None and style_column < len(row) else None
         yield _text_or_problem(start, 0, values, style)
 
 
-def _chain_first(first: list[str], rest: Iterator[list[str]]) -> Iterator[list[str]]:
-    yield first
-    yield from rest
-
-
-def _sniff_delimiter(head: str) -> str:
+def _sniff_delimiter(path: Path, lines: _BoundedLines) -> str:
+    """The delimiter of the first non-blank line: a comma if it has one, else a tab, semicolon or bar."""
+    head = ""
+    try:
+        while not head.strip():
+            lines.start_record()
+            if not (head := next(lines, "")):
+                break
+    except _RecordTooLong as err:
+        raise RawTextError(path, f"line {err.line}", f"a CSV record {err}") from err
     if "," in head:
         return ","
     for delimiter in ("\t", ";", "|"):
@@ -237,8 +301,14 @@ def _sniff_delimiter(head: str) -> str:
     return ","
 
 
-def _csv_columns(path: Path, first: list[str], fields: dict[str, tuple[str, ...]]):
-    """Column index of each field, the style column, and whether `first` is a header."""
+def _csv_columns(path: Path, line: int, first: list[str], fields: dict[str, tuple[str, ...]]):
+    """Column index of each field, the style column, and whether `first` (on `line`) is a header.
+
+    A first cell naming an image makes a data row, even if another cell reads like a column name (an
+    answer "A" is the alias "a"): no column name looks like an image file.
+    """
+    if first and looks_like_image_ref(first[0]):
+        return {name: index for index, name in enumerate(fields)}, None, False
     keys = [_key(cell) for cell in first]
     columns: dict[str, int] = {}
     for name, aliases in fields.items():
@@ -251,18 +321,16 @@ def _csv_columns(path: Path, first: list[str], fields: dict[str, tuple[str, ...]
         if missing:
             raise RawTextError(
                 path,
-                "line 1",
-                f"header {first!r} has no column for {missing}; accepted names for "
+                f"line {line}",
+                f"header {_short(first)} has no column for {missing}; accepted names for "
                 + "; ".join(f"{m}: {', '.join(fields[m])}" for m in missing),
             )
         style = next((keys.index(k) for k in _STYLE_KEYS if k in keys), None)
         return columns, style, True
-    if first and looks_like_image_ref(first[0]):
-        return {name: index for index, name in enumerate(fields)}, None, False
     raise RawTextError(
         path,
-        "line 1",
-        f"unknown header {first[:8]!r}: expected columns named like "
+        f"line {line}",
+        f"unknown header {_short(first)}: expected columns named like "
         + "; ".join(f"{name}: {', '.join(aliases[:4])}..." for name, aliases in fields.items())
         + f", or no header with the columns in the order {list(fields)}",
     )
@@ -281,8 +349,10 @@ def _text_or_problem(row: int, turn: int, values: dict[str, str], style: str | N
 
 # ---------------------------------------------------------------------------------------- JSON
 
-_IMAGE_TOKEN = re.compile(r"\s*<image>\s*")
-_PROMPT = re.compile(r"^\s*question:\s*(?P<q>.*?)\s*\.?\s*answer the question concisely\.?\s*$", re.I | re.S)
+_IMAGE_TOKEN = "<image>"
+# Literal ends and one greedy gap: the former `\s*(?P<q>.*?)\s*\.?\s*` took O(n^4) steps on a long run of
+# spaces (400 spaces: seconds); the spaces and the dot around the question are now stripped in Python.
+_PROMPT = re.compile(r"question:(?P<q>.*)answer the question concisely\.?", re.I | re.S)
 _CLASS_PROMPT = re.compile(r"^\s*the classes are:[^.]*\.\s*", re.I)
 _USER_ROLES = {"user", "human"}
 _ASSISTANT_ROLES = {"assistant", "gpt", "model", "bot"}
@@ -290,9 +360,14 @@ _ASSISTANT_ROLES = {"assistant", "gpt", "model", "bot"}
 
 def strip_prompt(question: str) -> str:
     """The bare question: without `<image>`, the paper's VQA prompt wrapper and a SARVQA1 class prompt."""
-    question = _IMAGE_TOKEN.sub(" ", question).strip()
-    if m := _PROMPT.match(question):
+    # Each `<image>` and the blanks around it become one space (str methods: a regex took O(n^2) on blanks).
+    parts = question.split(_IMAGE_TOKEN)
+    if len(parts) > 1:
+        parts = [parts[0].rstrip(), *(part.strip() for part in parts[1:-1]), parts[-1].lstrip()]
+    question = " ".join(parts).strip()
+    if m := _PROMPT.fullmatch(question):
         question = m["q"].strip()
+        question = question[:-1].rstrip() if question.endswith(".") else question
         if not question.endswith("?"):
             question += "?"
     return _CLASS_PROMPT.sub("", question).strip()
@@ -300,7 +375,13 @@ def strip_prompt(question: str) -> str:
 
 _JSON_CHUNK = 1 << 20
 _JSON_BLANK = " \t\n\r"
-_JSON_AFTER_ITEM = ",]" + _JSON_BLANK
+_JSON_NOT_BLANK = re.compile(r"[^ \t\n\r]")
+#: What may follow a number that the end of the buffer cut ("0" of "0.5", "1" of "1e3").
+_JSON_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*")
+#: A decode error this close to the end of the buffer may come from a token the buffer cut ("tru" of
+#: "true", "-Infinit", "\\ud83d\\ude0"): more is read and the record parsed again. Further back it is an
+#: error of the file, reported at once instead of reading the rest of the file in search of a fix.
+_JSON_CUT_MARGIN = 32
 
 
 def _read_json_array(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
@@ -314,25 +395,39 @@ def _read_json_array(path: Path, handle: TextIO, task: str) -> Iterator[ReadResu
 
 
 def _json_array_items(path: Path, handle: TextIO) -> Iterator[object]:
-    """Items of the JSON list in `handle`, parsed with the standard decoder over a sliding buffer."""
+    """Items of the JSON list in `handle`, parsed with the standard decoder over a sliding buffer.
+
+    The buffer holds the record being parsed: a record longer than a read makes the next read as long
+    as what is pending (a record of n characters is parsed O(log n) times, not O(n / chunk)); blanks
+    and parsed records are dropped as the buffer moves on.
+    """
     decoder = json.JSONDecoder()
     buffer, position, at_end = "", 0, False
     dropped_lines, dropped_columns = 0, 0  # where the buffer starts in the file
 
     def more() -> bool:
         nonlocal buffer, at_end
-        chunk = handle.read(_JSON_CHUNK)
+        chunk = handle.read(max(_JSON_CHUNK, len(buffer) - position))
         at_end = not chunk
         buffer += chunk
         return bool(chunk)
 
+    def drop_parsed() -> None:
+        nonlocal buffer, position, dropped_lines, dropped_columns
+        parsed = buffer[:position]
+        newlines = parsed.count("\n")
+        dropped_lines += newlines
+        dropped_columns = len(parsed) - parsed.rfind("\n") - 1 if newlines else dropped_columns + len(parsed)
+        buffer, position = buffer[position:], 0
+
     def skip_blanks() -> str:
         nonlocal position
         while True:
-            while position < len(buffer) and buffer[position] in _JSON_BLANK:
-                position += 1
-            if position < len(buffer):
+            if found := _JSON_NOT_BLANK.search(buffer, position):
+                position = found.start()
                 return buffer[position]
+            position = len(buffer)
+            drop_parsed()
             if not more():
                 return ""
 
@@ -342,6 +437,12 @@ def _json_array_items(path: Path, handle: TextIO) -> Iterator[object]:
         line = dropped_lines + buffer.count("\n", 0, at) + 1
         column = at - newline if newline >= 0 else dropped_columns + at + 1
         return RawTextError(path, f"line {line}, column {column}", f"malformed JSON: {message}")
+
+    def read_on() -> bool:
+        """More of a record that runs past the buffer, unless the record is already too long."""
+        if len(buffer) - position > MAX_RECORD_CHARS:
+            raise fail(f"a record longer than {MAX_RECORD_CHARS} characters")
+        return more()
 
     if skip_blanks() != "[":
         raise fail("expected a list")
@@ -365,20 +466,20 @@ def _json_array_items(path: Path, handle: TextIO) -> Iterator[object]:
             try:
                 item, end = decoder.raw_decode(buffer, position)
             except json.JSONDecodeError as error:
-                if more():
+                unterminated = error.msg.startswith("Unterminated string")
+                cut = unterminated or error.pos >= len(buffer) - _JSON_CUT_MARGIN
+                if cut and not at_end and read_on():
                     continue  # the record runs past the buffer
                 raise fail(error.msg, error.pos) from error
-            if (end == len(buffer) or buffer[end] not in _JSON_AFTER_ITEM) and not at_end and more():
-                continue  # an item must end at a separator: a number cut by the buffer ("0" of "0.5") goes on
+            except RecursionError as error:
+                raise fail("a record nested too deeply") from error
+            if not at_end and _JSON_NUMBER_TAIL.fullmatch(buffer, end) and read_on():
+                continue  # a number the buffer may have cut goes on
             break
         position, state = end, "separator"
         yield item
-        if position > _JSON_CHUNK:  # drop what was parsed
-            parsed = buffer[:position]
-            newlines = parsed.count("\n")
-            dropped_lines += newlines
-            dropped_columns = len(parsed) - parsed.rfind("\n") - 1 if newlines else dropped_columns + len(parsed)
-            buffer, position = buffer[position:], 0
+        if position > _JSON_CHUNK:
+            drop_parsed()
 
 
 def _read_json_document(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
@@ -387,6 +488,8 @@ def _read_json_document(path: Path, handle: TextIO, task: str) -> Iterator[ReadR
         data = json.load(handle)
     except json.JSONDecodeError as err:
         raise RawTextError(path, f"line {err.lineno}, column {err.colno}", f"malformed JSON: {err.msg}") from err
+    except RecursionError as err:
+        raise RawTextError(path, "", "malformed JSON: nested too deeply") from err
     if not _holds_one_list(data):
         raise RawTextError(path, "", "expected a JSON list of records (or an object holding one list)")
     records = next(v for v in data.values() if isinstance(v, list))
@@ -397,15 +500,27 @@ def _read_json_document(path: Path, handle: TextIO, task: str) -> Iterator[ReadR
 
 
 def _read_jsonl(handle: TextIO, task: str) -> Iterator[ReadResult]:
-    for line_number, line in enumerate(handle, start=1):
+    lines = _BoundedLines(handle)
+    while True:
+        lines.start_record()
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except _RecordTooLong as err:
+            yield RowProblem(err.line, None, "malformed_record", f"a line {err}")
+            continue
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
-            yield RowProblem(line_number, None, "malformed_record", f"malformed JSON: {err.msg}")
+            yield RowProblem(lines.number, None, "malformed_record", f"malformed JSON: {err.msg}")
             continue
-        yield from _record_texts(line_number, record, task)
+        except RecursionError:
+            yield RowProblem(lines.number, None, "malformed_record", "malformed JSON: nested too deeply")
+            continue
+        yield from _record_texts(lines.number, record, task)
 
 
 def _record_texts(row: int, record: object, task: str) -> Iterator[ReadResult]:
@@ -422,7 +537,8 @@ def _record_texts(row: int, record: object, task: str) -> Iterator[ReadResult]:
     if isinstance(turns, str):
         yield RowProblem(row, None, "malformed_record", turns)
         return
-    style = str(record.get("style", "")).strip().lower() or None
+    style = record.get("style")
+    style = (style.strip().lower() or None) if isinstance(style, str) else None
     for turn, (prompt, reply) in enumerate(turns):
         if reply is None:
             yield RowProblem(row, turn, "unpaired_turn", f"user turn without an answer: {prompt[:60]!r}")
@@ -439,12 +555,15 @@ def _record_image(record: dict) -> str | RowProblem:
             value = record[key]
             if isinstance(value, list):
                 if len(value) != 1 or not isinstance(value[0], str):
-                    return RowProblem(0, None, "malformed_record", f"{key!r} must list exactly one image: {value!r}")
+                    detail = f"{_short(key)} must list exactly one image: {_short(value)}"
+                    return RowProblem(0, None, "malformed_record", detail)
                 value = value[0]
             if not isinstance(value, str) or not value.strip():
-                return RowProblem(0, None, "malformed_record", f"{key!r} is not an image path: {value!r}")
+                detail = f"{_short(key)} is not an image path: {_short(value)}"
+                return RowProblem(0, None, "malformed_record", detail)
             return value.strip()
-    return RowProblem(0, None, "malformed_record", f"no image key (one of images, image, ...) in {sorted(record)}")
+    detail = f"no image key (one of images, image, ...) in {_short(sorted(record))}"
+    return RowProblem(0, None, "malformed_record", detail)
 
 
 def _record_turns(record: dict, task: str) -> list[tuple[str, str | None]] | str:
@@ -465,7 +584,7 @@ def _record_turns(record: dict, task: str) -> list[tuple[str, str | None]] | str
         caption = next((record[keys[k]] for k in _CAPTION_KEYS if k in keys), None)
         if isinstance(caption, str):
             return [("", caption)]
-    return f"no messages, conversations or {task} fields in {sorted(record)}"
+    return f"no messages, conversations or {task} fields in {_short(sorted(record))}"
 
 
 def _pair_turns(turns: object, role_key: str, text_key: str, name: str) -> list[tuple[str, str | None]] | str:
@@ -486,5 +605,16 @@ def _pair_turns(turns: object, role_key: str, text_key: str, name: str) -> list[
                 return f"{name}[{position}]: an assistant turn without a question before it"
             pairs[-1] = (pairs[-1][0], turn[text_key])
         elif role != "system":
-            return f"{name}[{position}]: unknown {role_key} {turn.get(role_key)!r}"
+            return f"{name}[{position}]: unknown {role_key} {_short(turn.get(role_key))}"
+    if not pairs:
+        return f"{name!r} holds no user turn"
     return pairs
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 80, 80, 3
+
+
+def _short(value: object) -> str:
+    """A bounded repr of a value read from a file, for a detail: the value may be huge or deeply nested."""
+    return _SHORT.repr(value)

@@ -2,14 +2,17 @@
 
 Pillow, which `datasets.Image` uses, drops bands of planar multi-band TIFFs and cannot read complex
 ones, so SAR pixels are read with tifffile (plus imagecodecs for LZW, zstd, PackBits and JPEG). Every
-input ends up as ``(bands, height, width)``; the TIFF header is checked against a pixel-count limit and
-against the file size *before* anything is decompressed, so a tiny file cannot claim a huge image.
+input ends up as ``(bands, height, width)``; the TIFF header is checked *before* anything is
+decompressed: the chain of pages must end, the samples must stay under a limit, the data must lie in
+the file and, uncompressed or PackBits or deflate, be able to hold the image the header claims. LZW,
+zstd and JPEG bound no expansion ratio, so such a small file may still claim up to the limit.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,21 @@ DEFAULT_MAX_PIXELS = 2**28
 SARInput = bytes | bytearray | memoryview | str | os.PathLike | np.ndarray
 
 _IMAGE_AXES = "YX"
+
+#: Pages (IFDs) a file may chain: SAR GeoTIFFs hold one image and a few overviews. The chain is walked
+#: before tifffile lists the pages, because a corrupt next-page offset can make it cycle.
+MAX_PAGES = 1024
+#: Tag count above which tifffile ends the page chain (it treats such an IFD as corrupt).
+_TIFFFILE_MAX_TAGS = 4096
+#: Most bytes a codec can decode from one stored byte, where the format bounds it (PackBits: a 2-byte run
+#: gives 128 bytes; deflate: 1032). A header claiming more than that from its data is corrupt, and is
+#: refused before tifffile allocates the image. LZW, zstd and JPEG have no such small bound.
+_MAX_EXPANSION = {
+    tifffile.COMPRESSION.NONE: 1,
+    tifffile.COMPRESSION.PACKBITS: 64,
+    tifffile.COMPRESSION.ADOBE_DEFLATE: 1032,
+    tifffile.COMPRESSION.DEFLATE: 1032,
+}
 
 
 class SARDecodeError(ValueError):
@@ -77,13 +95,42 @@ def _band_count(shape: tuple[int, ...], axes: str) -> int:
     return int(np.prod([n for n, axis in zip(shape, axes, strict=True) if axis not in _IMAGE_AXES], dtype=np.int64))
 
 
+def _check_page_chain(tif: tifffile.TiffFile, name: str) -> None:
+    """Refuse a chain of IFDs that loops or is longer than `MAX_PAGES`, before tifffile walks it.
+
+    tifffile follows next-page offsets until it meets 0 or an offset past the end, and catches a loop
+    only in some positions: a mutated offset pointing back (8 -> 12 -> 8 ...) makes it list pages
+    without end. This walk stops where tifffile stops.
+    """
+    handle, layout = tif.filehandle, tif.tiff
+    offset, seen = tif.pages.first.offset, set()
+    while offset and offset < handle.size:
+        if offset in seen:
+            raise SARDecodeError(f"{name}: corrupt TIFF: the chain of pages loops back to byte {offset}")
+        if len(seen) == MAX_PAGES:
+            raise SARDecodeError(f"{name}: more than {MAX_PAGES} pages in the TIFF")
+        seen.add(offset)
+        handle.seek(offset)
+        try:
+            (tags,) = struct.unpack(layout.tagnoformat, handle.read(layout.tagnosize))
+            if tags > _TIFFFILE_MAX_TAGS:
+                return
+            handle.seek(offset + layout.tagnosize + tags * layout.tagsize)
+            (offset,) = struct.unpack(layout.offsetformat, handle.read(layout.offsetsize))
+        except struct.error:  # a short read: the chain ends here for tifffile too
+            return
+
+
 def _header(tif: tifffile.TiffFile, name: str) -> tuple[tifffile.TiffPageSeries, SARMetadata]:
+    _check_page_chain(tif, name)
     if not tif.series:
         raise SARDecodeError(f"{name}: the TIFF holds no image")
     series = tif.series[0]
     page = series.keyframe
     if "Y" not in series.axes or "X" not in series.axes:
         raise SARDecodeError(f"{name}: no image plane in the TIFF (axes {series.axes!r})")
+    if series.dtype is None:  # tifffile knows no type for these bits per sample / sample format
+        raise SARDecodeError(f"{name}: unsupported pixel type (bits per sample {page.bitspersample})")
     shape = dict(zip(series.axes, series.shape, strict=True))
     nodata = float(page.nodata) if "GDAL_NODATA" in page.tags else None
     dtype = np.dtype(series.dtype)
@@ -122,13 +169,23 @@ def _check_limits(
             f"{name}: {metadata.bands}x{metadata.height}x{metadata.width} = {metadata.pixels} samples exceeds "
             f"the limit of {max_pixels} (raise max_pixels if the file is trusted)"
         )
-    size = tif.filehandle.size
+    size, stored = tif.filehandle.size, 0
     for page in series.pages:
         if page is None:
             continue
         ends = np.asarray(page.dataoffsets, dtype=np.int64) + np.asarray(page.databytecounts, dtype=np.int64)
         if ends.size and int(ends.max()) > size:
             raise SARDecodeError(f"{name}: truncated TIFF (image data runs to byte {int(ends.max())} of {size})")
+        stored += int(np.sum(page.databytecounts, dtype=np.int64))
+    keyframe = series.keyframe
+    expansion = _MAX_EXPANSION.get(keyframe.compression)
+    needed = metadata.pixels * keyframe.bitspersample // 8
+    if expansion is not None and stored * expansion < needed:
+        codec = tifffile.COMPRESSION(keyframe.compression).name.lower()
+        raise SARDecodeError(
+            f"{name}: {stored} bytes of {codec} data cannot hold the {metadata.bands}x{metadata.height}x"
+            f"{metadata.width} image the header claims ({needed} bytes)"
+        )
 
 
 def read_sar_metadata(
@@ -176,6 +233,8 @@ def _decode(series: tifffile.TiffPageSeries, metadata: SARMetadata, name: str) -
         array = series.asarray(maxworkers=1)  # parallelism belongs to the data loader's workers
     except Exception as error:  # codecs raise their own types; the caller needs one
         raise SARDecodeError(f"{name}: corrupt image data ({type(error).__name__}: {error})") from error
+    if array.shape != series.shape:  # tifffile gives an empty array for some corrupt pages
+        raise SARDecodeError(f"{name}: corrupt image data (decoded {array.shape}, header {series.shape})")
     image_axes = [series.axes.index(axis) for axis in _IMAGE_AXES]
     band_axes = [i for i in range(array.ndim) if i not in image_axes]
     array = array.transpose(*band_axes, *image_axes)

@@ -32,6 +32,7 @@ _SAMPLE_SIZE = 65_536
 #: which then costs one full partition.
 _BRACKET_SIGMAS = 4.5
 _BRACKET_SLACK = 4
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -278,10 +279,16 @@ def percentile_bounds_db(
 
 
 def scale_from_db(low_db: float, high_db: float) -> BandScale:
-    """Map [low_db, high_db] linearly onto [0, 1]; an empty range maps everything to 0."""
-    if not high_db > low_db:
+    """Map [low_db, high_db] linearly onto [0, 1]; an empty range maps everything to 0.
+
+    So does a range too narrow for a finite slope (a few 1e-324 dB: the percentiles of a band of zeros
+    and one subnormal value), where an infinite slope times a zero offset would be NaN.
+    """
+    span = high_db - low_db
+    slope = 1.0 / span if span > 0 else 0.0
+    if not (math.isfinite(low_db) and 0.0 < slope < math.inf):
         return BandScale(0.0, 0.0, clip=True)
-    return BandScale(low_db, 1.0 / (high_db - low_db), clip=True)
+    return BandScale(low_db, slope, clip=True)
 
 
 def apply_scale(
@@ -297,6 +304,8 @@ def apply_scale(
     """
     values = band.values
     wide = values.dtype.itemsize > 4 or values.dtype in (np.int32, np.uint32)
+    # A dB range narrower than ~1e-37 has a slope float32 cannot hold (inf x 0 would make NaN).
+    wide = wide or abs(scale.slope) * DB_FACTOR["amplitude"] > _FLOAT32_MAX
     work = np.float64 if wide else np.float32
     ratio = None
     if band.factor is not None:
