@@ -8,6 +8,7 @@ Report ratios measured in one run (the machine is shared and noisy): the memory 
 10x apart, and the throughput ratio of --num-proc 2 over 1.
 
     python benchmarks/bench_build.py --scales 10000 100000 --num-proc 1 2 [--max-shard-size 500MB] [--json out.json]
+    python benchmarks/bench_build.py --scales 400 --image-size 900 --num-proc 1 2   # real pixel sizes
 """
 
 from __future__ import annotations
@@ -36,14 +37,13 @@ print(json.dumps({"seconds": seconds, "images": result.images, "texts": result.t
 """
 
 
-def synth(root: Path, images: int) -> Path:
-    raw = root / f"raw-{images}"
+def synth(root: Path, images: int, image_size: int | None = None) -> Path:
+    raw = root / (f"raw-{images}" if image_size is None else f"raw-{images}-{image_size}px")
     if not raw.exists():
-        subprocess.run(
-            [sys.executable, "-m", "sarlang1m.cli", "synth", str(raw), "--images", str(images), "--workers", "2"],
-            check=True,
-            capture_output=True,
-        )
+        command = [sys.executable, "-m", "sarlang1m.cli", "synth", str(raw), "--images", str(images), "--workers", "2"]
+        if image_size is not None:
+            command += ["--image-size", str(image_size)]
+        subprocess.run(command, check=True, capture_output=True)
     return raw
 
 
@@ -59,6 +59,9 @@ def main() -> None:
     parser.add_argument("--num-proc", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=2, help="builds per setting; the fastest is kept")
     parser.add_argument("--max-shard-size", default="500MB", help="as `build --max-shard-size`")
+    parser.add_argument(
+        "--image-size", type=int, help="side of every synthetic image (default: small); 900 is SpaceNet6's real size"
+    )
     parser.add_argument("--workdir", type=Path, help="keep the synthetic raw releases here between runs")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
@@ -67,11 +70,12 @@ def main() -> None:
     results = []
     try:
         for scale in args.scales:
-            raw = synth(workdir, scale)
+            raw = synth(workdir, scale, args.image_size)
             for num_proc in args.num_proc:
-                out = workdir / f"out-{scale}-{num_proc}"
+                out = workdir / f"out-{raw.name}-{num_proc}"
                 runs = [build_once(raw, out, num_proc, args.max_shard_size) for _ in range(args.repeat)]
                 best = min(runs, key=lambda r: r["seconds"])
+                output_mib = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
                 row = {
                     "images": scale,
                     "num_proc": num_proc,
@@ -80,12 +84,15 @@ def main() -> None:
                     "images_per_s": best["images"] / best["seconds"],
                     "texts_per_s": best["texts"] / best["seconds"],
                     "peak_rss_mib": max(r["peak_kib"] for r in runs) / 1024,
+                    "output_mib": output_mib,
+                    "output_mib_per_s": output_mib / best["seconds"],
                     "seconds": [round(r["seconds"], 2) for r in runs],
                 }
                 results.append(row)
                 print(
                     f"{scale:>7} images, --num-proc {num_proc}: {row['images_per_s']:8.0f} images/s "
-                    f"{row['texts_per_s']:9.0f} texts/s, peak RSS {row['peak_rss_mib']:6.0f} MiB"
+                    f"{row['texts_per_s']:9.0f} texts/s, {row['output_mib_per_s']:6.1f} MiB/s written, "
+                    f"peak RSS {row['peak_rss_mib']:6.0f} MiB"
                 )
         summary = {"runs": results}
         by = {(r["images"], r["num_proc"]): r for r in results}

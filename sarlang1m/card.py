@@ -221,6 +221,10 @@ def collect_statistics(release: str | Path) -> ReleaseStatistics:
         columns = [c for c in parquet.schema_arrow.names if c not in _BINARY_COLUMNS]
         for index, batch in enumerate(parquet.iter_batches(columns=columns, batch_size=8192)):
             _add_batch(stats, task, split, pa.Table.from_batches([batch]), (order, index))
+        parquet.close()
+        # Arrow's allocator keeps freed pages for reuse; over hundreds of shards that kept the build's
+        # resident memory growing with the release (measured: +120 MiB at 100,000 images, +40 with this).
+        pa.default_memory_pool().release_unused()
     return stats
 
 

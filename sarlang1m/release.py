@@ -268,11 +268,21 @@ def _write_shard_file(
     row_group = _rows_per_row_group(staging.average_bytes(partition, shard))
     text_column = schema.TEXT_COLUMN[partition.task]
     pending_images = pending_texts = 0
+    buffered_rows = buffered_bytes = 0
     with ParquetWriter(
         path=str(path), features=features, writer_batch_size=row_group, embed_local_files=False
     ) as writer:
         for record in iter_records(staging, partition, shard, stats=result.stats, failures=result.failures):
-            writer.write(record)
+            # The row count comes from the shard's mean row size; a run of rows far above the mean
+            # (SpaceNet6's 13 MB originals among 1 MB images) would still make a huge row group, held
+            # in memory until written, so a group is also closed once it holds ROW_GROUP_BYTES.
+            buffered_rows += 1
+            buffered_bytes += _payload_bytes(record)
+            if buffered_rows >= row_group or buffered_bytes >= ROW_GROUP_BYTES:
+                writer.write(record, writer_batch_size=1)  # writes the buffered rows as one row group
+                buffered_rows = buffered_bytes = 0
+            else:
+                writer.write(record)
             result.images += 1
             result.texts += len(record[text_column])
             pending_images += 1
@@ -283,6 +293,11 @@ def _write_shard_file(
         _, result.num_bytes = writer.finalize()
     advance(pending_images + len(result.failures), pending_texts)
     return result
+
+
+def _payload_bytes(record: dict) -> int:
+    """The bytes a row holds in its image and GeoTIFF columns (its texts are small beside them)."""
+    return len(record["image"]["bytes"]) + len(record["sar"] or b"")
 
 
 def _rows_per_row_group(average_row_bytes: float) -> int:

@@ -247,3 +247,26 @@ def test_a_killed_build_is_never_mistaken_for_a_release_and_a_rerun_gives_the_sa
     build_release(raw, out, progress=False, max_shard_size="20KB")
     assert not list(tmp_path.glob(".out.building-*"))  # the dead build's folder is cleaned up
     assert read_manifest(out)["files"] == read_manifest(tmp_path / "reference")["files"]
+
+
+def test_row_groups_close_at_the_byte_cap_even_in_a_run_of_large_rows(tmp_path, monkeypatch):
+    """The rows per group come from the shard's mean row; large rows in a row must not pile up past the cap.
+
+    SYNTHETIC release: its SpaceNet6-like originals are several times the size of its 8-bit images.
+    """
+    from sarlang1m.synth import write_synthetic_release
+
+    raw = tmp_path / "raw"
+    write_synthetic_release(raw, images=160, seed=7, progress=False)
+    cap = 150_000
+    monkeypatch.setattr(release_module, "ROW_GROUP_BYTES", cap)
+    build_release(raw, tmp_path / "out", progress=False)
+    groups = 0
+    for path in sorted((tmp_path / "out" / schema.DATA_DIR).rglob("*.parquet")):
+        parquet = pq.ParquetFile(path)
+        for index in range(parquet.metadata.num_row_groups):
+            rows = parquet.read_row_group(index, columns=["image", "sar"]).to_pylist()
+            sizes = [len(row["image"]["bytes"]) + len(row["sar"] or b"") for row in rows]
+            assert sum(sizes[:-1]) < cap, f"{path.name} row group {index}: {sizes}"  # closed by the row that reached it
+            groups += 1
+    assert groups > 10
