@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from .geotiff import SARDecodeError, SARInput, infer_radiometry_of, read_geotiff
+from .geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, infer_radiometry_of, read_geotiff
 from .normalize import normalize_band
 from .radiometry import DB_FACTOR, check_radiometry, nodata_in_type, to_intensity
 
@@ -93,6 +93,7 @@ def preprocess_for_vlm(
     lee_window: int = 5,
     percentiles: tuple[float, float] = (2, 98),
     polarizations: Sequence[str] | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> np.ndarray:
     """An 8-bit (H, W) image of one SAR band, as the authors report making their PNGs.
 
@@ -101,9 +102,9 @@ def preprocess_for_vlm(
     ``percentiles`` of its valid values and rounded to uint8; pixels without a dB value (zero, negative,
     non-finite, the file's nodata) are 0 and kept out of the filter and the stretch. ``display`` images
     (already 8-bit and stretched) are returned as they are. An approximation of the authors' unpublished
-    pipeline.
+    pipeline. ``max_pixels``: the decompression-bomb limit of `decode_sar` (samples; None for none).
     """
-    array, metadata = read_geotiff(data)
+    array, metadata = read_geotiff(data, max_pixels=max_pixels)
     index = default_band(array.shape[0], polarizations) if band is None else band
     if not -array.shape[0] <= index < array.shape[0]:
         raise SARDecodeError(f"band {index} does not exist: the image has {array.shape[0]} band(s)")

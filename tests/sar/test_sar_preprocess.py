@@ -99,6 +99,13 @@ def test_bad_band_is_refused() -> None:
         preprocess_for_vlm(np.ones((2, 8, 8), np.float32), band=5)
 
 
+def test_pixel_limit_applies_and_can_be_set() -> None:
+    data = write_tiff(RNG.gamma(1.0, 1.0, (64, 64)).astype(np.float32))
+    with pytest.raises(SARDecodeError, match="exceeds the limit"):
+        preprocess_for_vlm(data, max_pixels=64 * 64 - 1)
+    assert preprocess_for_vlm(data, max_pixels=64 * 64).shape == (64, 64)
+
+
 def test_stretch_ignores_non_finite_values() -> None:
     decibels = np.array([[np.nan, -10.0, 0.0, 10.0, np.inf]], dtype=np.float32)
     stretched = stretch_to_uint8(decibels, (0, 100))
