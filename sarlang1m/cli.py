@@ -99,12 +99,12 @@ def _push(args: argparse.Namespace) -> None:
     if args.dry_run:
         print("dry run: nothing was uploaded")
         return
-    if result.pull_request:
-        print(f"opened {result.pull_request}; after it is merged, run the same push again to tag and verify")
-        return
     print(result.verification.summary())
     if not result.verification.ok:
         raise SystemExit(1)
+    if result.pull_request:
+        print(f"opened {result.pull_request}; after it is merged, run the same push again to tag and verify")
+        return
     print(f"published {args.repo}@{result.plan.tag} ({result.commit}). Load it with:")
     print(f"  from datasets import load_dataset; ds = {result.load_line}")
 

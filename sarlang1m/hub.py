@@ -119,7 +119,8 @@ def push_release(
             commit_message=f"Release {tag}",
             create_pr=True,
         )
-        return PushResult(plan, commit=info.oid, verification=None, pull_request=info.pr_url)
+        verification = verify_hub(f"{repo_id}@{info.pr_revision}", token=token)
+        return PushResult(plan, commit=info.oid, verification=verification, pull_request=info.pr_url)
     head = api.repo_info(repo_id, repo_type="dataset").sha
     for index, paths in enumerate(tqdm(plan.commits, desc="commits", unit=" commit", disable=not progress)):
         last = index == len(plan.commits) - 1

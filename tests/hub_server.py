@@ -31,7 +31,12 @@ Implemented (the legacy, non-Xet protocol: clients must run with ``HF_HUB_DISABL
 Errors carry the Hub's ``X-Error-Code`` (RepoNotFound, RevisionNotFound, EntryNotFound) and
 ``X-Error-Message`` headers, so huggingface_hub raises the same exception types as against the Hub.
 
-Deliberately not implemented: Xet storage, pull requests (``create_pr``), CommitOperationCopy between
+Pull requests: a commit with ``create_pr=1`` goes on a new ref ``refs/pr/N`` on top of the branch, which
+stays where it was, and answers a ``pullRequestUrl`` ending in ``/discussions/N``; ``refs/pr/N`` resolves
+as a revision and ``/refs?include_prs=1`` lists it. Merging, comments and the discussion API are not
+implemented.
+
+Deliberately not implemented: Xet storage, CommitOperationCopy between
 repos (``lfs-files/duplicate``), .gitignore (``shouldIgnore`` is always false), gated repos, LFS
 download batches, settings, discussions, Spaces runtime, the dataset viewer (``datasets-server``) and
 the Parquet conversion refs. Requests to anything else are answered 404 and logged with route
@@ -233,6 +238,7 @@ class Repo:
     commits: dict[str, Commit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
     tags: dict[str, Tag] = field(default_factory=dict)
+    pull_requests: dict[int, str] = field(default_factory=dict)  # N of refs/pr/N -> head commit oid
     lfs_objects: dict[str, int] = field(default_factory=dict)  # sha256 -> size, uploaded to this repo
 
 
@@ -559,6 +565,9 @@ class HubServer:
         """A branch, tag, ``refs/heads|tags/...`` or (abbreviated) commit oid, as the Hub accepts them."""
         name = revision.removeprefix("refs/heads/").removeprefix("refs/tags/")
         oid = repo.branches.get(name) or (repo.tags[name].commit if name in repo.tags else None)
+        number = revision.removeprefix("refs/pr/")
+        if oid is None and revision.startswith("refs/pr/") and number.isdigit():
+            oid = repo.pull_requests.get(int(number))
         if oid is None and COMMIT_OID_PREFIX_PATTERN.fullmatch(revision):
             matches = [candidate for candidate in repo.commits if candidate.startswith(revision)]
             oid = matches[0] if len(matches) == 1 else None
@@ -802,7 +811,13 @@ class HubServer:
             repo = self._readable(request, (REPO_TYPES[type], f"{ns}/{name}"))
             branches = [{"name": b, "ref": f"refs/heads/{b}", "targetCommit": oid} for b, oid in repo.branches.items()]
             tags = [{"name": t, "ref": f"refs/tags/{t}", "targetCommit": tag.commit} for t, tag in repo.tags.items()]
-        return Response(200, {"branches": branches, "converts": [], "tags": tags, "pullRequests": []})
+            pulls = [
+                {"name": str(n), "ref": f"refs/pr/{n}", "targetCommit": oid} for n, oid in repo.pull_requests.items()
+            ]
+        answer = {"branches": branches, "converts": [], "tags": tags}
+        if request.flag("include_prs"):
+            answer["pullRequests"] = pulls
+        return Response(200, answer)
 
     def handle_resolve(
         self, request: Request, ns: str, name: str, rev_path: str, prefix: str | None = None
@@ -838,8 +853,6 @@ class HubServer:
     # ---- handlers: writes
 
     def handle_preupload(self, request: Request, type: str, ns: str, name: str, rev: str) -> Response:
-        if request.flag("create_pr"):
-            raise HubError(400, "Pull requests are not implemented by the test Hub")
         files = request.json().get("files")
         if not isinstance(files, list):
             raise HubError(400, "preupload: 'files' must be a list")
@@ -866,8 +879,6 @@ class HubServer:
         return Response(200, {"files": answers, "commitOid": commit.oid})
 
     def handle_commit(self, request: Request, type: str, ns: str, name: str, rev: str) -> Response:
-        if request.flag("create_pr"):
-            raise HubError(400, "Pull requests are not implemented by the test Hub")
         lines = _parse_ndjson(request.body)
         if not lines or lines[0].get("key") != "header":
             raise HubError(400, "commit: the first ndjson line must be the header")
@@ -900,9 +911,18 @@ class HubServer:
             for number, line in enumerate(lines[1:], start=2):
                 self._apply_operation(repo, files, number, line, contents.get(number))
             commit = self._new_commit(repo, parent, files, title, header.get("description") or "", request.user or "")
-            repo.branches[branch] = commit.oid
+            pull_request_url = None
+            if request.flag("create_pr"):  # the branch stays; the commit goes on a new refs/pr/N
+                number = max(repo.pull_requests, default=0) + 1
+                repo.pull_requests[number] = commit.oid
+                repo_url = f"{request.base_url}/{URL_PREFIXES[repo.repo_type]}{repo.repo_id}"
+                pull_request_url = f"{repo_url}/discussions/{number}"
+            else:
+                repo.branches[branch] = commit.oid
         url = f"{request.base_url}/{URL_PREFIXES[repo.repo_type]}{repo.repo_id}/commit/{commit.oid}"
-        return Response(200, {"success": True, "commitOid": commit.oid, "commitUrl": url, "pullRequestUrl": None})
+        return Response(
+            200, {"success": True, "commitOid": commit.oid, "commitUrl": url, "pullRequestUrl": pull_request_url}
+        )
 
     def _apply_operation(
         self, repo: Repo, files: dict[str, StoredFile], number: int, line: dict, content: bytes | None

@@ -52,6 +52,7 @@ def push(env: dict[str, str], release: Path, version: str, **options) -> dict:
         else:
             emit({{"additions": result.plan.additions, "deletions": result.plan.deletions,
                   "commits": len(result.plan.commits), "commit": result.commit, "load": result.load_line,
+                  "pull_request": result.pull_request,
                   "verified": None if result.verification is None else result.verification.problems}})
         """,
         env,
@@ -93,6 +94,28 @@ def test_push_tag_verify_and_load_two_versions(hub_server: HubServer, hub_env, r
     assert answers["v1.1.0"] == answers["v1.1.0-stream"] == [["Residential."]]
     assert answers["pinned"] == [["Urban."]] and answers["latest"] == [["Residential."]]
     assert answers["pixels"] == ["sar"]
+
+
+def test_create_pr_opens_a_verified_pull_request_and_leaves_main_and_tags_alone(
+    hub_server: HubServer, hub_env, releases
+):
+    push(hub_env, releases["1.0.0"], "1.0.0")
+    head = hub_server.head(REPO)
+    proposed = push(hub_env, releases["1.1.0"], "1.1.0", create_pr=True)
+    assert proposed["verified"] == [], proposed  # the files at refs/pr/1 match the v1.1.0 MANIFEST
+    assert proposed["pull_request"].endswith(f"datasets/{REPO}/discussions/1")
+    assert hub_server.head(REPO) == head and hub_server.head(REPO, "refs/pr/1") == proposed["commit"]
+    changed = hub_server.read_file(REPO, "data/vqa/sarvqa2/vhr/test-00000-of-00001.parquet", "refs/pr/1")
+    assert changed == (releases["1.1.0"] / "data/vqa/sarvqa2/vhr/test-00000-of-00001.parquet").read_bytes()
+    tags = run_client(
+        f"""
+        from huggingface_hub import HfApi
+        refs = HfApi().list_repo_refs({REPO!r}, repo_type="dataset", include_pull_requests=True)
+        emit({{"tags": sorted(t.name for t in refs.tags), "prs": [p.ref for p in refs.pull_requests]}})
+        """,
+        hub_env,
+    )
+    assert tags == {"tags": ["v1.0.0"], "prs": ["refs/pr/1"]}  # tagging waits for the merge
 
 
 def test_an_existing_tag_is_never_moved(hub_server: HubServer, hub_env, releases):
