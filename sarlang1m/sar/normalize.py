@@ -33,6 +33,8 @@ _SAMPLE_SIZE = 65_536
 _BRACKET_SIGMAS = 4.5
 _BRACKET_SLACK = 4
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Powers of ten a float holds as normal numbers, with a margin: 10^±37 in float32, 10^±307 in float64.
+_FLOAT32_DECADES, _FLOAT64_DECADES = 37, 307
 
 
 @dataclass(frozen=True)
@@ -307,14 +309,27 @@ def apply_scale(
     # A dB range narrower than ~1e-37 has a slope float32 cannot hold (inf x 0 would make NaN).
     wide = wide or abs(scale.slope) * DB_FACTOR["amplitude"] > _FLOAT32_MAX
     work = np.float64 if wide else np.float32
-    ratio = None
+    ratio, direct = None, False
     if band.factor is not None:
-        ratio = work(10.0 ** (-scale.origin_db / band.factor))
-        if not 0 < ratio < np.inf:  # origin beyond the float32 range: work in float64
-            work, ratio = np.float64, np.float64(10.0 ** (-scale.origin_db / band.factor))
+        exponent = -scale.origin_db / band.factor  # ratio = 10^exponent = 1 / (the value at the origin)
+        if abs(exponent) < _FLOAT32_DECADES and work == np.float32:
+            ratio = np.float32(10.0**exponent)
+        elif abs(exponent) < _FLOAT64_DECADES:  # an origin beyond the float32 range: work in float64
+            work, ratio = np.float64, np.float64(10.0**exponent)
+        else:  # beyond float64 too (a db_range of -7,000 dB): dB first, then the affine map
+            work, direct = np.float64, True
     result = out if out is not None and work == np.float32 else np.empty(values.shape, dtype=work)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        if ratio is None and scale.origin_db == 0:  # display, or dB values as they are: one pass
+        if direct:
+            result[...] = values
+            if mask is not None:
+                np.copyto(result, 1.0, where=~mask)
+            np.log2(result, out=result)
+            result *= band.factor * math.log10(2.0)
+            result -= scale.origin_db
+            result *= scale.slope
+            needs_clip = scale.clip
+        elif ratio is None and scale.origin_db == 0:  # display, or dB values as they are: one pass
             np.multiply(values, work(scale.slope), out=result, dtype=work)
             unsigned = values.dtype.kind == "u"
             in_range = unsigned and scale.slope * np.iinfo(values.dtype).max <= 1  # display over its full scale

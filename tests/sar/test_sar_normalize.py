@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -151,6 +152,26 @@ def test_fixed_range_and_standardisation_follow_their_formulas() -> None:
     np.testing.assert_allclose(out, (decibels - 22.0) / 4.0, atol=1e-4)
     out, _ = normalize_band(band, "intensity", method="none")
     np.testing.assert_allclose(out, decibels, atol=1e-4)
+
+
+@pytest.mark.parametrize("origin_db", [-7000.0, -1000.0, -500.0, 500.0, 7000.0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint16])
+def test_origins_beyond_any_float_range_follow_the_formulas(origin_db: float, dtype) -> None:
+    """An origin of -7,000 dB is 10^350 away from 1 in amplitude: no float holds the folded constant.
+
+    Found by hypothesis as an overflow warning; the same path raised OverflowError for such a db_range.
+    """
+    band = speckle(dtype, "amplitude")
+    decibels = reference_db(band, "amplitude")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ranged, _ = normalize_band(band, "amplitude", method="range", db_range=(origin_db, origin_db + 7000.0))
+        standardised, _ = normalize_band(band, "amplitude", method="standardize", mean_db=origin_db, std_db=10.0)
+    valid = np.isfinite(decibels)
+    expected = np.clip((decibels - origin_db) / 7000.0, 0, 1)
+    np.testing.assert_allclose(ranged[valid], expected[valid], atol=TOLERANCE)
+    np.testing.assert_allclose(standardised[valid], (decibels[valid] - origin_db) / 10.0, rtol=1e-6, atol=1e-4)
+    assert not ranged[~valid].any() and not standardised[~valid].any()
 
 
 def test_display_pixels_are_divided_by_full_scale() -> None:
