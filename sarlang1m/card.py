@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import datasets
 import numpy as np
@@ -512,7 +513,7 @@ def _tables(
         ],
         "lllrrrrr",
     )
-    sources = sorted({s for task in stats.sources.values() for s in task}, key=_source_order)
+    sources = sorted({s for task in stats.sources.values() for s in task}, key=source_order)
     tables["sources"] = markdown_table(
         ["source", "tier", "VQA images", "questions", "caption images", "captions", "with GeoTIFF", "places"],
         [
@@ -614,15 +615,16 @@ def _tables(
             for k, s in summaries.items()
         ],
     )
+    buckets = {k: stats.lengths[k].buckets() for k in kinds}
     tables["length_buckets"] = markdown_table(
         ["words", *(k.replace("_", " ") for k in kinds)],
-        [(label, *(stats.lengths[k].buckets()[label] for k in kinds)) for label, _ in LENGTH_BUCKETS],
+        [(label, *(buckets[k][label] for k in kinds)) for label, _ in LENGTH_BUCKETS],
     )
     tables["sizes"] = markdown_table(
         ["source", "image sizes (width x height: images)"],
         [
             (schema.SOURCES[s].title, ", ".join(f"{size}: {n:,}" for size, n in _most_common(stats.sizes[s], 4)))
-            for s in sorted(stats.sizes, key=_source_order)
+            for s in sorted(stats.sizes, key=source_order)
         ],
         "ll",
     )
@@ -637,7 +639,7 @@ def _tables(
                 mean,
                 std,
             )
-            for source, entry in sorted(sar_statistics.items(), key=lambda item: _source_order(item[0]))
+            for source, entry in sorted(sar_statistics.items(), key=lambda item: source_order(item[0]))
             for band, mean, std in zip(_band_names(entry), entry["mean_db"], entry["std_db"], strict=True)
         ],
         "lllrrr",
@@ -690,7 +692,8 @@ def _tables(
     return tables
 
 
-def _source_order(source: str) -> int:
+def source_order(source: str) -> int:
+    """Sources in the order `schema.SOURCES` lists them; unknown names last."""
     return list(schema.SOURCES).index(source) if source in schema.SOURCES else len(schema.SOURCES)
 
 
@@ -786,12 +789,10 @@ def render_card(
         synthetic=synthetic,
         repo_id=repo_id,
         default_config=defaults[0],
-        stats=stats,
         tables=_tables(configs, stats, sar_statistics, scans),
         examples={task: _example_json(stats.example(task), task) for task in schema.TASKS},
         total_images=stats.distinct_images,
         total_texts=sum(sum(c.values()) for c in stats.texts.values()),
-        paper=schema.PAPER,
         rules=_labelling_rules(),
         prompts={"caption": schema.CAPTION_PROMPT, "vqa": schema.VQA_PROMPT, **schema.CLASS_PROMPTS},
         sarvqa1_classes=", ".join(schema.SARVQA1_CLASSES),
@@ -817,26 +818,8 @@ def render_card(
     )
 
 
-def write_card(
-    release: Path,
-    *,
-    configs: dict[str, dict],
-    version: str,
-    synthetic: bool,
-    sar_statistics: dict,
-    repo_id: str = schema.DEFAULT_REPO_ID,
-    sample_grid: str | None = schema.SAMPLE_GRID_FILE,
-) -> Path:
-    """Render the card of `release` (see `render_card`) and write it as README.md; returns its path."""
-    card = render_card(
-        release,
-        configs=configs,
-        version=version,
-        synthetic=synthetic,
-        sar_statistics=sar_statistics,
-        repo_id=repo_id,
-        sample_grid=sample_grid,
-    )
+def write_card(release: str | Path, **options: Any) -> Path:
+    """Render the card of `release` (keyword arguments of `render_card`) and write it as README.md."""
     path = Path(release) / schema.CARD_FILE
-    path.write_text(str(card).rstrip("\n") + "\n", encoding="utf-8")
+    path.write_text(str(render_card(release, **options)).rstrip("\n") + "\n", encoding="utf-8")
     return path

@@ -70,14 +70,9 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _verify(args: argparse.Namespace) -> None:
-    from .manifest import verify_local
+    from .hub import verify
 
-    if Path(args.target).exists():
-        result = verify_local(args.target)
-    else:
-        from .hub import verify_hub
-
-        result = verify_hub(args.target, download=args.download)
+    result = verify(args.target, download=args.download)
     print(result.summary())
     if not result.ok:
         raise SystemExit(1)

@@ -73,8 +73,7 @@ def format_summary(summary: dict) -> str:
     lines += [f"    {name:15s} {v['images']:6d} images {v['texts']:7d} texts" for name, v in summary["splits"].items()]
     for key in ("applications", "tiers", "sources"):
         lines.append(
-            f"    texts per {key[:-1] if key != 'applications' else 'application'}: "
-            + ", ".join(f"{name} {count}" for name, count in summary[key].items())
+            f"    texts per {key[:-1]}: " + ", ".join(f"{name} {count}" for name, count in summary[key].items())
         )
     return "\n".join(lines)
 

@@ -22,7 +22,7 @@ from packaging.version import InvalidVersion, Version
 from tqdm.auto import tqdm
 
 from . import schema
-from .manifest import Verification, compare_files, read_manifest, sha256_file, verify_local
+from .manifest import Verification, compare_files, file_entry, read_manifest, sha256_file, verify_local
 
 #: A commit holds at most this many files or bytes, so that a push of a large release is resumable.
 COMMIT_MAX_FILES = 50
@@ -137,6 +137,13 @@ def push_release(
     return PushResult(plan, commit=head, verification=verification)
 
 
+def verify(target: str | Path, *, download: bool = False, token: str | None = None) -> Verification:
+    """Check a local release folder, or a Hub revision `ORG/NAME@REV`, against its MANIFEST."""
+    if Path(target).exists():
+        return verify_local(target)
+    return verify_hub(str(target), download=download, token=token)
+
+
 def verify_hub(target: str, *, download: bool = False, token: str | None = None) -> Verification:
     """Check the files of `ORG/NAME@REV` against the MANIFEST at that revision.
 
@@ -198,7 +205,7 @@ def _remote_files(api: HfApi, repo_id: str, revision: str) -> dict[str, RepoFile
 
 def _plan(release: Path, manifest: dict, remote: dict[str, RepoFile], repo_id: str, tag: str) -> PushPlan:
     plan = PushPlan(repo_id, tag)
-    wanted = {**manifest["files"], schema.MANIFEST_FILE: _entry_of(release / schema.MANIFEST_FILE)}
+    wanted = {**manifest["files"], schema.MANIFEST_FILE: file_entry(release / schema.MANIFEST_FILE)}
     for path in sorted(wanted):
         if _same(remote.get(path), wanted[path], release / path):
             plan.unchanged.append(path)
@@ -209,11 +216,12 @@ def _plan(release: Path, manifest: dict, remote: dict[str, RepoFile], repo_id: s
     plan.commits = list(_batches(plan.additions, wanted))
     if not plan.commits and plan.deletions:
         plan.commits = [[]]
-    # The card and the MANIFEST go last: a repository whose MANIFEST is new is complete.
     return plan
 
 
 def _batches(additions: list[str], entries: dict[str, dict]) -> Iterator[list[str]]:
+    """Data files in commits of bounded size, then the rest: the card and the MANIFEST go last, so a
+    repository whose MANIFEST is new is complete."""
     data = [p for p in additions if p.startswith(schema.DATA_DIR + "/")]
     rest = [p for p in additions if p not in data]
     batch: list[str] = []
@@ -239,10 +247,6 @@ def _same(remote: RepoFile | None, entry: dict, local: Path) -> bool:
 def _git_blob_oid(path: Path) -> str:
     data = path.read_bytes()
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def _entry_of(path: Path) -> dict:
-    return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def _operations(release: Path, additions: list[str], deletions: list[str]) -> list:

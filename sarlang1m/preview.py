@@ -20,7 +20,7 @@ import PIL.ImageFont
 import pyarrow.parquet as pq
 
 from . import schema
-from .card import source_short_name
+from .card import source_order, source_short_name
 
 BACKGROUND = (255, 255, 255)
 LABEL_COLOUR = (20, 20, 20)
@@ -184,7 +184,7 @@ def sample_rows(release: str | Path, *, per_source: int = 2, task: str = SAMPLE_
             for row, source in enumerate(sources):
                 positions.setdefault(source, []).append((path, group, row))
     chosen: list[tuple[str, Path, int, int]] = []
-    for source in sorted(positions, key=lambda s: list(schema.SOURCES).index(s) if s in schema.SOURCES else 99):
+    for source in sorted(positions, key=source_order):
         rows = positions[source]
         count = min(per_source, len(rows))
         picks = sorted({(i * len(rows)) // count + len(rows) // (2 * count) for i in range(count)})
@@ -214,7 +214,7 @@ def write_sample_grid(
     if not rows:
         return None
     for row in rows:
-        row["lines"] = [row["image_id"], *text_lines({**row, "lines": None}, max_texts=1)]
+        row["lines"] = [row["image_id"], *text_lines(row, max_texts=1)]
     sheet = contact_sheet(rows, columns=columns, cell=cell, texts=texts)
     path = release / schema.SAMPLE_GRID_FILE
     sheet.save(path, format="PNG", optimize=True)

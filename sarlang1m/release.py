@@ -108,7 +108,8 @@ def build_release(
         configs = _config_summaries(results, release)
         report = _write_report(staging, release)
         synthetic = is_synthetic(layout.root)
-        write_card(release, configs=configs, version=version, synthetic=synthetic, sar_statistics=stats.summary())
+        sar_statistics = stats.summary()
+        write_card(release, configs=configs, version=version, synthetic=synthetic, sar_statistics=sar_statistics)
         write_croissant(release, configs=configs, version=version, synthetic=synthetic)
         write_sample_grid(release)
         write_manifest(
@@ -125,7 +126,7 @@ def build_release(
                 },
                 "configs": configs,
                 "report": {"texts_used": report["texts_used"], "texts_skipped": report["texts_skipped"]},
-                "sar_statistics": stats.summary(),
+                "sar_statistics": sar_statistics,
             },
         )
         staging.close()
