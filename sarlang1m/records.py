@@ -16,7 +16,9 @@ import numpy as np
 import PIL.Image
 
 from . import schema
-from .sar import SARDecodeError, encode_png, preprocess_for_vlm, read_geotiff, read_sar_metadata
+from .sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
+from .sar.geotiff import infer_radiometry_of
+from .sar.preprocess import preprocess_pixels
 from .sar.radiometry import db_moments, db_statistics
 from .sources import identify
 from .staging import ImageRow, Partition, Staging
@@ -38,11 +40,22 @@ class SARStatistics:
 
     files: dict[str, tuple[str, str, list[str], np.ndarray]] = field(default_factory=dict)
 
-    def add(self, path: str, source: str, radiometry: str, polarizations: list[str], data: bytes) -> None:
+    def needs(self, path: str) -> bool:
+        return path not in self.files
+
+    def add(
+        self,
+        path: str,
+        source: str,
+        radiometry: str,
+        polarizations: list[str],
+        pixels: np.ndarray,
+        nodata: float | None,
+    ) -> None:
+        """Record the moments of one GeoTIFF's decoded pixels ``(bands, H, W)`` (once per path)."""
         if path in self.files:
             return
-        pixels, metadata = read_geotiff(data)
-        moments = db_moments(pixels, radiometry, nodata=metadata.nodata)
+        moments = db_moments(pixels, radiometry, nodata=nodata)
         if moments[:, 0].min() > 0:  # a band without a valid pixel (all nodata) says nothing about the source
             self.files[path] = (source, radiometry, polarizations, moments)
 
@@ -89,18 +102,29 @@ def image_record(partition: Partition, row: ImageRow, texts: list[dict], stats: 
     info = identify(row.image_id)
     source = schema.SOURCES[info.source]
     sar = Path(row.sar_path).read_bytes() if row.sar_path else None
-    radiometry = None
-    if sar is not None:
+    radiometry = pixels = None
+    if sar is not None:  # the GeoTIFF is decoded at most once, and only when its pixels are needed
         try:
-            metadata = read_sar_metadata(sar)
+            metadata = read_sar_metadata(sar, inspect_pixels=False)
+            if source.radiometry and metadata.dtype.kind in "fc":
+                radiometry = source.radiometry
+            else:
+                if metadata.radiometry is None:  # a signed type without a minimum in its header
+                    pixels, metadata = read_geotiff(sar)
+                radiometry = metadata.radiometry or infer_radiometry_of(pixels)
+            summarise = stats is not None and radiometry != "display" and stats.needs(row.sar_path)
+            if pixels is None and (summarise or row.image_kind == "generated"):
+                pixels, metadata = read_geotiff(sar)
         except SARDecodeError as error:
             raise UnreadableImageError(f"{row.sar_path}: {error}") from error
-        radiometry = source.radiometry if source.radiometry and metadata.dtype.kind in "fc" else metadata.radiometry
-        if stats is not None and radiometry != "display":
-            stats.add(row.sar_path, info.source, radiometry, list(source.polarizations), sar)
+        if summarise:
+            stats.add(row.sar_path, info.source, radiometry, list(source.polarizations), pixels, metadata.nodata)
     if row.image_kind == "generated":
         file_name = f"{row.image_id}.png"
-        image = encode_png(preprocess_for_vlm(sar, radiometry=radiometry, polarizations=source.polarizations))
+        grey = preprocess_pixels(
+            pixels, nodata=metadata.nodata, radiometry=radiometry, polarizations=source.polarizations
+        )
+        image = encode_png(grey)
     else:
         file_name = Path(row.image_path).name
         image = Path(row.image_path).read_bytes()

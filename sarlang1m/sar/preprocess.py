@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from .geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, infer_radiometry_of, read_geotiff
-from .normalize import normalize_band
+from .normalize import DEFAULT_PERCENTILES, normalize_band
 from .radiometry import DB_FACTOR, check_radiometry, nodata_in_type, to_intensity
 
 #: Band index of VV in SpaceNet6-like quad-pol files (bands HH, HV, VH, VV).
@@ -79,7 +79,7 @@ def lee_filter(intensity: np.ndarray, window: int = 5, *, noise_cv2: float | Non
     return mean + weight * (intensity - mean)
 
 
-def stretch_to_uint8(decibels: np.ndarray, percentiles: tuple[float, float] = (2, 98)) -> np.ndarray:
+def stretch_to_uint8(decibels: np.ndarray, percentiles: tuple[float, float] = DEFAULT_PERCENTILES) -> np.ndarray:
     """Linear stretch of dB values between two percentiles of the finite ones to 0-255; others -> 0."""
     stretched, _ = normalize_band(decibels, "db", percentiles=percentiles)
     return np.rint(stretched * 255.0).astype(np.uint8)
@@ -91,7 +91,7 @@ def preprocess_for_vlm(
     radiometry: str | None = None,
     band: int | None = None,
     lee_window: int = 5,
-    percentiles: tuple[float, float] = (2, 98),
+    percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
     polarizations: Sequence[str] | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> np.ndarray:
@@ -105,6 +105,28 @@ def preprocess_for_vlm(
     pipeline. ``max_pixels``: the decompression-bomb limit of `decode_sar` (samples; None for none).
     """
     array, metadata = read_geotiff(data, max_pixels=max_pixels)
+    return preprocess_pixels(
+        array,
+        nodata=metadata.nodata,
+        radiometry=radiometry,
+        band=band,
+        lee_window=lee_window,
+        percentiles=percentiles,
+        polarizations=polarizations,
+    )
+
+
+def preprocess_pixels(
+    array: np.ndarray,
+    *,
+    nodata: float | None = None,
+    radiometry: str | None = None,
+    band: int | None = None,
+    lee_window: int = 5,
+    percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
+    polarizations: Sequence[str] | None = None,
+) -> np.ndarray:
+    """`preprocess_for_vlm` for pixels already decoded, ``(bands, H, W)``, with the file's ``nodata``."""
     index = default_band(array.shape[0], polarizations) if band is None else band
     if not -array.shape[0] <= index < array.shape[0]:
         raise SARDecodeError(f"band {index} does not exist: the image has {array.shape[0]} band(s)")
@@ -114,7 +136,7 @@ def preprocess_for_vlm(
         return np.clip(pixels, 0, 255).astype(np.uint8)
     intensity = to_intensity(pixels, radiometry)
     invalid = ~(intensity > 0) | np.isinf(intensity)  # no dB: zero, negative, NaN, infinite
-    nodata = nodata_in_type(pixels.dtype, metadata.nodata)
+    nodata = nodata_in_type(pixels.dtype, nodata)
     if nodata is not None:
         invalid |= pixels == nodata
     if invalid.all():
