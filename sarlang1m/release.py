@@ -120,7 +120,7 @@ def build_release(
                 "synthetic": synthetic,
                 "generator": _generator_versions(),
                 "inputs": {
-                    "text_files": [_input_entry(a) for a in staging.file_accounts()],
+                    "text_files": report["files"],
                     "image_files": staging.counts(),
                     "sardet_root_given": layout.sardet_root is not None,
                 },

@@ -58,14 +58,6 @@ TIERS: dict[str, Tier] = {
 }
 
 
-def tier_for_gsd(gsd_max_m: float) -> str:
-    """The tier of an image whose coarsest ground sampling distance is known."""
-    for tier in ("vhr", "high", "medium", "low"):
-        if gsd_max_m <= TIERS[tier].gsd_m[1]:
-            return tier
-    raise ValueError(f"GSD {gsd_max_m} m is coarser than any tier (25 m)")
-
-
 # --------------------------------------------------------------------------------------------
 # Radiometry of the original SAR pixels (see sarlang1m.sar)
 

@@ -38,10 +38,6 @@ class ImageInfo:
     def tier(self) -> str:
         return self.spec.tier
 
-    @property
-    def subset(self) -> str:
-        return self.spec.subset
-
 
 #: Extensions of image files; anything else after a dot is part of the name (DFC2023 names end in "130.8688").
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
