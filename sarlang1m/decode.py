@@ -31,6 +31,8 @@ RADIOMETRY_FIELD = "pixels_radiometry"
 SOURCE_FIELD = "pixels_source"
 """``sar`` when the pixels come from the original GeoTIFF, ``image`` when from the 8-bit image (display)."""
 OUTPUT_FIELDS = (PIXELS_FIELD, VALID_FIELD, RADIOMETRY_FIELD, SOURCE_FIELD)
+#: What `decode_sar` and `SARDecode` return pixels as (``out=``).
+OUTPUTS = ("numpy", "torch")
 
 PIXELS_FROM_SAR = "sar"
 PIXELS_FROM_IMAGE = "image"
@@ -157,8 +159,7 @@ def decode_sar(
 
     Unreadable input raises `SARDecodeError`.
     """
-    if out not in ("numpy", "torch"):
-        raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
+    _check_out(out)
     decoded = decode_sar_detailed(
         data,
         radiometry=radiometry,
@@ -170,12 +171,29 @@ def decode_sar(
         nodata=nodata,
         max_pixels=max_pixels,
     )
-    pixels, valid = decoded.pixels, decoded.valid
+    pixels, valid = _as_output(decoded, out)
+    return (pixels, valid) if with_mask else pixels
+
+
+def _check_out(out: str) -> None:
+    if out not in OUTPUTS:
+        raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
+
+
+def _as_output(decoded: DecodedSAR, out: str) -> tuple[Any, Any]:
+    """Pixels and mask as numpy arrays, or as torch tensors sharing their memory."""
     if out == "torch":
         import torch
 
-        pixels, valid = torch.from_numpy(pixels), torch.from_numpy(valid)
-    return (pixels, valid) if with_mask else pixels
+        return torch.from_numpy(decoded.pixels), torch.from_numpy(decoded.valid)
+    return decoded.pixels, decoded.valid
+
+
+def _copy(value: Any) -> Any:
+    """An independent copy of an array or tensor (so that augmenting one example leaves the others intact)."""
+    if hasattr(value, "clone"):  # torch
+        return value.clone()
+    return value.copy() if hasattr(value, "copy") else value
 
 
 # --------------------------------------------------------------------------------------------------
@@ -242,8 +260,7 @@ class SARDecode:
         self.method = resolve_normalization(normalize, db_range)
         if self.method == "standardize" and not statistics:
             raise ValueError("normalize='standardize' needs statistics={source: {'mean_db': [...], 'std_db': [...]}}")
-        if out not in ("numpy", "torch"):
-            raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
+        _check_out(out)
         self.radiometry = radiometry
         self.bands = None if bands is None else tuple(bands)
         self.percentiles = check_percentiles(percentiles)
@@ -279,7 +296,7 @@ class SARDecode:
             row = {key: values[i] for key, values in batch.items()}
             if previous is not None and self._same_image(row, previous):
                 # The next question of the same image (one example per question): decode once, copy the arrays.
-                decoded.append({k: v.copy() if hasattr(v, "copy") else v for k, v in decoded[-1].items()})
+                decoded.append({k: _copy(v) for k, v in decoded[-1].items()})
                 continue
             decoded.append(self.decode_row(row))
             previous = row
@@ -334,11 +351,7 @@ class SARDecode:
             nodata=self.nodata,
             max_pixels=self.max_pixels,
         )
-        pixels, valid = decoded.pixels, decoded.valid
-        if self.out == "torch":
-            import torch
-
-            pixels, valid = torch.from_numpy(pixels), torch.from_numpy(valid)
+        pixels, valid = _as_output(decoded, self.out)
         return {PIXELS_FIELD: pixels, VALID_FIELD: valid, RADIOMETRY_FIELD: decoded.radiometry, SOURCE_FIELD: source}
 
     def _band_indices(self, row: Mapping[str, Any]) -> list[int] | None:
@@ -371,8 +384,8 @@ class SARDecode:
         """
         import datasets
 
-        features = getattr(dataset, "features", None)
-        if features is not None and isinstance(features.get(self.image_column), datasets.Image):
+        feature = (getattr(dataset, "features", None) or {}).get(self.image_column)
+        if isinstance(feature, datasets.Image) and feature.decode:
             dataset = dataset.cast_column(self.image_column, datasets.Image(decode=False))
         if isinstance(dataset, datasets.IterableDataset):
             present = dataset.column_names

@@ -115,10 +115,7 @@ def with_sar_decoding(
     """Decode SAR on the fly: a lazy transform for map-style datasets, a batched map for streaming ones."""
     from .decode import SARDecode
 
-    transform = SARDecode(**sar_options)
-    if isinstance(dataset, datasets.IterableDataset):
-        return dataset.map(transform, batched=True, batch_size=16, remove_columns=list(transform.consumed_columns))
-    return dataset.with_transform(transform)
+    return SARDecode(**sar_options).apply(dataset)
 
 
 def _sar_options(options: Mapping[str, Any] | None, path: str, revision: str | None) -> dict[str, Any]:

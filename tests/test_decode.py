@@ -225,6 +225,19 @@ def test_transform_uses_the_row_radiometry_and_can_override_it(release) -> None:
     np.testing.assert_allclose(forced[PIXELS_FIELD][0], stretch_reference(raw), atol=1e-5)
 
 
+@pytest.mark.parametrize("out", ["numpy", "torch"])
+def test_questions_of_one_image_get_their_own_copies(out: str) -> None:
+    """A batch with the same image twice decodes it once; each example still owns its arrays or tensors."""
+    if out == "torch":
+        pytest.importorskip("torch")
+    row = release_rows()[1]
+    batch = {key: [value, value] for key, value in row.items()}
+    pixels = SARDecode(out=out)(batch)[PIXELS_FIELD]
+    pixels[0][0, 0, 0] = 0.5
+    pixels[1][0, 0, 0] = 0.25
+    assert float(pixels[0][0, 0, 0]) == 0.5  # augmenting one example leaves the other intact
+
+
 def test_bands_by_polarisation_name_and_standardisation_per_source(release) -> None:
     statistics = {
         "spacenet6": {"bands": ["HH", "HV", "VH", "VV"], "mean_db": [0, 0, 0, -20], "std_db": [1, 1, 1, 4]},

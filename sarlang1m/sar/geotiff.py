@@ -11,6 +11,7 @@ zstd and JPEG bound no expansion ratio, so such a small file may still claim up 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import struct
@@ -221,12 +222,8 @@ def read_sar_metadata(
         series, metadata = _checked_header(tif, name, max_pixels)
         if metadata.radiometry is None and inspect_pixels:
             array = _decode(series, metadata, name)
-            metadata = _replace_radiometry(metadata, infer_radiometry_of(array))
+            metadata = dataclasses.replace(metadata, radiometry=infer_radiometry_of(array))
     return metadata
-
-
-def _replace_radiometry(metadata: SARMetadata, radiometry: str) -> SARMetadata:
-    return SARMetadata(**{**metadata.__dict__, "radiometry": radiometry})
 
 
 def infer_radiometry_of(array: np.ndarray) -> str:
