@@ -288,8 +288,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"rank {rank}: nothing to do, the checkpoint is at epoch {progress.epoch} of --epochs {args.epochs}")
     stopped = False
     while progress.epoch < args.epochs and not stopped:
-        if progress.consumed == {}:
-            source.set_epoch(progress.epoch)
+        source.set_epoch(progress.epoch)  # idempotent: a resumed run has set it already
         batches = iter(loader)
         seen = correct = 0
         while True:

@@ -39,7 +39,6 @@ from .views import flatten_row, resolve_class_prompts
 
 FORMATS = ("llamafactory", "llava", "messages")
 #: The image placeholder LLaMA-Factory and LLaVA expect in the user turn.
-IMAGE_TOKEN = "<image>"
 DATASET_INFO_FILE = "dataset_info.json"
 #: Columns an export reads (those the task has): the GeoTIFFs (``sar``) are never fetched.
 _COLUMNS = ("image_id", "file_name", "image", "sha256", "subset")
@@ -158,7 +157,7 @@ def llamafactory_record(text_id: str, image: str, prompt: str, answer: str) -> d
     return {
         "id": text_id,
         "messages": [
-            {"role": "user", "content": f"{IMAGE_TOKEN}{prompt}"},
+            {"role": "user", "content": f"{schema.IMAGE_TOKEN}{prompt}"},
             {"role": "assistant", "content": answer},
         ],
         "images": [image],
@@ -171,7 +170,7 @@ def llava_record(text_id: str, image: str, prompt: str, answer: str) -> dict[str
         "id": text_id,
         "image": image,
         "conversations": [
-            {"from": "human", "value": f"{IMAGE_TOKEN}\n{prompt}"},
+            {"from": "human", "value": f"{schema.IMAGE_TOKEN}\n{prompt}"},
             {"from": "gpt", "value": answer},
         ],
     }

@@ -235,6 +235,8 @@ LAND_COVER_CLASSES = (
 #: The paper's prompts (used by the exports and by the evaluation examples).
 CAPTION_PROMPT = "Describe the content of this image in one sentence."
 VQA_PROMPT = "Question: {question}. Answer the question concisely."
+#: The image placeholder of LLaMA-Factory and LLaVA user turns (removed from questions on reading).
+IMAGE_TOKEN = "<image>"
 
 
 @dataclass(frozen=True)

@@ -155,18 +155,10 @@ class FlattenBatch:
 
     def __call__(self, batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         text_column = schema.TEXT_COLUMN[self.task]
-        image_columns = [name for name in batch if name != text_column]
-        out: dict[str, list[Any]] = {name: [] for name in (*image_columns, *TEXT_FIELDS[self.task])}
-        subsets = batch.get("subset")
-        for index, texts in enumerate(batch[text_column]):
-            subset = subsets[index] if subsets is not None else None
-            for text in texts or ():
-                for name in image_columns:
-                    out[name].append(batch[name][index])
-                fields = text_fields(text, self.task, subset=subset, class_prompts=self.class_prompts)
-                for name, value in fields.items():
-                    out[name].append(value)
-        return out
+        columns = [*(name for name in batch if name != text_column), *TEXT_FIELDS[self.task]]
+        rows = (dict(zip(batch, values, strict=True)) for values in zip(*batch.values(), strict=True))
+        examples = [e for row in rows for e in flatten_row(row, self.task, class_prompts=self.class_prompts)]
+        return {name: [example[name] for example in examples] for name in columns}
 
 
 # ------------------------------------------------------------------------------------ map-style view
@@ -316,13 +308,15 @@ class PairsView:
         unique_rows = list(dict.fromkeys(rows))
         fetched = _as_rows(self.dataset[unique_rows], len(unique_rows))
         texts = self._texts[unique_rows][self.text_column]
-        by_row = {row: (fetched[k], texts[k]) for k, row in enumerate(unique_rows)}
+        by_row = {
+            row: ({key: value for key, value in fetched[k].items() if key != self.text_column}, texts[k])
+            for k, row in enumerate(unique_rows)
+        }
         examples = []
         for position, row in zip(positions, rows, strict=True):
-            image_row, row_texts = by_row[row]
+            image_part, row_texts = by_row[row]
             subset = _SARVQA1 if (self.sarvqa1_rows is not None and self.sarvqa1_rows[row]) else None
             text = row_texts[int(self.positions[position])]
-            image_part = {key: value for key, value in image_row.items() if key != self.text_column}
             examples.append(
                 {**image_part, **text_fields(text, self.task, subset=subset, class_prompts=self.class_prompts)}
             )

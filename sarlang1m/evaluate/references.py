@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..load import resolve_release
+from ..load import load
 from ..schema import FEATURES, TEXT_COLUMN, config_spec
 
 #: Per-image columns the evaluation reads, besides the nested texts.
@@ -131,15 +131,12 @@ def load_release_rows(release: str | Path, config: str, split: str, task: str) -
     Streaming reads the Parquet files column by column, so neither the image bytes nor a local
     Arrow cache are produced for a one-off evaluation.
     """
-    import datasets
-
     spec = config_spec(config)
     if spec.task != task:
         raise ValueError(f"config {config!r} holds {spec.task}, not {task}")
-    columns = [*_IMAGE_COLUMNS, *(["subset"] if "subset" in FEATURES[task] else []), TEXT_COLUMN[task]]
-    path, revision = resolve_release(release)
+    columns = [c for c in (*_IMAGE_COLUMNS, "subset", TEXT_COLUMN[task]) if c in FEATURES[task]]
     try:
-        return datasets.load_dataset(path, config, split=split, revision=revision, columns=columns, streaming=True)
+        return load(config, split=split, streaming=True, source=release, columns=columns)
     except (ValueError, FileNotFoundError) as error:
         raise ValueError(f"cannot read split {split!r} of config {config!r} from release {release}: {error}") from error
 

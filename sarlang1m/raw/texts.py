@@ -349,7 +349,6 @@ def _text_or_problem(row: int, turn: int, values: dict[str, str], style: str | N
 
 # ---------------------------------------------------------------------------------------- JSON
 
-_IMAGE_TOKEN = "<image>"
 # Literal ends and one greedy gap: the former `\s*(?P<q>.*?)\s*\.?\s*` took O(n^4) steps on a long run of
 # spaces (400 spaces: seconds); the spaces and the dot around the question are now stripped in Python.
 _PROMPT = re.compile(r"question:(?P<q>.*)answer the question concisely\.?", re.I | re.S)
@@ -361,7 +360,7 @@ _ASSISTANT_ROLES = {"assistant", "gpt", "model", "bot"}
 def strip_prompt(question: str) -> str:
     """The bare question: without `<image>`, the paper's VQA prompt wrapper and a SARVQA1 class prompt."""
     # Each `<image>` and the blanks around it become one space (str methods: a regex took O(n^2) on blanks).
-    parts = question.split(_IMAGE_TOKEN)
+    parts = question.split(schema.IMAGE_TOKEN)
     if len(parts) > 1:
         parts = [parts[0].rstrip(), *(part.strip() for part in parts[1:-1]), parts[-1].lstrip()]
     question = " ".join(parts).strip()

@@ -27,6 +27,7 @@ from .catalog import Catalog, ImageRecord, image_sizes, seed_key
 from .layout import (
     LABELS_FILE,
     ORIGINALS,
+    RADIOMETRY,
     README_FILE,
     SARDET_FOLDERS,
     SARDET_ROOT,
@@ -103,10 +104,10 @@ class SynthSummary:
 
 def _image_description(record: ImageRecord, seed: int) -> str:
     text = f"{marker(seed, SYNTH_VERSION)}; source={record.source}"
+    if record.source != SARDET:
+        text += f"; radiometry={RADIOMETRY[record.source]}"
     if record.source == "spacenet6":
-        text += "; radiometry=db; bands=" + ",".join(schema.SOURCES["spacenet6"].polarizations)
-    elif record.source != SARDET:
-        text += "; radiometry=amplitude"
+        text += "; bands=" + ",".join(schema.SOURCES["spacenet6"].polarizations)
     return text
 
 

@@ -303,7 +303,7 @@ class TextFileWriter:
     def _user_turn(self, content: str, first: bool) -> str:
         if not first:
             return content
-        return "<image>" + ("\n" if self.style.image_token_newline else "") + content
+        return schema.IMAGE_TOKEN + ("\n" if self.style.image_token_newline else "") + content
 
     def write(self, record: ImageRecord, texts: list[Text], rng: random.Random) -> list[tuple[int, int, int]]:
         """Writes one image's texts; returns (csv_line, json_record, json_turn) of each, 1-based lines and
@@ -364,7 +364,7 @@ class LabelsWriter:
         self._csv.writerow(LABEL_COLUMNS)
 
     def write(self, style: TextFileStyle, record: ImageRecord, texts: list[Text], places: list[tuple[int, int, int]]):
-        task = "captions" if style.task == "captions" else "vqa"
+        task = style.task
         subset = "" if task == "captions" else record.subset
         for text, (line, json_record, turn) in zip(texts, places, strict=True):
             bbox = "" if text.bbox is None else json.dumps([float(v) for v in text.bbox])
