@@ -34,11 +34,10 @@ from typing import IO, Any
 from tqdm.auto import tqdm
 
 from . import schema
-from .load import load, read_release_manifest
+from .load import is_synthetic_release, load, read_release_manifest
 from .views import flatten_row, resolve_class_prompts
 
 FORMATS = ("llamafactory", "llava", "messages")
-#: The image placeholder LLaMA-Factory and LLaVA expect in the user turn.
 DATASET_INFO_FILE = "dataset_info.json"
 #: Columns an export reads (those the task has): the GeoTIFFs (``sar``) are never fetched.
 _COLUMNS = ("image_id", "file_name", "image", "sha256", "subset")
@@ -56,11 +55,14 @@ class ExportResult:
     images_reused: int
     images_dir: Path
     dataset_info: Path | None
+    #: The release was built from synthetic data (its MANIFEST says so): so is everything exported.
+    synthetic: bool = False
 
     def summary(self) -> str:
         extra = f"; registered in {self.dataset_info}" if self.dataset_info else ""
         return (
-            f"wrote {self.out}: {self.examples} {self.format} examples; images in {self.images_dir} "
+            ("SYNTHETIC release: " if self.synthetic else "")
+            + f"wrote {self.out}: {self.examples} {self.format} examples; images in {self.images_dir} "
             f"({self.images_written} written, {self.images_reused} already there){extra}"
         )
 
@@ -146,7 +148,8 @@ def export(
     dataset_info = None
     if fmt == "llamafactory":
         dataset_info = register_llamafactory(out, dataset_name or f"sarlang1m_{config}_{split}".replace("-", "_"))
-    return ExportResult(out, fmt, examples, images.written, images.reused, images_dir, dataset_info)
+    synthetic = is_synthetic_release(release, revision)
+    return ExportResult(out, fmt, examples, images.written, images.reused, images_dir, dataset_info, synthetic)
 
 
 # ------------------------------------------------------------------------------------------- records

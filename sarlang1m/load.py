@@ -54,6 +54,14 @@ def read_release_manifest(source: str | Path | None = None, revision: str | None
     return json.loads(manifest_path.read_text(encoding="utf-8"))
 
 
+def is_synthetic_release(source: str | Path | None = None, revision: str | None = None) -> bool:
+    """Whether a release's MANIFEST says it was built from synthetic data (what it derives must say so too)."""
+    try:
+        return bool(read_release_manifest(source, revision).get("synthetic", False))
+    except (OSError, ValueError):
+        return False
+
+
 def load(
     config: str = "vqa",
     *,

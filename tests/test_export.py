@@ -247,3 +247,8 @@ def test_a_broken_dataset_info_is_named(tiny_release, tmp_path):
     (tmp_path / "dataset_info.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"dataset_info\.json: not valid JSON"):
         export(tiny_release, "llamafactory", tmp_path / "v.json", config="vqa", split="test", progress=False)
+
+
+def test_an_export_of_a_synthetic_release_says_so(tiny_release, tmp_path):
+    result = export(tiny_release, "messages", tmp_path / "m.jsonl", config="captions", split="test", progress=False)
+    assert result.synthetic and result.summary().startswith("SYNTHETIC release: wrote ")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .predictions import Predictions, Problems, check_missing_policy, match_ids, read_predictions
-from .references import CaptionReference, load_caption_references
+from .references import CaptionReference, load_caption_references, release_meta
 from .report import format_table
 
 METRICS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr")
@@ -145,5 +145,5 @@ def evaluate_captions(
     _scorers()  # fail on a missing extra before reading a release that may be remote
     references = load_caption_references(release, config=config, split=split)
     result = score_captions(predictions, references, missing=missing)
-    result.meta = {"release": str(release), "config": config, "split": split}
+    result.meta = release_meta(release, config, split)
     return result

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..load import load
+from ..load import is_synthetic_release, load
 from ..schema import FEATURES, TEXT_COLUMN, config_spec
 
 #: Per-image columns the evaluation reads, besides the nested texts.
@@ -139,6 +139,14 @@ def load_release_rows(release: str | Path, config: str, split: str, task: str) -
         return load(config, split=split, streaming=True, source=release, columns=columns)
     except (ValueError, FileNotFoundError) as error:
         raise ValueError(f"cannot read split {split!r} of config {config!r} from release {release}: {error}") from error
+
+
+def release_meta(release: str | Path, config: str, split: str) -> dict[str, Any]:
+    """What a score was computed on, for its report; a synthetic release is said to be one."""
+    meta: dict[str, Any] = {"release": str(release), "config": config, "split": split}
+    if is_synthetic_release(release):
+        meta["synthetic"] = True
+    return meta
 
 
 def load_vqa_references(release: str | Path, *, config: str = "vqa", split: str = "test") -> list[VQAReference]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from .judges import Judge, JudgeRequest, contains_phrase, make_judge
 from .predictions import Predictions, Problems, check_missing_policy, match_ids, read_predictions
-from .references import VQAReference, load_vqa_references
+from .references import VQAReference, load_vqa_references, release_meta
 from .report import Score, breakdown, format_table, percent, score_rows, tally
 
 PROTOCOLS = ("paper", "strict")
@@ -248,5 +248,5 @@ def evaluate_vqa(
     the_judge = make_judge(judge)
     references = load_vqa_references(release, config=config, split=split)
     result = score_vqa(predictions, references, protocol=protocol, judge=the_judge, missing=missing)
-    result.meta = {"release": str(release), "config": config, "split": split}
+    result.meta = release_meta(release, config, split)
     return result

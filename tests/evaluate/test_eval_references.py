@@ -8,10 +8,12 @@ import pytest
 
 from sarlang1m.evaluate import (
     caption_references,
+    evaluate_vqa,
     load_caption_references,
     load_vqa_references,
     vqa_references,
 )
+from sarlang1m.evaluate.references import release_meta
 
 
 def _vqa_row(image_id: str, *qa: dict) -> dict:
@@ -71,3 +73,18 @@ def test_a_config_of_the_other_task_is_refused(release_dir: Path) -> None:
 def test_an_absent_split_names_the_release(release_dir: Path) -> None:
     with pytest.raises(ValueError, match="split 'train' of config 'vqa'"):
         load_vqa_references(release_dir, split="train")
+
+
+def test_scores_of_a_synthetic_release_say_so(tiny_release: Path, release_dir: Path, tmp_path: Path) -> None:
+    """The tiny release's MANIFEST says it is synthetic; the hand-written one has no MANIFEST to say it."""
+    assert release_meta(tiny_release, "vqa", "test") == {
+        "release": str(tiny_release),
+        "config": "vqa",
+        "split": "test",
+        "synthetic": True,
+    }
+    assert "synthetic" not in release_meta(release_dir, "vqa", "test")
+    predictions = tmp_path / "none.jsonl"
+    predictions.write_text("")
+    result = evaluate_vqa(predictions, str(tiny_release))
+    assert result.to_json()["synthetic"] is True and "synthetic True" in result.table()
