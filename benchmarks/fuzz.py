@@ -286,7 +286,11 @@ def main() -> None:
     print(text)
     if args.json:
         args.json.write_text(text)
-    bad = any((isinstance(v, dict) and v.get("failing")) for v in report.get("properties", {}).values()) or any(
+    properties = report.get("properties", {})
+    bad = bool(properties.get("pytest", {}).get("exit_code")) or any(
+        isinstance(v, dict) and v.get("failing") for v in properties.values()
+    )
+    bad = bad or any(
         k.startswith(("VIOLATION", "UNEXPECTED")) for c in report.get("campaign", {}).values() for k in c
     )
     with contextlib.suppress(AttributeError):

@@ -291,9 +291,10 @@ def test_pil_images_and_keep_inputs(release) -> None:
 
 
 def test_image_fallback_converts_colour_to_grey_and_checks_size() -> None:
-    rgb = np.dstack([np.full((6, 7), v, np.uint8) for v in (10, 10, 10)])
+    rgb = np.dstack([np.full((6, 7), v, np.uint8) for v in (200, 100, 50)])
     grey = image_to_display_array({"bytes": png(rgb), "path": None})
-    assert grey.shape == (1, 6, 7) and (grey == 10).all()
+    # ITU-R 601-2 luma, as Pillow's "L": 0.299 * 200 + 0.587 * 100 + 0.114 * 50 = 124.2 -> 124
+    assert grey.shape == (1, 6, 7) and (grey == 124).all()
     with pytest.raises(SARDecodeError, match="exceeds the limit of 10"):
         image_to_display_array({"bytes": png(rgb), "path": None}, max_pixels=10)
     with pytest.raises(SARDecodeError, match="neither bytes nor a path"):

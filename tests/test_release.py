@@ -177,6 +177,7 @@ def test_two_builds_give_identical_manifests(tmp_path):
     raw = make_tiny_raw(tmp_path / "raw")
     build_release(raw, tmp_path / "a", progress=False)
     build_release(raw, tmp_path / "b", progress=False, num_proc=2)
+    # The MANIFEST holds the sha256 of every file: shards, card, Croissant and sample grid alike.
     assert (tmp_path / "a" / schema.MANIFEST_FILE).read_bytes() == (tmp_path / "b" / schema.MANIFEST_FILE).read_bytes()
 
 

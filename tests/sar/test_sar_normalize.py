@@ -282,8 +282,6 @@ def test_output_is_monotone_in_the_input(band, radiometry) -> None:
     out, _ = normalize_band(band, radiometry)
     order = np.argsort(band, axis=None, kind="stable")
     assert (np.diff(out.ravel()[order]) >= -1e-6).all()
-    decibels = reference_db(band, radiometry).ravel()[order]
-    assert (np.diff(decibels) >= 0).all()
 
 
 @settings(max_examples=40, deadline=None)

@@ -173,6 +173,7 @@ def test_coco_files_are_valid_and_boxes_lie_inside_their_images(default_release)
 
 def test_sarvqa1_answers_agree_with_the_coco_boxes(default_release, texts):
     root, _ = default_release
+    checked = Counter()
     for split, folder in (("train", "train"), ("test", "val")):
         coco = _coco(root, folder)
         names = {c["id"]: c["name"].lower() for c in coco["categories"]}
@@ -186,12 +187,16 @@ def test_sarvqa1_answers_agree_with_the_coco_boxes(default_release, texts):
             if m := re.search(r"\[([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+)\]", question):
                 box = tuple(float(v) for v in m.groups())
                 assert (answer, box) in boxes[image], (image, question)
+                checked["box"] += 1
             elif m := re.match(r"How many (\w+) (?:are there|can be seen|does|are visible)", question):
                 category = next(c for c in schema.SARVQA1_CLASSES if m.group(1) in (c, c + "s"))
                 assert answer == str(present[category]), (image, question)
+                checked["count"] += 1
             elif m := re.search(r"\b(?:an? |any )(\w+?)s?\b (?:in|present|visible)", question):
                 category = next(c for c in schema.SARVQA1_CLASSES if m.group(1) == c)
                 assert answer == ("yes" if present[category] else "no"), (image, question)
+                checked["presence"] += 1
+    assert checked["box"] and checked["count"] and checked["presence"], checked  # every kind was checked
 
 
 def test_csv_and_json_twins_hold_the_same_texts_and_every_variant_occurs(default_release, texts):

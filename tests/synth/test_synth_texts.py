@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 
 import pytest
 
@@ -137,6 +138,7 @@ def test_asking_more_than_an_image_offers_fails_clearly():
 
 
 def test_sarvqa2_answers_agree_with_the_scene():
+    checked = Counter()
     for i in range(40):
         scene = make_sarvqa2_scene(random.Random(f"e{i}"), 64, 64, 2)
         made = questions(scene, "sarvqa2", question_capacity("sarvqa2", len(scene.targets)), random.Random(i))
@@ -144,19 +146,24 @@ def test_sarvqa2_answers_agree_with_the_scene():
             answer = _norm(text.answer)
             if text.subtype == "land_cover":
                 assert answer == scene.land_cover.lower()
+                checked["land_cover"] += 1
             elif text.application == "instance_counting":
                 noun = re.search(r"(?:How many|number of|Count the) ([\w ]+?)s (?:are|can|in|does)", text.question)
                 assert answer == str(scene.count(noun.group(1))), text.question
+                checked["counting"] += 1
             elif text.application == "object_identification" and (
                 m := re.search(r"\b(buildings?|cars?|ships?|storage tanks?|bridges?)\b", text.question)
             ):
                 assert answer == ("yes" if scene.count(m.group(1).rstrip("s")) else "no"), text.question
+                checked["identification"] += 1
             elif text.application == "object_positioning":
                 assert text.answer_type == "position"
                 assert answer in {"top left", "upper left", "top center", "upper middle", "top", "top right",
                                   "upper right", "center left", "left side", "near center", "center", "middle",
                                   "center right", "right side", "bottom left", "lower left", "bottom center",
                                   "lower middle", "bottom", "bottom right", "lower right"}  # fmt: skip
+                checked["positioning"] += 1
+    assert len(checked) == 4 and min(checked.values()) > 0, checked  # every kind was checked
 
 
 def test_captions_have_their_style_and_are_distinct():
