@@ -290,9 +290,7 @@ def main() -> None:
     bad = bool(properties.get("pytest", {}).get("exit_code")) or any(
         isinstance(v, dict) and v.get("failing") for v in properties.values()
     )
-    bad = bad or any(
-        k.startswith(("VIOLATION", "UNEXPECTED")) for c in report.get("campaign", {}).values() for k in c
-    )
+    bad = bad or any(k.startswith(("VIOLATION", "UNEXPECTED")) for c in report.get("campaign", {}).values() for k in c)
     with contextlib.suppress(AttributeError):
         bad = bad or bool(report.get("atheris", {}).get("errors"))
     sys.exit(1 if bad else 0)

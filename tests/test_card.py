@@ -13,7 +13,6 @@ from datasets import load_dataset
 from huggingface_hub import DatasetCard, DatasetCardData
 from hypothesis import given
 from hypothesis import strategies as st
-from tiny_raw import make_tiny_raw
 
 from sarlang1m import card as card_module
 from sarlang1m import schema
@@ -164,14 +163,13 @@ def test_statistics_never_read_the_image_bytes(tiny_release, monkeypatch):
     assert not any({"image", "sar"} & set(columns) for columns in requested)
 
 
-def test_statistics_of_a_larger_synthetic_release_add_up(tmp_path):
+def test_statistics_of_a_larger_synthetic_release_add_up(tiny_raw, tmp_path):
     """Synthetic: 40 extra images with 9 questions each, so that counts exceed one row per source."""
-    raw = make_tiny_raw(tmp_path / "raw")
-    with open(raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv", "a") as handle:
+    with open(tiny_raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv", "a") as handle:
         for image in range(40):
             for question in range(9):
                 handle.write(f"SN6_Rotterdam_1.png,How many ships number {image}-{question}?,{question}.\n")
-    out = build_release(raw, tmp_path / "out", progress=False)
+    out = build_release(tiny_raw, tmp_path / "out", progress=False)
     stats = collect_statistics(out.out)
     manifest = read_manifest(out.out)
     for task in schema.TASKS:
@@ -200,11 +198,10 @@ def test_the_synthetic_warning_is_prominent(tiny_release):
     assert "[!WARNING]" in text[:warning]
 
 
-def test_a_real_release_has_no_synthetic_warning(tmp_path):
+def test_a_real_release_has_no_synthetic_warning(tiny_raw, tmp_path):
     """The tiny SYNTHETIC release without its SYNTHETIC.md marker stands in for a real one here."""
-    raw = make_tiny_raw(tmp_path / "raw")
-    (raw / "SYNTHETIC.md").unlink()
-    build_release(raw, tmp_path / "out", progress=False)
+    (tiny_raw / "SYNTHETIC.md").unlink()
+    build_release(tiny_raw, tmp_path / "out", progress=False)
     readme = tmp_path / "out" / schema.CARD_FILE
     meta = front_matter(readme)
     assert meta["pretty_name"] == "SARLANG-1M" and "synthetic" not in meta["tags"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import pickle
 
 import datasets
 import numpy as np
 import pytest
-import tifffile
 import torch
+from tiny_raw import encode_tiff
 
 from sarlang1m.collate import SIZE_FIELD, SARCollate, sar_collate
 from sarlang1m.decode import PIXELS_FIELD, VALID_FIELD, SARDecode
@@ -94,12 +93,6 @@ def test_bad_batches_are_refused_with_the_example_named() -> None:
         SARCollate("stretch", size=4)
 
 
-def _tiff(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    tifffile.imwrite(buffer, array, compression="zstd")
-    return buffer.getvalue()
-
-
 def test_streaming_dataloader_with_two_workers(tmp_path) -> None:
     """Synthetic Parquet shards -> streaming dataset -> SARDecode -> DataLoader(num_workers=2) -> batches."""
     rng = np.random.default_rng(3)
@@ -107,7 +100,7 @@ def test_streaming_dataloader_with_two_workers(tmp_path) -> None:
         rows = [
             {
                 "image_id": f"s{shard}-{i}",
-                "sar": _tiff((rng.gamma(1, 1, (16 + i, 20)) * 1000).astype(np.uint16)),
+                "sar": encode_tiff((rng.gamma(1, 1, (16 + i, 20)) * 1000).astype(np.uint16), compression="zstd"),
                 "sar_radiometry": "amplitude",
                 "polarizations": [],
                 "source": "dfc2023",

@@ -11,6 +11,7 @@ import PIL.Image
 import pytest
 import tifffile
 import torch
+from tiny_raw import encode_tiff
 
 from sarlang1m.decode import (
     OUTPUT_FIELDS,
@@ -26,12 +27,6 @@ from sarlang1m.decode import (
 from sarlang1m.sar.geotiff import SARDecodeError
 
 RNG = np.random.default_rng(5)
-
-
-def tiff(array: np.ndarray, **options) -> bytes:
-    buffer = io.BytesIO()
-    tifffile.imwrite(buffer, array, **options)
-    return buffer.getvalue()
 
 
 def png(array: np.ndarray) -> bytes:
@@ -58,7 +53,7 @@ def quad_pol_db(height: int = 30, width: int = 40, rng: np.random.Generator = RN
 
 def test_decodes_bytes_paths_and_arrays_alike(tmp_path) -> None:
     pixels = quad_pol_db()
-    data = tiff(pixels, photometric="minisblack", planarconfig="separate", compression="zstd")
+    data = encode_tiff(pixels, photometric="minisblack", planarconfig="separate", compression="zstd")
     path = tmp_path / "sn6.tif"
     path.write_bytes(data)
     from_bytes = decode_sar(data)
@@ -71,7 +66,7 @@ def test_decodes_bytes_paths_and_arrays_alike(tmp_path) -> None:
 
 def test_radiometry_override_and_band_selection() -> None:
     amplitude = RNG.gamma(1, 50, (2, 25, 35)).astype(np.float32)
-    data = tiff(amplitude, photometric="minisblack", planarconfig="separate")
+    data = encode_tiff(amplitude, photometric="minisblack", planarconfig="separate")
     as_amplitude = decode_sar(data, bands=[1])
     as_intensity = decode_sar(data, bands=[1], radiometry="intensity")
     expected = stretch_reference(20 * np.log10(amplitude[1].astype(np.float64)))
@@ -85,7 +80,7 @@ def test_radiometry_override_and_band_selection() -> None:
 
 def test_complex_int16_as_iq_band_pairs() -> None:
     i, q = RNG.integers(-500, 500, (2, 20, 30)).astype(np.int16)
-    data = tiff(np.stack([i, q]), photometric="minisblack", planarconfig="separate")
+    data = encode_tiff(np.stack([i, q]), photometric="minisblack", planarconfig="separate")
     decoded = decode_sar_detailed(data, radiometry="complex")
     power_db = 10 * np.log10(i.astype(np.float64) ** 2 + q.astype(np.float64) ** 2)
     valid = np.isfinite(power_db)
@@ -115,7 +110,7 @@ def test_fixed_range_and_standardisation_with_release_statistics() -> None:
 def test_mask_nodata_and_torch_output() -> None:
     pixels = RNG.gamma(1, 100, (40, 40)).astype(np.float32)
     pixels[:10] = -9999.0
-    data = tiff(pixels, extratags=[(42113, "s", 0, "-9999", True)])
+    data = encode_tiff(pixels, extratags=[(42113, "s", 0, "-9999", True)])
     tensor, mask = decode_sar(data, out="torch", with_mask=True)
     assert isinstance(tensor, torch.Tensor) and tensor.dtype == torch.float32 and mask.dtype == torch.bool
     assert not mask[0, :10].any() and mask[0, 10:].all()
@@ -129,7 +124,7 @@ def test_bad_inputs_raise_sar_decode_errors() -> None:
     with pytest.raises(SARDecodeError, match="not a readable TIFF"):
         decode_sar(b"GIF89a" + bytes(100))
     with pytest.raises(SARDecodeError, match="exceeds the limit of 100"):
-        decode_sar(tiff(np.ones((20, 20), np.float32)), max_pixels=100)
+        decode_sar(encode_tiff(np.ones((20, 20), np.float32)), max_pixels=100)
     with pytest.raises(ValueError, match="out must be"):
         decode_sar(np.ones((4, 4), np.float32), out="jax")
     with pytest.raises(ValueError, match="unknown radiometry"):
@@ -166,7 +161,7 @@ def release_rows() -> list[dict]:
         {
             "image_id": "SN6_Rotterdam_1",
             "image": {"bytes": png(preview), "path": None},
-            "sar": tiff(quad, photometric="minisblack", planarconfig="separate", compression="zstd"),
+            "sar": encode_tiff(quad, photometric="minisblack", planarconfig="separate", compression="zstd"),
             "sar_radiometry": "db",
             "polarizations": ["HH", "HV", "VH", "VV"],
             "source": "spacenet6",
@@ -175,7 +170,7 @@ def release_rows() -> list[dict]:
         {
             "image_id": "SV_Darwin_-12.4_130.8",
             "image": {"bytes": png(preview), "path": None},
-            "sar": tiff(amplitude, compression="lzw"),
+            "sar": encode_tiff(amplitude, compression="lzw"),
             "sar_radiometry": "amplitude",
             "polarizations": [],
             "source": "dfc2023",

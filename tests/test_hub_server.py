@@ -18,8 +18,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-hub_server = hub.hub_server_fixture()
-hub_env = hub.hub_env
 hub_multipart = hub.hub_server_fixture(multipart_chunk_size=1000)
 
 REPO = "sar-org/synthetic-release"

@@ -3,7 +3,6 @@
 import numpy as np
 import PIL.Image
 import pytest
-from tiny_raw import make_tiny_raw
 
 from sarlang1m import schema
 from sarlang1m.load import load, read_release_manifest, resolve_release
@@ -69,14 +68,13 @@ def test_bad_arguments(tiny_release):
         load("vqa", source=tiny_release, sar_options={"normalize": "percentile"})
 
 
-def test_a_release_rebuilt_in_place_is_not_served_from_the_old_cache(tmp_path):
-    raw = make_tiny_raw(tmp_path / "raw")
+def test_a_release_rebuilt_in_place_is_not_served_from_the_old_cache(tiny_raw, tmp_path):
     out = tmp_path / "sarlang-1m"
-    build_release(raw, out, progress=False)
+    build_release(tiny_raw, out, progress=False)
     assert "Urban." in [q["answer"] for r in load("vqa", split="test", source=out) for q in r["qa"]]
-    csv = raw / "Text" / "VQA" / "test" / "SARVQA2_test.csv"
+    csv = tiny_raw / "Text" / "VQA" / "test" / "SARVQA2_test.csv"
     csv.write_text(csv.read_text().replace("Urban.", "Rural."))
-    build_release(raw, out, progress=False, overwrite=True)
+    build_release(tiny_raw, out, progress=False, overwrite=True)
     assert "Rural." in [q["answer"] for r in load("vqa", split="test", source=out) for q in r["qa"]]
 
 

@@ -1,18 +1,16 @@
 """The release folder: loadable by plain `datasets`, accounted for, atomic, deterministic, not duplicated."""
 
-import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import PIL.Image
 import pyarrow.parquet as pq
 import pytest
 from datasets import get_dataset_config_names, load_dataset
-from tiny_raw import make_tiny_raw, png_bytes, tiff_bytes
+from tiny_raw import png_bytes, tiff_bytes
 
 from sarlang1m import release as release_module
 from sarlang1m import schema
@@ -105,11 +103,10 @@ def test_manifest_lists_every_file_and_verifies(tiny_release):
     assert verify_local(tiny_release).ok
 
 
-def test_bad_rows_end_up_in_the_report(tmp_path):
-    raw = make_tiny_raw(tmp_path / "raw")
-    csv = raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv"
+def test_bad_rows_end_up_in_the_report(tiny_raw, tmp_path):
+    csv = tiny_raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv"
     csv.write_bytes(csv.read_bytes() + b"SN6_Rotterdam_1.png,Is it \xff?,Yes.\nSN6_Rotterdam_1.png,short\n")
-    build_release(raw, tmp_path / "out", progress=False)
+    build_release(tiny_raw, tmp_path / "out", progress=False)
     report = json.loads((tmp_path / "out" / schema.REPORT_FILE).read_text())
     skipped = [(s["file"], s["row"], s["reason"]) for s in report["skipped"]]
     assert skipped == [
@@ -120,15 +117,14 @@ def test_bad_rows_end_up_in_the_report(tmp_path):
     assert report["texts_read"] == 14 and report["texts_used"] == 12
 
 
-def test_corrupt_image_is_an_error_or_a_report_entry(tmp_path):
-    raw = make_tiny_raw(tmp_path / "raw")
-    (raw / "SARimages" / "SN6_Rotterdam_1.png").write_bytes(png_bytes(1)[:60])  # truncated PNG
+def test_corrupt_image_is_an_error_or_a_report_entry(tiny_raw, tmp_path):
+    (tiny_raw / "SARimages" / "SN6_Rotterdam_1.png").write_bytes(png_bytes(1)[:60])  # truncated PNG
     with pytest.raises(MissingImagesError, match=r"1 referenced image\(s\) unreadable, used by 3 text") as error:
-        build_release(raw, tmp_path / "out", progress=False)
+        build_release(tiny_raw, tmp_path / "out", progress=False)
     assert "SARimages/SN6_Rotterdam_1.png: cannot decode image" in str(error.value)
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out.*"))
-    build_release(raw, tmp_path / "out", progress=False, allow_missing=True)
+    build_release(tiny_raw, tmp_path / "out", progress=False, allow_missing=True)
     report = json.loads((tmp_path / "out" / schema.REPORT_FILE).read_text())
     assert {s["reason"] for s in report["skipped"]} == {"unreadable_image"}
     assert sorted((s["file"], s["row"]) for s in report["skipped"]) == [
@@ -173,36 +169,30 @@ def test_stale_work_folders_of_dead_builds_are_removed(tiny_raw, tmp_path):
     assert not stale.exists()
 
 
-def test_two_builds_give_identical_manifests(tmp_path):
-    raw = make_tiny_raw(tmp_path / "raw")
-    build_release(raw, tmp_path / "a", progress=False)
-    build_release(raw, tmp_path / "b", progress=False, num_proc=2)
+def test_two_builds_give_identical_manifests(tiny_raw, tmp_path):
+    build_release(tiny_raw, tmp_path / "a", progress=False)
+    build_release(tiny_raw, tmp_path / "b", progress=False, num_proc=2)
     # The MANIFEST holds the sha256 of every file: shards, card, Croissant and sample grid alike.
     assert (tmp_path / "a" / schema.MANIFEST_FILE).read_bytes() == (tmp_path / "b" / schema.MANIFEST_FILE).read_bytes()
 
 
-def test_parallel_build_writes_the_same_shards(tmp_path):
-    raw = make_tiny_raw(tmp_path / "raw")
-    build_release(raw, tmp_path / "one", progress=False, max_shard_size=1)
-    build_release(raw, tmp_path / "two", progress=False, max_shard_size=1, num_proc=2)
+def test_parallel_build_writes_the_same_shards(tiny_raw, tmp_path):
+    build_release(tiny_raw, tmp_path / "one", progress=False, max_shard_size=1)
+    build_release(tiny_raw, tmp_path / "two", progress=False, max_shard_size=1, num_proc=2)
     assert read_manifest(tmp_path / "one")["files"] == read_manifest(tmp_path / "two")["files"]
 
 
-def test_no_config_copies_bytes_and_images_are_stored_once_per_task(tmp_path):
+def test_no_config_copies_bytes_and_images_are_stored_once_per_task(tiny_raw, tmp_path):
     """Parquet bytes of a task stay within 1.1 x (distinct image bytes + text bytes)."""
-    raw = make_tiny_raw(tmp_path / "raw")
-    rng = np.random.default_rng(0)
     for index in range(2, 14):  # more, larger images so that Parquet's fixed overhead is not what is measured
         name = f"SN6_Rotterdam_{index}"
-        buffer = io.BytesIO()
-        PIL.Image.fromarray(rng.integers(0, 256, (200, 200), dtype=np.uint8)).save(buffer, format="PNG")
-        (raw / "SARimages" / f"{name}.png").write_bytes(buffer.getvalue())
-        (raw / "SARimages_original" / f"{name}.tif").write_bytes(tiff_bytes(index, size=128, bands=4))
-        with open(raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv", "a") as handle:
+        (tiny_raw / "SARimages" / f"{name}.png").write_bytes(png_bytes(index, size=200))
+        (tiny_raw / "SARimages_original" / f"{name}.tif").write_bytes(tiff_bytes(index, size=128, bands=4))
+        with open(tiny_raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv", "a") as handle:
             for question in range(9):
                 handle.write(f"{name}.png,Is there a ship number {question}?,Yes.\n")
     out = tmp_path / "out"
-    build_release(raw, out, progress=False)
+    build_release(tiny_raw, out, progress=False)
     manifest = read_manifest(out)
     for task in ("vqa", "captions"):
         files = [n for n in manifest["files"] if n.startswith(f"data/{task}/")]

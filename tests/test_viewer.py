@@ -23,7 +23,6 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from datasets import Features, get_dataset_config_names, get_dataset_default_config_name
-from tiny_raw import make_tiny_raw
 
 from sarlang1m import card as card_module
 from sarlang1m import schema
@@ -140,15 +139,14 @@ def test_every_image_reencodes_as_jpeg_or_png_in_8_bits(tiny_release):
             assert reencodes_like_the_viewer(cell["bytes"]) in ("JPEG", "PNG")
 
 
-def test_a_16_bit_source_image_becomes_8_bit(tmp_path):
+def test_a_16_bit_source_image_becomes_8_bit(tiny_raw, tmp_path):
     """Synthetic: a SARDet-100K image saved as a 16-bit PNG (mode I;16) reaches the release as 8 bits."""
-    raw = make_tiny_raw(tmp_path / "raw")
     pixels = np.random.default_rng(0).integers(0, 65535, (32, 32), dtype=np.uint16)
     buffer = io.BytesIO()
     PIL.Image.fromarray(pixels).save(buffer, format="PNG")
     assert PIL.Image.open(io.BytesIO(buffer.getvalue())).mode.startswith("I")
-    (raw / "SARDet_100K" / "JPEGImages" / "train" / "0000001.png").write_bytes(buffer.getvalue())
-    build_release(raw, tmp_path / "out", progress=False)
+    (tiny_raw / "SARDet_100K" / "JPEGImages" / "train" / "0000001.png").write_bytes(buffer.getvalue())
+    build_release(tiny_raw, tmp_path / "out", progress=False)
     shard = next((tmp_path / "out" / "data" / "vqa" / "sarvqa1").rglob("train-*.parquet"))
     cell = pq.read_table(shard, columns=["image"])["image"][0].as_py()
     assert PIL.Image.open(io.BytesIO(cell["bytes"])).mode == "L"

@@ -28,8 +28,13 @@ def tiff_bytes(seed: int, size: int = 24, bands: int = 1, dtype=np.float32) -> b
         pixels = (10 * np.log10(amplitude**2 + 1e-6)).astype(dtype)
     else:
         pixels = np.clip(amplitude * 1000, 0, np.iinfo(dtype).max).astype(dtype)
+    return encode_tiff(pixels if bands > 1 else pixels[0], photometric="minisblack", compression="zlib")
+
+
+def encode_tiff(array: np.ndarray, **options) -> bytes:
+    """An array as TIFF bytes; ``options`` go to `tifffile.imwrite` (compression, tile, planarconfig, ...)."""
     buffer = io.BytesIO()
-    tifffile.imwrite(buffer, pixels if bands > 1 else pixels[0], photometric="minisblack", compression="zlib")
+    tifffile.imwrite(buffer, array, **options)
     return buffer.getvalue()
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import PIL.Image
 import pytest
 import tifffile
+from tiny_raw import encode_tiff
 
 from sarlang1m.sar.geotiff import (
     DEFAULT_MAX_PIXELS,
@@ -37,16 +38,10 @@ def synthetic(dtype: str, bands: int = 1, height: int = 40, width: int = 56) -> 
     return RNG.integers(info.min, info.max, shape, endpoint=True).astype(kind)
 
 
-def write_tiff(array: np.ndarray, **options) -> bytes:
-    buffer = io.BytesIO()
-    tifffile.imwrite(buffer, array, **options)
-    return buffer.getvalue()
-
-
 def complex_int16_tiff(array: np.ndarray) -> bytes:
     """A CInt16 TIFF (SampleFormat 5, 32 bits): written as int32 pairs, SampleFormat patched to 5."""
     pairs = np.stack([array.real, array.imag], axis=-1).astype("<i2")
-    raw = bytearray(write_tiff(pairs.view("<i4")[..., 0], photometric="minisblack"))
+    raw = bytearray(encode_tiff(pairs.view("<i4")[..., 0], photometric="minisblack"))
     tag = tifffile.TiffFile(io.BytesIO(bytes(raw))).pages[0].tags["SampleFormat"]
     struct.pack_into("<H", raw, tag.valueoffset, 5)
     return bytes(raw)
@@ -60,7 +55,7 @@ CODECS = [None, "zlib", "lzw", "zstd", "packbits"]
 @pytest.mark.parametrize("compression", CODECS)
 def test_every_pixel_type_and_codec_round_trips(dtype: str, compression: str | None) -> None:
     array = synthetic(dtype)
-    pixels, metadata = read_geotiff(write_tiff(array[0], compression=compression, tile=(16, 16)))
+    pixels, metadata = read_geotiff(encode_tiff(array[0], compression=compression, tile=(16, 16)))
     assert pixels.shape == (1, 40, 56)
     assert pixels.dtype == array.dtype
     np.testing.assert_array_equal(pixels, array)
@@ -78,7 +73,7 @@ def test_multi_band_layouts_keep_every_band_in_order(dtype: str, bands: int, pla
     array = synthetic(dtype, bands=bands)
     stored = array if planar else np.moveaxis(array, 0, -1)
     layout = {"tile": (16, 16)} if tiled else {"rowsperstrip": 7}
-    data = write_tiff(
+    data = encode_tiff(
         stored, photometric="minisblack", planarconfig="separate" if planar else "contig", compression="zstd", **layout
     )
     pixels, metadata = read_geotiff(data)
@@ -89,7 +84,7 @@ def test_multi_band_layouts_keep_every_band_in_order(dtype: str, bands: int, pla
 def test_pillow_loses_bands_that_we_keep() -> None:
     """The reason SAR pixels are not read with datasets.Image: Pillow silently keeps one band."""
     array = synthetic("float32", bands=2)
-    data = write_tiff(array, photometric="minisblack", planarconfig="separate")
+    data = encode_tiff(array, photometric="minisblack", planarconfig="separate")
     try:
         with PIL.Image.open(io.BytesIO(data)) as image:
             pillow_bands = np.asarray(image).reshape(-1, array.shape[1], array.shape[2]).shape[0]
@@ -110,7 +105,7 @@ def test_complex_int16_is_read_as_complex() -> None:
 
 def test_jpeg_compressed_uint8_decodes_close_to_the_source() -> None:
     gradient = np.add.outer(np.arange(64), np.arange(64)).astype(np.uint8)  # smooth: JPEG keeps it well
-    pixels, metadata = read_geotiff(write_tiff(gradient, compression="jpeg", tile=(16, 16)))
+    pixels, metadata = read_geotiff(encode_tiff(gradient, compression="jpeg", tile=(16, 16)))
     assert metadata.compression == "jpeg"
     assert pixels.shape == (1, 64, 64)
     assert np.abs(pixels[0].astype(int) - gradient).max() <= 8
@@ -133,21 +128,21 @@ def test_metadata_comes_from_the_header_with_the_documented_inference() -> None:
         "complex64": "complex",
     }
     for dtype, radiometry in cases.items():
-        metadata = read_sar_metadata(write_tiff(synthetic(dtype, bands=1)[0]), inspect_pixels=False)
+        metadata = read_sar_metadata(encode_tiff(synthetic(dtype, bands=1)[0]), inspect_pixels=False)
         assert (metadata.dtype, metadata.bands, metadata.height, metadata.width) == (np.dtype(dtype), 1, 40, 56)
         assert metadata.radiometry == radiometry
 
 
 def test_float_radiometry_needs_the_sign_of_the_values() -> None:
-    negative = write_tiff(np.full((8, 8), -12.5, dtype=np.float32))
-    positive = write_tiff(np.full((8, 8), 0.25, dtype=np.float32))
+    negative = encode_tiff(np.full((8, 8), -12.5, dtype=np.float32))
+    positive = encode_tiff(np.full((8, 8), 0.25, dtype=np.float32))
     assert read_sar_metadata(negative, inspect_pixels=False).radiometry is None
     assert read_sar_metadata(negative).radiometry == "db"
     assert read_sar_metadata(positive).radiometry == "amplitude"
 
 
 def test_pixel_limit_is_checked_before_decoding(monkeypatch) -> None:
-    data = write_tiff(synthetic("uint16")[0], compression="zstd")
+    data = encode_tiff(synthetic("uint16")[0], compression="zstd")
 
     def must_not_decode(*args, **kwargs):
         raise AssertionError("decoded despite the pixel limit")
@@ -161,7 +156,7 @@ def test_pixel_limit_is_checked_before_decoding(monkeypatch) -> None:
 
 def test_header_claiming_a_huge_image_is_refused_by_default() -> None:
     """A decompression bomb in miniature: a 16x16 file whose header claims 60000 x 60000 pixels."""
-    raw = bytearray(write_tiff(np.zeros((16, 16), np.uint8), compression="zstd", tile=(16, 16)))
+    raw = bytearray(encode_tiff(np.zeros((16, 16), np.uint8), compression="zstd", tile=(16, 16)))
     page = tifffile.TiffFile(io.BytesIO(bytes(raw))).pages[0]
     for name in ("ImageWidth", "ImageLength"):
         tag = page.tags[name]
@@ -172,7 +167,7 @@ def test_header_claiming_a_huge_image_is_refused_by_default() -> None:
 
 
 def test_truncated_file_is_refused() -> None:
-    data = write_tiff(synthetic("float32")[0])  # uncompressed: the image data is at the end
+    data = encode_tiff(synthetic("float32")[0])  # uncompressed: the image data is at the end
     with pytest.raises(SARDecodeError, match="truncated"):
         read_geotiff(data[: len(data) - 100])
 
@@ -186,7 +181,7 @@ def test_non_tiff_input_raises_one_clear_error(data: bytes) -> None:
 
 def test_corrupt_compressed_data_raises_the_same_error() -> None:
     array = synthetic("float32", height=64, width=64)[0]
-    raw = bytearray(write_tiff(array, compression="zstd", tile=(32, 32)))
+    raw = bytearray(encode_tiff(array, compression="zstd", tile=(32, 32)))
     page = tifffile.TiffFile(io.BytesIO(bytes(raw))).pages[0]
     start = page.dataoffsets[1]
     raw[start : start + 40] = bytes(range(40))  # garbage over a tile's zstd frame header
@@ -217,7 +212,7 @@ def test_the_input_bytes_are_released_on_return(corrupt: bool) -> None:
     Before the fix every decoded GeoTIFF stayed referenced until a collection, and a build holding
     13 MB originals peaked 45% higher (measured at 2,000 images of 900 x 900 pixels).
     """
-    data = write_tiff(synthetic("float32", bands=2), compression="zlib")
+    data = encode_tiff(synthetic("float32", bands=2), compression="zlib")
     if corrupt:
         data = data[: len(data) - 40]
     gc.disable()

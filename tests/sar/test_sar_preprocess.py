@@ -7,7 +7,7 @@ import io
 import numpy as np
 import PIL.Image
 import pytest
-import tifffile
+from tiny_raw import encode_tiff
 
 from sarlang1m.sar.geotiff import SARDecodeError
 from sarlang1m.sar.preprocess import (
@@ -20,12 +20,6 @@ from sarlang1m.sar.preprocess import (
 )
 
 RNG = np.random.default_rng(99)
-
-
-def write_tiff(array: np.ndarray, **options) -> bytes:
-    buffer = io.BytesIO()
-    tifffile.imwrite(buffer, array, **options)
-    return buffer.getvalue()
 
 
 def test_default_band_is_vv_when_known() -> None:
@@ -60,7 +54,7 @@ def test_lee_filter_smooths_speckle_and_keeps_the_mean_and_edges() -> None:
 def test_preprocessing_uses_the_chosen_band() -> None:
     gradient = np.tile(np.linspace(1.0, 100.0, 64, dtype=np.float32), (48, 1))
     bands = np.stack([RNG.gamma(1, 1, gradient.shape).astype(np.float32) for _ in range(3)] + [gradient])
-    data = write_tiff(bands, photometric="minisblack", planarconfig="separate", compression="zstd")
+    data = encode_tiff(bands, photometric="minisblack", planarconfig="separate", compression="zstd")
     image = preprocess_for_vlm(data, radiometry="intensity")  # default: band 3 = VV
     assert image.dtype == np.uint8 and image.shape == (48, 64)
     assert (np.diff(image.astype(int).mean(axis=0)) >= 0).all()  # the gradient, not the noise
@@ -82,7 +76,7 @@ def test_invalid_pixels_and_nodata_become_black() -> None:
     amplitude = RNG.gamma(1.0, 100.0, (40, 50)).astype(np.float32)
     amplitude[:5] = -9999.0
     amplitude[10, 10] = np.nan
-    data = write_tiff(amplitude, extratags=[(42113, "s", 0, "-9999", True)])
+    data = encode_tiff(amplitude, extratags=[(42113, "s", 0, "-9999", True)])
     image = preprocess_for_vlm(data, radiometry="amplitude")
     assert (image[:5] == 0).all() and image[10, 10] == 0
     assert image[5:].max() == 255
@@ -100,7 +94,7 @@ def test_bad_band_is_refused() -> None:
 
 
 def test_pixel_limit_applies_and_can_be_set() -> None:
-    data = write_tiff(RNG.gamma(1.0, 1.0, (64, 64)).astype(np.float32))
+    data = encode_tiff(RNG.gamma(1.0, 1.0, (64, 64)).astype(np.float32))
     with pytest.raises(SARDecodeError, match="exceeds the limit"):
         preprocess_for_vlm(data, max_pixels=64 * 64 - 1)
     assert preprocess_for_vlm(data, max_pixels=64 * 64).shape == (64, 64)
