@@ -22,11 +22,12 @@ memory does not grow with the release (beyond the set of image ids written).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -130,10 +131,13 @@ def export(
         dynamic_ncols=True,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
     examples = 0
     try:
-        with partial.open("w", encoding="utf-8") as handle, _RecordSink(handle, lines=lines) as sink:
+        with (
+            _atomic(out) as partial,
+            partial.open("w", encoding="utf-8") as handle,
+            _RecordSink(handle, lines=lines) as sink,
+        ):
             for row in rows:
                 image_path = images.write(row)
                 for example in flatten_row(row, task, class_prompts=prompts):
@@ -141,10 +145,8 @@ def export(
                     sink.write(make_record(example["id"], image_path, prompt, answer))
                     examples += 1
                     bar.update(1)
-        os.replace(partial, out)
     finally:
         bar.close()
-        partial.unlink(missing_ok=True)
     dataset_info = None
     if fmt == "llamafactory":
         dataset_info = register_llamafactory(out, dataset_name or f"sarlang1m_{config}_{split}".replace("-", "_"))
@@ -220,10 +222,20 @@ def register_llamafactory(out: Path, dataset_name: str) -> Path:
         if not isinstance(entries, dict):
             raise ValueError(f"{info_path}: expected a JSON object of datasets, got {type(entries).__name__}")
     entries[dataset_name] = llamafactory_dataset_info(out.name)
-    partial = info_path.with_name(f".{info_path.name}.partial-{os.getpid()}")
-    partial.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, info_path)
+    with _atomic(info_path) as partial:
+        partial.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return info_path
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A partial file beside `path`, renamed over it when the block succeeds and removed when it fails."""
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _user_turn(task: str, *, vqa_prompt: str, caption_prompt: str) -> Callable[[Mapping[str, Any]], str]:
@@ -300,9 +312,8 @@ class _ImageWriter:
             self.reused += 1
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-            partial.write_bytes(data)
-            os.replace(partial, target)
+            with _atomic(target) as partial:
+                partial.write_bytes(data)
             self.written += 1
         self.paths[image_id] = Path(os.path.relpath(target, self.relative_to)).as_posix()
         return self.paths[image_id]

@@ -20,7 +20,7 @@ from typing import Any
 
 from .predictions import Predictions, Problems, check_missing_policy, match_ids, read_predictions
 from .references import CaptionReference, load_caption_references, release_meta
-from .report import format_table
+from .report import format_table, meta_suffix, problem_lines
 
 METRICS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr")
 #: What stands in for a missing caption when missing predictions count (it scores zero overlap).
@@ -89,16 +89,12 @@ class CaptionResult:
             [name, str(self.counts.get(name, 0)), *(f"{100 * m[k]:.2f}" if m else "-" for k in METRICS)]
             for name, m in groups.items()
         ]
-        source = ", ".join(f"{k} {v}" for k, v in self.meta.items())
         lines = [
-            "Caption metrics (x100; CIDEr per group is computed on that group alone)"
-            + (f" [{source}]" if source else ""),
+            "Caption metrics (x100; CIDEr per group is computed on that group alone)" + meta_suffix(self.meta),
             format_table(["group", "count", *METRICS], rows),
         ]
         effect = "scored as empty captions" if self.missing_policy == "wrong" else "left out of the score"
-        problems = self.problems.describe(effect)
-        lines += ["problems:", *(f"  {p}" for p in problems)] if problems else ["problems: none"]
-        return "\n".join(lines)
+        return "\n".join(lines + problem_lines(self.problems.describe(effect)))
 
 
 def score_captions(

@@ -68,3 +68,14 @@ def score_rows(title: str, scores: dict[str, Score]) -> list[list[str]]:
     rows = [[title, "", "", ""]]
     rows += [[f"  {name}", str(s.count), str(s.correct), percent(s.accuracy)] for name, s in scores.items()]
     return rows
+
+
+def meta_suffix(meta: dict[str, Any]) -> str:
+    """`` [release X, config Y, split Z]`` for a table title: what the score was computed on."""
+    source = ", ".join(f"{key} {value}" for key, value in meta.items())
+    return f" [{source}]" if source else ""
+
+
+def problem_lines(problems: Sequence[str]) -> list[str]:
+    """The problems section of a report: one indented line per problem, or "none"."""
+    return ["problems:", *(f"  {p}" for p in problems)] if problems else ["problems: none"]

@@ -28,7 +28,7 @@ from typing import Any
 from .judges import Judge, JudgeRequest, contains_phrase, make_judge
 from .predictions import Predictions, Problems, check_missing_policy, match_ids, read_predictions
 from .references import VQAReference, load_vqa_references, release_meta
-from .report import Score, breakdown, format_table, percent, score_rows, tally
+from .report import Score, breakdown, format_table, meta_suffix, percent, problem_lines, score_rows, tally
 
 PROTOCOLS = ("paper", "strict")
 #: The answers the authors' script never sends to the judge.
@@ -167,14 +167,11 @@ class VQAResult:
         rows = [["overall", str(overall.count), str(overall.correct), percent(overall.accuracy)]]
         for name, scores in self.breakdowns().items():
             rows += score_rows(name.replace("_", " "), scores)
-        source = ", ".join(f"{k} {v}" for k, v in self.meta.items())
-        title = f"VQA accuracy (%), protocol {self.protocol}, judge {self.judge}" + (f" [{source}]" if source else "")
+        title = f"VQA accuracy (%), protocol {self.protocol}, judge {self.judge}" + meta_suffix(self.meta)
         decided = ", ".join(f"{rule} {n}" for rule, n in self.rule_counts().items())
         lines = [title, format_table(["group", "count", "correct", "accuracy"], rows), f"decided by: {decided}"]
         effect = "counted wrong" if self.missing_policy == "wrong" else "left out of the score"
-        problems = self.problems.describe(effect)
-        lines += ["problems:", *(f"  {p}" for p in problems)] if problems else ["problems: none"]
-        return "\n".join(lines)
+        return "\n".join(lines + problem_lines(self.problems.describe(effect)))
 
 
 def _check_options(protocol: str, missing: str) -> None:
