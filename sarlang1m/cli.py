@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__, schema
+from .errors import DEBUG_ENVIRONMENT_VARIABLE, EXIT_INPUT, EXIT_INTERRUPTED, SarlangError
 
-#: Errors that are the user's input, not a bug: printed as one clear message, exit status 2.
-_USER_ERRORS: tuple[type[BaseException], ...] = (
-    FileExistsError,
-    FileNotFoundError,
-    ValueError,
-    PermissionError,
-    ImportError,
-)
+#: Exit status after stdout was closed by the reader (`sarlang1m ... | head`): 128 + SIGPIPE, as a shell reports.
+EXIT_BROKEN_PIPE = 141
 
 
 def _synth(args: argparse.Namespace) -> None:
@@ -144,9 +141,14 @@ def _export(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sarlang1m", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sarlang1m {__version__}")
+    debug_help = f"show the traceback of any failure (or set {DEBUG_ENVIRONMENT_VARIABLE}=1)"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    # --debug is also accepted after the command; SUPPRESS keeps a subcommand from resetting it to False.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    synth = commands.add_parser("synth", help="write a SYNTHETIC raw release in the authors' layout")
+    synth = commands.add_parser("synth", help="write a SYNTHETIC raw release in the authors' layout", parents=[common])
     synth.add_argument("out", type=Path, help="folder to create (must not exist or be empty)")
     synth.add_argument("--images", type=int, default=120, help="number of images (default: 120)")
     synth.add_argument("--seed", type=int, default=0)
@@ -156,7 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(run=_synth)
 
-    build = commands.add_parser("build", help="raw release -> release folder (Parquet + card + MANIFEST)")
+    build = commands.add_parser(
+        "build", help="raw release -> release folder (Parquet + card + MANIFEST)", parents=[common]
+    )
     build.add_argument("raw", type=Path, help="folder of the authors' raw release")
     build.add_argument("--out", type=Path, required=True, help="release folder to write")
     build.add_argument("--sardet-root", type=Path, help="SARDet-100K root (default: RAW/SARDet_100K if present)")
@@ -173,18 +177,22 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--version", default=schema.RELEASE_VERSION, help="release version written in the card")
     build.set_defaults(run=_build)
 
-    demo = commands.add_parser("demo", help="synth -> build -> load -> summary and contact sheet, on a small default")
+    demo = commands.add_parser(
+        "demo", help="synth -> build -> load -> summary and contact sheet, on a small default", parents=[common]
+    )
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for everything the demo writes")
     demo.add_argument("--images", type=int, default=120)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo)
 
-    verify = commands.add_parser("verify", help="check a release folder or ORG/NAME@REV against its MANIFEST")
+    verify = commands.add_parser(
+        "verify", help="check a release folder or ORG/NAME@REV against its MANIFEST", parents=[common]
+    )
     verify.add_argument("target", help="a local release folder, or a Hub repo ORG/NAME@REVISION")
     verify.add_argument("--download", action="store_true", help="Hub: download and hash every file (slow, thorough)")
     verify.set_defaults(run=_verify)
 
-    push = commands.add_parser("push", help="upload a release folder to the Hub and tag it vX.Y.Z")
+    push = commands.add_parser("push", help="upload a release folder to the Hub and tag it vX.Y.Z", parents=[common])
     push.add_argument("release", type=Path, help="release folder written by `sarlang1m build`")
     push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
     push.add_argument("--version", required=True, help="X.Y.Z; the release must have been built with it")
@@ -194,10 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--allow-older", action="store_true", help="publish a version not newer than the latest tag")
     push.set_defaults(run=_push)
 
-    evaluate = commands.add_parser("evaluate", help="score predictions with the benchmark's metrics")
+    evaluate = commands.add_parser("evaluate", help="score predictions with the benchmark's metrics", parents=[common])
     tasks = evaluate.add_subparsers(dest="task", required=True, metavar="TASK")
     for task, help_text in (("vqa", "VQA accuracy (paper or strict protocol)"), ("captions", "BLEU, ROUGE-L, CIDEr")):
-        sub = tasks.add_parser(task, help=help_text)
+        sub = tasks.add_parser(task, help=help_text, parents=[common])
         sub.add_argument("predictions", type=Path, help="JSONL of {id, prediction}")
         sub.add_argument("--release", required=True, help="release folder, or ORG/NAME@REV on the Hub")
         sub.add_argument("--split", default="test")
@@ -211,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .export import FORMATS
 
-    export = commands.add_parser("export", help="chat files for fine-tuning tools (LLaMA-Factory, LLaVA, messages)")
+    export = commands.add_parser(
+        "export", help="chat files for fine-tuning tools (LLaMA-Factory, LLaVA, messages)", parents=[common]
+    )
     export.add_argument("format", choices=FORMATS)
     export.add_argument("release", help="release folder, or ORG/NAME on the Hub")
     export.add_argument("--config", default="vqa")
@@ -233,16 +243,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Run a command; expected failures end in one line on stderr and their exit status (see `errors`).
+
+    Only `SarlangError`s and operating-system errors on a named file (a path that does not exist, cannot be
+    read or written, a full disk) are expected; anything else is a bug and keeps its traceback. `--debug`
+    or SARLANG1M_DEBUG=1 shows the traceback of expected failures too.
+    """
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], None] = args.run
+    debug = args.debug or os.environ.get(DEBUG_ENVIRONMENT_VARIABLE, "") not in ("", "0")
     try:
         run(args)
-    except _USER_ERRORS as error:
-        print(f"sarlang1m {args.command}: error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+    except BrokenPipeError:
+        # The reader went away (`| head`): say nothing more, and keep Python from failing to flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
     except KeyboardInterrupt:
         print(f"sarlang1m {args.command}: interrupted", file=sys.stderr)
-        raise SystemExit(130) from None
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except (SarlangError, OSError) as error:
+        expected = isinstance(error, SarlangError) or error.filename is not None
+        if not expected:
+            raise
+        if debug:
+            traceback.print_exc()
+        status = error.exit_code if isinstance(error, SarlangError) else EXIT_INPUT
+        print(f"sarlang1m {args.command}: error: {_message(error)}", file=sys.stderr)
+        raise SystemExit(status) from None
+
+
+def _message(error: BaseException) -> str:
+    """The error as text; an OSError on a file as "PATH: reason" (its str() repeats errno and quotes)."""
+    if isinstance(error, OSError) and not isinstance(error, SarlangError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    return str(error)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from .card import (
     citation,
     release_date,
 )
+from .errors import NotFoundError, missing_extra
 
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"
 #: The id of the FileObject standing for the Hub repository; `open_croissant` maps it to a folder.
@@ -156,11 +157,11 @@ def open_croissant(release: str | Path):
     try:
         import mlcroissant
     except ImportError as error:
-        raise ImportError("reading Croissant metadata needs mlcroissant: pip install mlcroissant") from error
+        raise missing_extra("mlcroissant", "reading Croissant metadata") from error
     release = Path(release).absolute()
     path = release / schema.CROISSANT_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no Croissant metadata (build the release with this package)")
+        raise NotFoundError(f"{path}: no Croissant metadata (build the release with this package)")
     return mlcroissant.Dataset(jsonld=path, mapping={REPO_ID: release})
 
 

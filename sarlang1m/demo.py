@@ -14,6 +14,7 @@ from pathlib import Path
 import datasets
 
 from . import schema
+from .errors import OutputExistsError
 from .release import build_release
 from .synth import write_synthetic_release
 
@@ -104,7 +105,7 @@ def _prepare(out: Path) -> None:
     """Create `out`, or empty it when an earlier demo wrote it; refuse any other non-empty folder."""
     if out.exists() and any(out.iterdir()):
         if not (out / DEMO_MARKER).exists():
-            raise FileExistsError(f"{out} is not empty and was not written by the demo; pick another --out")
+            raise OutputExistsError(f"{out} is not empty and was not written by the demo; pick another --out")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / DEMO_MARKER).write_text("written by `sarlang1m demo`: synthetic data, safe to delete\n")

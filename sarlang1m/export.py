@@ -35,6 +35,7 @@ from typing import IO, Any
 from tqdm.auto import tqdm
 
 from . import schema
+from .errors import InputError, OutputExistsError
 from .load import is_synthetic_release, load, read_release_manifest
 from .views import flatten_row, resolve_class_prompts
 
@@ -100,14 +101,14 @@ def export(
         progress: show a progress bar.
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
+        raise InputError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
     if "{question}" not in vqa_prompt:
-        raise ValueError(f"the VQA prompt needs a {{question}} field, got {vqa_prompt!r}")
+        raise InputError(f"the VQA prompt needs a {{question}} field, got {vqa_prompt!r}")
     task = schema.config_spec(config).task
     out = Path(out)
     lines = out.suffix.lower() == ".jsonl"
     if fmt == "llava" and lines:
-        raise ValueError(f"{out}: LLaVA reads one JSON array (json.load); use a .json output")
+        raise InputError(f"{out}: LLaVA reads one JSON array (json.load); use a .json output")
     images_dir = Path(images_dir) if images_dir is not None else out.parent / "images"
     prompts = resolve_class_prompts(class_prompts, task=task, config=config)
     make_record = _RECORD_MAKERS[fmt]
@@ -218,9 +219,9 @@ def register_llamafactory(out: Path, dataset_name: str) -> Path:
         try:
             entries = json.loads(info_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
-            raise ValueError(f"{info_path}: not valid JSON ({error}); fix or remove it") from error
+            raise InputError(f"{info_path}: not valid JSON ({error}); fix or remove it") from error
         if not isinstance(entries, dict):
-            raise ValueError(f"{info_path}: expected a JSON object of datasets, got {type(entries).__name__}")
+            raise InputError(f"{info_path}: expected a JSON object of datasets, got {type(entries).__name__}")
     entries[dataset_name] = llamafactory_dataset_info(out.name)
     with _atomic(info_path) as partial:
         partial.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -248,7 +249,7 @@ def _answer(example: Mapping[str, Any], task: str) -> str:
     answer = example["text"] if task == "captions" else example["answer"]
     if not isinstance(answer, str) or not answer.strip():
         field = "text" if task == "captions" else "answer"
-        raise ValueError(f"text {example['id']!r} of image {example['image_id']!r}: empty {field} {answer!r}")
+        raise InputError(f"text {example['id']!r} of image {example['image_id']!r}: empty {field} {answer!r}")
     return answer
 
 
@@ -296,16 +297,16 @@ class _ImageWriter:
         if image_id in self.paths:
             return self.paths[image_id]
         if not isinstance(image_id, str) or not _SAFE_FILE_STEM.match(image_id) or ".." in image_id:
-            raise ValueError(f"image id {image_id!r} cannot be used as a file name")
+            raise InputError(f"image id {image_id!r} cannot be used as a file name")
         data = _image_bytes(row)
         suffix = PurePosixPath(row.get("file_name") or "").suffix.lower() or ".png"
         target = self.folder / f"{image_id}{suffix}"
         digest = hashlib.sha256(data).hexdigest()
         if row.get("sha256") and row["sha256"] != digest:
-            raise ValueError(f"image {image_id!r}: its bytes do not match the release's sha256 {row['sha256']}")
+            raise InputError(f"image {image_id!r}: its bytes do not match the release's sha256 {row['sha256']}")
         if target.is_file():
             if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
-                raise FileExistsError(
+                raise OutputExistsError(
                     f"{target} exists with other content than image {image_id!r}: "
                     "export into an empty --images-dir, or remove the stale file"
                 )
@@ -325,7 +326,7 @@ def _image_bytes(row: Mapping[str, Any]) -> bytes:
     if data is None and isinstance(image, Mapping) and image.get("path") and Path(image["path"]).is_file():
         data = Path(image["path"]).read_bytes()
     if not data:
-        raise ValueError(f"image {row.get('image_id')!r}: the release holds no bytes for it")
+        raise InputError(f"image {row.get('image_id')!r}: the release holds no bytes for it")
     return bytes(data)
 
 

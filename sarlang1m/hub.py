@@ -22,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 from tqdm.auto import tqdm
 
 from . import schema
+from .errors import InputError
 from .manifest import Verification, compare_files, file_entry, read_manifest, sha256_file, verify_local
 
 #: A commit holds at most this many files or bytes, so that a push of a large release is resumable.
@@ -31,7 +32,7 @@ _KEEP_REMOTE = {".gitattributes"}
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
-class PushRefused(ValueError):
+class PushRefused(InputError):
     """The push would damage or mislabel a release; nothing was changed."""
 
 

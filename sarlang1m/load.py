@@ -17,6 +17,7 @@ from typing import Any
 import datasets
 
 from . import schema
+from .errors import InputError, NotFoundError
 
 DECODE_MODES = ("sar", "image", None)
 _HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
@@ -32,13 +33,13 @@ def resolve_release(source: str | Path | None = None, revision: str | None = Non
     source = schema.DEFAULT_REPO_ID if source is None else source
     if Path(source).is_dir():
         if revision is not None:
-            raise ValueError(f"{source} is a local folder: it has no revision (got revision={revision!r})")
+            raise InputError(f"{source} is a local folder: it has no revision (got revision={revision!r})")
         return str(Path(source)), None
     match = _HUB_REPO.match(str(source)) if not isinstance(source, Path) else None
     if match is None:
-        raise FileNotFoundError(f"{source}: no such release folder, and not a Hub repo id ORG/NAME[@REV]")
+        raise NotFoundError(f"{source}: no such release folder, and not a Hub repo id ORG/NAME[@REV]")
     if match["revision"] and revision and match["revision"] != revision:
-        raise ValueError(f"{source} names revision {match['revision']!r} but revision={revision!r} was given")
+        raise InputError(f"{source} names revision {match['revision']!r} but revision={revision!r} was given")
     return match["repo"], revision or match["revision"] or schema.RELEASE_REVISION
 
 

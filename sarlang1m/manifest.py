@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from . import schema
+from .errors import NotFoundError, ReleaseError
 
 MANIFEST_FORMAT = 1
 _CHUNK = 8 * 2**20
@@ -39,10 +40,10 @@ def file_entry(path: Path) -> dict:
 def read_manifest(release: str | Path) -> dict:
     path = Path(release) / schema.MANIFEST_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no MANIFEST (not a complete release folder)")
+        raise NotFoundError(f"{path}: no MANIFEST (not a complete release folder)")
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if manifest.get("manifest_format") != MANIFEST_FORMAT:
-        raise ValueError(f"{path}: unsupported manifest_format {manifest.get('manifest_format')!r}")
+        raise ReleaseError(f"{path}: unsupported manifest_format {manifest.get('manifest_format')!r}")
     return manifest
 
 

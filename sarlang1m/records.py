@@ -16,6 +16,7 @@ import numpy as np
 import PIL.Image
 
 from . import schema
+from .errors import InputError
 from .sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
 from .sar.geotiff import infer_radiometry_of
 from .sar.preprocess import preprocess_pixels
@@ -27,7 +28,7 @@ from .staging import ImageRow, Partition, Staging
 VIEWER_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}
 
 
-class UnreadableImageError(ValueError):
+class UnreadableImageError(InputError):
     """An image file that cannot be decoded; names the file."""
 
 

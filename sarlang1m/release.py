@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from . import __version__, schema
 from .card import write_card
 from .croissant import write_croissant
+from .errors import OutputExistsError
 from .manifest import write_manifest
 from .preview import write_sample_grid
 from .raw.layout import find_layout, is_synthetic
@@ -79,7 +80,7 @@ def build_release(
     """Turn the authors' raw release at `raw` into a release folder at `out` (see the module docstring)."""
     out = Path(out).absolute()
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
+        raise OutputExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
     layout = find_layout(raw, sardet_root=sardet_root, text_format=text_format)
     work = out.parent / f".{out.name}.building-{os.getpid()}"
     _remove_stale_builds(out)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import InputError
+
 #: Why a text row is not in the release. Every skipped row carries one of these.
 SKIP_REASONS: dict[str, str] = {
     "empty_file": "the file holds no rows",
@@ -18,7 +20,7 @@ SKIP_REASONS: dict[str, str] = {
 }
 
 
-class MissingImagesError(FileNotFoundError):
+class MissingImagesError(InputError, FileNotFoundError):
     """Texts refer to images that are missing or unreadable; lists the first ones."""
 
     def __init__(self, kind: str, images: list[tuple[str, str]], total: int, texts: int):

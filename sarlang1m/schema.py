@@ -13,6 +13,8 @@ from fnmatch import fnmatch
 
 import datasets
 
+from .errors import InputError
+
 # --------------------------------------------------------------------------------------------
 # The release as a whole
 
@@ -400,4 +402,4 @@ def config_spec(name: str) -> ConfigSpec:
     for spec in config_specs():
         if spec.name == name:
             return spec
-    raise ValueError(f"unknown config {name!r}; expected one of {[s.name for s in config_specs()]}")
+    raise InputError(f"unknown config {name!r}; expected one of {[s.name for s in config_specs()]}")

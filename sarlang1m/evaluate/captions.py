@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import missing_extra
 from .predictions import Predictions, Problems, check_missing_policy, match_ids, read_predictions
 from .references import CaptionReference, load_caption_references, release_meta
 from .report import format_table, meta_suffix, problem_lines
@@ -34,9 +35,7 @@ def _scorers() -> tuple[Any, Any, Any]:
         from pycocoevalcap.cider.cider import Cider
         from pycocoevalcap.rouge.rouge import Rouge
     except ImportError as error:
-        raise ImportError(
-            "caption metrics need pycocoevalcap; install it with: pip install 'sarlang1m[eval]'"
-        ) from error
+        raise missing_extra("pycocoevalcap", "caption metrics", "eval") from error
     return Bleu, Rouge, Cider
 
 

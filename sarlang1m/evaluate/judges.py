@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import RemoteError
+
 #: The synonym pairs named in the authors' judge prompt, in their order.
 SYNONYM_PAIRS: tuple[tuple[str, str], ...] = (
     ("football", "soccer"),
@@ -118,7 +120,7 @@ class SynonymJudge:
         return [self.verdict(r) for r in requests]
 
 
-class JudgeError(RuntimeError):
+class JudgeError(RemoteError):
     """The judge endpoint could not be reached or answered with something that is not a reply."""
 
 

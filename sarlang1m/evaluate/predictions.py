@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import NotFoundError
+
 #: How many examples of each problem the text table lists (the JSON lists them all).
 TABLE_EXAMPLES = 5
 
@@ -168,7 +170,7 @@ def read_predictions(source: str | Path | Iterable[Mapping[str, Any]]) -> Predic
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            raise FileNotFoundError(f"prediction file not found: {path}")
+            raise NotFoundError(f"{path}: no such prediction file")
         origin, numbered = str(path), _jsonl_records(path)
     else:
         origin, numbered = "<records>", enumerate(source, start=1)

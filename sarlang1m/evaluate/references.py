@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError, ReleaseError
 from ..load import is_synthetic_release, load
 from ..schema import FEATURES, TEXT_COLUMN, config_spec
 
@@ -50,10 +51,10 @@ class CaptionReference:
 def _field(record: Mapping[str, Any], name: str, where: str, *, nullable: bool = False) -> Any:
     """A field of a release record, with an error naming the record if it is absent or null."""
     if name not in record:
-        raise ValueError(f"{where}: missing field {name!r}")
+        raise ReleaseError(f"{where}: missing field {name!r}")
     value = record[name]
     if value is None and not nullable:
-        raise ValueError(f"{where}: field {name!r} is null")
+        raise ReleaseError(f"{where}: field {name!r} is null")
     return value
 
 
@@ -63,7 +64,7 @@ def _unique(references: Iterable[Any]) -> list[Any]:
     unique = []
     for reference in references:
         if reference.id in seen:
-            raise ValueError(
+            raise ReleaseError(
                 f"reference id {reference.id!r} appears twice (images {seen[reference.id]!r} and "
                 f"{reference.image_id!r}); ids must be unique within a split"
             )
@@ -133,12 +134,14 @@ def load_release_rows(release: str | Path, config: str, split: str, task: str) -
     """
     spec = config_spec(config)
     if spec.task != task:
-        raise ValueError(f"config {config!r} holds {spec.task}, not {task}")
+        raise InputError(f"config {config!r} holds {spec.task}, not {task}")
     columns = [c for c in (*_IMAGE_COLUMNS, "subset", TEXT_COLUMN[task]) if c in FEATURES[task]]
     try:
         return load(config, split=split, streaming=True, source=release, columns=columns)
     except (ValueError, FileNotFoundError) as error:
-        raise ValueError(f"cannot read split {split!r} of config {config!r} from release {release}: {error}") from error
+        raise ReleaseError(
+            f"cannot read split {split!r} of config {config!r} from release {release}: {error}"
+        ) from error
 
 
 def release_meta(release: str | Path, config: str, split: str) -> dict[str, Any]:

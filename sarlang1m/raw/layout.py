@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
 from ..sources import IMAGE_EXTENSIONS
 from .texts import TEXT_SUFFIXES, TextFileSpec, recognise_text_file
 
@@ -21,7 +22,7 @@ SYNTHETIC_MARKER = "SYNTHETIC.md"
 _FORMAT_PREFERENCE = {"json": (".json", ".jsonl", ".csv"), "csv": (".csv", ".json", ".jsonl")}
 
 
-class RawReleaseError(ValueError):
+class RawReleaseError(InputError):
     """The raw release folder is not laid out as expected; the message says what was looked for."""
 
 

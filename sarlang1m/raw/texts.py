@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import schema
+from ..errors import InputError
 from ..sources import IMAGE_EXTENSIONS, identify
 
 
-class RawTextError(ValueError):
+class RawTextError(InputError):
     """A text file that cannot be read at all (its whole content would be lost): names file and place."""
 
     def __init__(self, path: Path | str, where: str, message: str):

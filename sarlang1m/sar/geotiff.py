@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from ..errors import InputError
 from .radiometry import infer_radiometry
 
 #: Default limit on the samples (height x width x bands) of one image: 2**28, i.e. 1 GiB as float32.
@@ -49,7 +50,7 @@ _MAX_EXPANSION = {
 }
 
 
-class SARDecodeError(ValueError):
+class SARDecodeError(InputError):
     """The one error raised for SAR input that cannot be read: not a TIFF, corrupt, too large, bad shape."""
 
 

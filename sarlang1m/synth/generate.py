@@ -23,6 +23,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import schema
+from ..errors import OutputExistsError
 from .catalog import Catalog, ImageRecord, image_sizes, seed_key
 from .layout import (
     LABELS_FILE,
@@ -205,7 +206,7 @@ class _TextSink:
 
 def _check_out(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"{out}: exists and is not an empty folder; synth writes only into a new or empty one")
+        raise OutputExistsError(f"{out}: exists and is not an empty folder; synth writes only into a new or empty one")
 
 
 def _run(root: Path, catalog: Catalog, seed: int, workers: int, progress: bool) -> _TextSink:
