@@ -29,6 +29,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from packaging.version import InvalidVersion, Version
 
 from . import schema
+from .manifest import original_sizes, originals_summary
 from .raw import classify
 
 CARD_ASSETS = Path(__file__).parent / "dataset_card"
@@ -50,7 +51,7 @@ VIEWER_COPY_ROW_GROUP_BYTES = 100_000_000
 LENGTH_BUCKETS = (("1", 1), ("2-3", 2), ("4-7", 4), ("8-15", 8), ("16-31", 16), ("32-63", 32), ("64+", 64))
 #: Questions or captions shown in each example row (the rest are counted).
 EXAMPLE_TEXTS = 4
-_BINARY_COLUMNS = ("image", "sar")
+_BINARY_COLUMNS = ("image",)
 
 
 # ------------------------------------------------------------------------------------------ YAML
@@ -697,6 +698,17 @@ def source_order(source: str) -> int:
     return list(schema.SOURCES).index(source) if source in schema.SOURCES else len(schema.SOURCES)
 
 
+def _originals_table(release: Path) -> str:
+    """Original GeoTIFFs per source: files, bytes and the folder they are in."""
+    summary = originals_summary(original_sizes(release))
+    rows = [
+        (schema.SOURCES[s].title, f"`{schema.ORIGINALS_DIR}/{s}/`", totals["files"], _bytes(totals["bytes"]))
+        for s, totals in sorted(summary["sources"].items(), key=lambda item: source_order(item[0]))
+    ]
+    rows.append(("all", "", summary["files"], _bytes(summary["bytes"])))
+    return markdown_table(["source", "folder", "files", "size"], rows, "llrr")
+
+
 def _band_names(entry: dict) -> list[str]:
     bands = len(entry["mean_db"])
     names = list(entry.get("polarizations") or [])
@@ -716,11 +728,6 @@ def _example_json(row: dict | None, task: str) -> str:
     for name in schema.FEATURES[task]:
         if name == "image":
             ordered[name] = f"<8-bit image, {row.get('width')}x{row.get('height')} px, from {row.get('file_name')}>"
-        elif name == "sar":
-            bands = ", ".join(row.get("polarizations") or []) or "polarisation not recorded"
-            ordered[name] = (
-                f"<original GeoTIFF: {row['sar_radiometry']} values; {bands}>" if row.get("sar_radiometry") else None
-            )
         elif name == schema.TEXT_COLUMN[task]:
             texts = row.get(name) or []
             ordered[name] = texts[:EXAMPLE_TEXTS]
@@ -789,7 +796,7 @@ def render_card(
         synthetic=synthetic,
         repo_id=repo_id,
         default_config=defaults[0],
-        tables=_tables(configs, stats, sar_statistics, scans),
+        tables={**_tables(configs, stats, sar_statistics, scans), "originals": _originals_table(Path(release))},
         examples={task: _example_json(stats.example(task), task) for task in schema.TASKS},
         total_images=stats.distinct_images,
         total_texts=sum(sum(c.values()) for c in stats.texts.values()),

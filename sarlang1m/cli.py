@@ -138,6 +138,21 @@ def _export(args: argparse.Namespace) -> None:
     print(result.summary())
 
 
+def _prefetch(args: argparse.Namespace) -> None:
+    from .originals import prefetch
+
+    result = prefetch(
+        args.config,
+        split=args.split,
+        source=args.release,
+        revision=args.revision,
+        sources=args.source,
+        local_dir=args.local_dir,
+        workers=args.workers,
+    )
+    print(f"{result.files} originals ({result.bytes / 2**20:.1f} MiB) are in {result.root}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sarlang1m", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sarlang1m {__version__}")
@@ -239,6 +254,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--dataset-name", help="LLaMA-Factory dataset name (default: sarlang1m_<config>_<split>)")
     export.add_argument("--revision", help="Hub revision (default: the release this package pins)")
     export.set_defaults(run=_export)
+
+    prefetch = commands.add_parser(
+        "prefetch", help="download the original GeoTIFFs of a config for offline decoding", parents=[common]
+    )
+    prefetch.add_argument("config", nargs="?", default="vqa", help="config whose originals to fetch (default: vqa)")
+    prefetch.add_argument("--release", help="ORG/NAME[@REV] on the Hub (default: the release this package pins)")
+    prefetch.add_argument("--revision", help="Hub revision (default: the release this package pins)")
+    prefetch.add_argument("--split", help="only this split (default: every split)")
+    prefetch.add_argument(
+        "--source", action="append", choices=sorted(schema.SOURCES), help="only this source dataset (repeatable)"
+    )
+    prefetch.add_argument("--local-dir", type=Path, help="a folder to fetch into (default: huggingface_hub's cache)")
+    prefetch.add_argument("--workers", type=int, default=8, help="concurrent downloads (default: 8)")
+    prefetch.set_defaults(run=_prefetch)
     return parser
 
 

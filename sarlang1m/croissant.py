@@ -1,7 +1,7 @@
 """Curated Croissant metadata (`croissant.json`) of a release: one RecordSet per config.
 
-The Hub generates a Croissant file for every dataset, but from the Parquet types alone: it maps the
-`sar` GeoTIFF bytes to text, knows nothing of the splits' meaning, the licences or the nested texts.
+The Hub generates a Croissant file for every dataset, but from the Parquet types alone: it knows
+nothing of the original GeoTIFFs beside the shards, nothing of the splits' meaning, the licences or the nested texts.
 This one is written from `schema`: per config a `cr:FileSet` of its Parquet shards (the same globs as
 the card's `configs:`), a RecordSet whose fields map every column (the `image` as `sc:ImageObject`,
 `qa`/`captions` as arrays of sub-fields), a `split` field tied to a `cr:Split` RecordSet, and the
@@ -34,6 +34,8 @@ CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"
 REPO_ID = "repo"
 SPLITS_RECORD_SET = "splits"
 PARQUET_FORMAT = "application/x-parquet"
+TIFF_FORMAT = "image/tiff"
+ORIGINALS_FILE_SET = "originals"
 #: The Hub's own Croissant files give this in place of a checksum for a git repository.
 _GIT_REPO_CHECKSUM = "https://github.com/mlcommons/croissant/issues/80"
 
@@ -94,9 +96,18 @@ _DATA_TYPES = {
 
 
 def croissant_metadata(
-    configs: dict[str, dict], *, version: str, synthetic: bool, repo_id: str = schema.DEFAULT_REPO_ID
+    configs: dict[str, dict],
+    *,
+    version: str,
+    synthetic: bool,
+    repo_id: str = schema.DEFAULT_REPO_ID,
+    originals: bool = True,
 ) -> dict[str, Any]:
-    """The Croissant JSON-LD of a release whose per-config summary (as the build computes it) is `configs`."""
+    """The Croissant JSON-LD of a release whose per-config summary (as the build computes it) is `configs`.
+
+    With `originals`, a `cr:FileSet` of the original GeoTIFFs (``originals/**``), which rows name by
+    their ``sar_path``.
+    """
     if not configs:
         raise ValueError("configs is empty: a release needs at least one config with data files")
     revision = f"v{version}"
@@ -129,6 +140,7 @@ def croissant_metadata(
                 "sha256": _GIT_REPO_CHECKSUM,
             },
             *(_file_set(name, config) for name, config in configs.items()),
+            *([_originals_file_set()] if originals else []),
         ],
         "recordSet": [_splits_record_set(splits), *(_record_set(name, config) for name, config in configs.items())],
     }
@@ -147,7 +159,8 @@ def write_croissant(
 ) -> Path:
     """Write `croissant.json` into the release folder; returns its path."""
     path = Path(release) / schema.CROISSANT_FILE
-    metadata = croissant_metadata(configs, version=version, synthetic=synthetic, repo_id=repo_id)
+    originals = (Path(release) / schema.ORIGINALS_DIR).is_dir()
+    metadata = croissant_metadata(configs, version=version, synthetic=synthetic, repo_id=repo_id, originals=originals)
     path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
@@ -212,6 +225,19 @@ def _file_set(config: str, summary: dict) -> dict[str, Any]:
         "containedIn": {"@id": REPO_ID},
         "encodingFormat": PARQUET_FORMAT,
         "includes": [info["data_files"] for info in summary["splits"].values()],
+    }
+
+
+def _originals_file_set() -> dict[str, Any]:
+    return {
+        "@type": "cr:FileSet",
+        "@id": ORIGINALS_FILE_SET,
+        "name": ORIGINALS_FILE_SET,
+        "description": "The original GeoTIFFs, byte for byte, each stored once; a row names its own by sar_path "
+        "(relative to the repository root) and checks it by sar_sha256.",
+        "containedIn": {"@id": REPO_ID},
+        "encodingFormat": TIFF_FORMAT,
+        "includes": [f"{schema.ORIGINALS_DIR}/**/*.tif"],
     }
 
 

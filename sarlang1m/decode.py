@@ -1,8 +1,9 @@
 """Decode SAR pixels for training: `decode_sar` for one image, `SARDecode` for a `datasets` dataset.
 
 `sarlang1m.sar` knows GeoTIFFs and numpy only; this module is its bridge to `datasets`: it reads the
-release's columns (``sar`` bytes, ``sar_radiometry``, ``polarizations``, ``source``, ``image``), falls
-back to the 8-bit ``image`` where a row has no original GeoTIFF (SARDet-100K), and names the row's
+release's columns (``sar_path``, ``sar_sha256``, ``sar_radiometry``, ``polarizations``, ``source``,
+``image``), fetches the originals a batch names through `sarlang1m.originals` (concurrently, each once),
+falls back to the 8-bit ``image`` where a row has no original GeoTIFF (SARDet-100K), and names the row's
 ``image_id`` in every error.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .errors import SarlangError
+from .originals import DEFAULT_FETCH_WORKERS, OriginalsReader
 from .sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, SARMetadata, infer_radiometry_of, read_geotiff
 from .sar.normalize import DEFAULT_PERCENTILES, NORMALIZATIONS, check_percentiles, normalize_band
 from .sar.radiometry import check_radiometry
@@ -30,6 +34,8 @@ RADIOMETRY_FIELD = "pixels_radiometry"
 """The radiometry actually used to decode: amplitude, intensity, db, complex or display."""
 SOURCE_FIELD = "pixels_source"
 """``sar`` when the pixels come from the original GeoTIFF, ``image`` when from the 8-bit image (display)."""
+#: The row columns that locate and check an original GeoTIFF.
+PATH_COLUMN, SHA256_COLUMN, BYTES_COLUMN = "sar_path", "sar_sha256", "sar_bytes"
 OUTPUT_FIELDS = (PIXELS_FIELD, VALID_FIELD, RADIOMETRY_FIELD, SOURCE_FIELD)
 #: What `decode_sar` and `SARDecode` return pixels as (``out=``).
 OUTPUTS = ("numpy", "torch")
@@ -228,14 +234,16 @@ class SARDecode:
     """Dataset transform adding normalised SAR pixels to each example (see `OUTPUT_FIELDS`).
 
     Works on batches (``Dataset.with_transform`` / ``set_transform``, ``IterableDataset.map(batched=True)``)
-    and on single examples. Per row: the radiometry is ``radiometry`` if given, else the row's
-    ``sar_radiometry``, else inferred; ``bands`` may name polarisations (looked up in the row's
-    ``polarizations``) or give indices; ``statistics`` is the release's ``sar_statistics`` mapping
-    {source: {"bands", "mean_db", "std_db"}} used for ``normalize="standardize"``. A row without SAR
-    bytes falls back to its 8-bit ``image`` as ``display`` (``pixels_source == "image"``) unless
-    ``fallback_to_image=False``. The consumed inputs (``sar``, ``image``) are dropped from the output
-    unless ``keep_inputs``. Picklable, so DataLoader workers can run it. Errors are `SARDecodeError`
-    naming the row's ``image_id``.
+    and on single examples. Per row: the original GeoTIFF is read from ``root`` (a release folder or
+    ``hf://datasets/ORG/NAME@REV``) at the row's ``sar_path``, its SHA-256 checked against ``sar_sha256``
+    (``check_sha256``); a batch fetches its distinct originals once each, ``fetch_workers`` at a time.
+    The radiometry is ``radiometry`` if given, else the row's ``sar_radiometry``, else inferred;
+    ``bands`` may name polarisations (looked up in the row's ``polarizations``) or give indices;
+    ``statistics`` is the release's ``sar_statistics`` mapping {source: {"bands", "mean_db", "std_db"}}
+    used for ``normalize="standardize"``. A row without an original falls back to its 8-bit ``image`` as
+    ``display`` (``pixels_source == "image"``) unless ``fallback_to_image=False``. The ``image`` column
+    is dropped from the output unless ``keep_inputs``. Picklable, so DataLoader workers can run it (each
+    makes its own thread pool). Errors are `SARDecodeError` naming the row's ``image_id``.
     """
 
     def __init__(
@@ -252,8 +260,12 @@ class SARDecode:
         out: str = "numpy",
         fallback_to_image: bool = True,
         keep_inputs: bool = False,
-        sar_column: str = "sar",
         image_column: str = "image",
+        root: str | os.PathLike[str] | None = None,
+        fetch_workers: int = DEFAULT_FETCH_WORKERS,
+        check_sha256: bool = True,
+        cache: bool = False,
+        token: str | bool | None = None,
     ) -> None:
         if radiometry is not None:
             check_radiometry(radiometry)
@@ -271,64 +283,93 @@ class SARDecode:
         self.out = out
         self.fallback_to_image = fallback_to_image
         self.keep_inputs = keep_inputs
-        self.sar_column = sar_column
         self.image_column = image_column
+        self.reader = (
+            None
+            if root is None
+            else OriginalsReader(root, workers=fetch_workers, check_sha256=check_sha256, cache=cache, token=token)
+        )
 
     @property
     def consumed_columns(self) -> tuple[str, ...]:
         """Input columns replaced by the pixels (removed from the output unless ``keep_inputs``)."""
-        return () if self.keep_inputs else (self.sar_column, self.image_column)
+        return () if self.keep_inputs else (self.image_column,)
 
     def __repr__(self) -> str:
         return (
             f"SARDecode(radiometry={self.radiometry!r}, bands={self.bands!r}, normalize={self.method!r}, "
-            f"percentiles={self.percentiles!r}, db_range={self.db_range!r}, out={self.out!r})"
+            f"percentiles={self.percentiles!r}, db_range={self.db_range!r}, out={self.out!r}, reader={self.reader!r})"
         )
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         if not self._is_batch(batch):
             single = self({key: [value] for key, value in batch.items()})
             return {key: values[0] for key, values in single.items()}
-        rows = len(next(iter(batch.values()))) if batch else 0
+        rows = [dict(zip(batch, values, strict=True)) for values in zip(*batch.values(), strict=True)]
+        originals = self._fetch(rows)
         decoded: list[dict[str, Any]] = []
+        by_original: dict[str, dict[str, Any]] = {}
         previous: dict[str, Any] | None = None
-        for i in range(rows):
-            row = {key: values[i] for key, values in batch.items()}
-            if previous is not None and self._same_image(row, previous):
-                # The next question of the same image (one example per question): decode once, copy the arrays.
+        for row in rows:
+            path = row.get(PATH_COLUMN)
+            if path is not None and path in by_original:  # another question on the same original: decode once
+                decoded.append({k: _copy(v) for k, v in by_original[path].items()})
+                continue
+            if path is None and previous is not None and self._same_image(row, previous):
                 decoded.append({k: _copy(v) for k, v in decoded[-1].items()})
                 continue
-            decoded.append(self.decode_row(row))
+            decoded.append(self.decode_row(row, originals.get(path) if path is not None else None))
+            if path is not None:
+                by_original[path] = decoded[-1]
             previous = row
         output = {key: values for key, values in batch.items() if key not in self.consumed_columns}
         for field in OUTPUT_FIELDS:
             output[field] = [row[field] for row in decoded]
         return output
 
+    def _fetch(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
+        """The originals a batch names, each read once (concurrently from the Hub), by ``sar_path``."""
+        wanted = [(r[PATH_COLUMN], r.get(SHA256_COLUMN), r.get(BYTES_COLUMN)) for r in rows if r.get(PATH_COLUMN)]
+        if not wanted:
+            return {}
+        if self.reader is None:
+            raise SARDecodeError(
+                "rows name their original GeoTIFF by sar_path: pass root=<release folder or "
+                "hf://datasets/ORG/NAME@REV> to SARDecode (sarlang1m.load does this for you)"
+            )
+        try:
+            return self.reader.read_many(wanted)
+        except SarlangError as error:
+            image_ids = sorted({str(r.get("image_id")) for r in rows if r.get(PATH_COLUMN)})
+            shown = ", ".join(image_ids[:3]) + (" ..." if len(image_ids) > 3 else "")
+            raise type(error)(f"{error} (batch of image_id {shown})") from error
+
     def _same_image(self, row: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-        """Same image id and the same bytes (compared, not trusted): its pixels can be reused."""
+        """Same image id and the same image bytes (compared, not trusted): its pixels can be reused."""
         if row.get("image_id") is None or row.get("image_id") != other.get("image_id"):
             return False
-        if row.get(self.sar_column) is not None:
-            return row[self.sar_column] == other.get(self.sar_column)
-        return other.get(self.sar_column) is None and row.get(self.image_column) == other.get(self.image_column)
+        return other.get(PATH_COLUMN) is None and row.get(self.image_column) == other.get(self.image_column)
 
     def _is_batch(self, batch: Mapping[str, Any]) -> bool:
-        for key in ("image_id", self.sar_column, "sar_radiometry", "source"):
+        for key in ("image_id", PATH_COLUMN, "sar_radiometry", "source", self.image_column):
             if key in batch:
                 return isinstance(batch[key], list)
-        raise SARDecodeError(f"no {self.sar_column!r} column to decode (columns: {sorted(batch)})")
+        raise SARDecodeError(f"no {PATH_COLUMN!r} or {self.image_column!r} column to decode (columns: {sorted(batch)})")
 
-    def decode_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """The output fields for one example, errors naming its ``image_id``."""
+    def decode_row(self, row: Mapping[str, Any], original: bytes | None = None) -> dict[str, Any]:
+        """The output fields for one example, errors naming its ``image_id``.
+
+        `original` is the row's GeoTIFF when the caller fetched it already; else it is fetched here.
+        """
+        if original is None and row.get(PATH_COLUMN) is not None:
+            original = self._fetch([row])[row[PATH_COLUMN]]
         image_id = row.get("image_id", "<no image_id>")
         try:
-            return self._decode_row(row)
+            return self._decode_row(row, original)
         except (SARDecodeError, ValueError, OSError) as error:
             raise SARDecodeError(f"image_id {image_id!r}: {error}") from error
 
-    def _decode_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        data = row.get(self.sar_column)
+    def _decode_row(self, row: Mapping[str, Any], data: bytes | None) -> dict[str, Any]:
         if data is not None:
             source, radiometry = PIXELS_FROM_SAR, self.radiometry or row.get("sar_radiometry")
         elif self.fallback_to_image and row.get(self.image_column) is not None:
@@ -336,7 +377,7 @@ class SARDecode:
             source, radiometry = PIXELS_FROM_IMAGE, "display"
         else:
             fallback = "and no image to fall back to" if self.fallback_to_image else "(fallback_to_image is off)"
-            raise SARDecodeError(f"no {self.sar_column!r} bytes {fallback}")
+            raise SARDecodeError(f"no original GeoTIFF ({PATH_COLUMN} is null) {fallback}")
         bands = self._band_indices(row) if source == PIXELS_FROM_SAR else None
         statistics = self._statistics_for(row) if source == PIXELS_FROM_SAR else None
         method = self.method if (source == PIXELS_FROM_SAR or self.method != "standardize") else "percentile"
@@ -379,7 +420,7 @@ class SARDecode:
     def apply(self, dataset: Any, *, batch_size: int = 16) -> Any:
         """``dataset`` with this transform attached: lazily for a `Dataset`, as a batched map when streaming.
 
-        The ``image`` column is cast to ``Image(decode=False)`` first, so rows with SAR bytes skip PIL.
+        The ``image`` column is cast to ``Image(decode=False)`` first, so rows with an original skip PIL.
         ``batch_size`` rows are decoded at a time when streaming (small: decoded pixels are large).
         """
         import datasets

@@ -82,12 +82,14 @@ def load(
         split: `train` or `test`; None gives every split.
         streaming: stream the Parquet shards instead of downloading and caching them.
         decode: `"image"` (the 8-bit image as a PIL image, as plain datasets does), `"sar"` (the original
-            GeoTIFF decoded and normalised into `pixels`, see `SARDecode`; rows without one fall back to
-            the 8-bit image as `display`), or None (bytes left as stored).
+            GeoTIFF, read by its `sar_path` from the release, decoded and normalised into `pixels`, see
+            `SARDecode`; rows without one fall back to the 8-bit image as `display`), or None (bytes
+            left as stored).
         source: a Hub repo id (default: the published release) or a local release folder.
         revision: Hub revision; defaults to the release this package pins (`schema.RELEASE_REVISION`).
         pairs: one example per question or caption (see `sarlang1m.views.pairs`).
-        sar_options: keyword arguments of `SARDecode` (normalize, bands, percentiles, db_range, out, ...).
+        sar_options: keyword arguments of `SARDecode` (normalize, bands, percentiles, db_range, out,
+            fetch_workers, check_sha256, ...).
             With `normalize="standardize"`, the release's own per-source statistics are used.
         load_kwargs: passed to `datasets.load_dataset` (e.g. `columns`, `filters`, `num_proc`).
     """
@@ -103,7 +105,7 @@ def load(
         dataset = _each(dataset, lambda d: d.cast_column("image", datasets.Image(decode=False)))
     sar = None
     if decode == "sar":
-        options = _sar_options(sar_options, path, revision)
+        options = _sar_options(sar_options, path, revision, streaming=streaming)
         sar = lambda d: with_sar_decoding(d, **options)  # noqa: E731
     # Map-style: decode on the image rows, so a pair view decodes an image once for all its questions.
     # Streaming: decode after flattening; SARDecode decodes an image once per batch of its questions.
@@ -127,8 +129,20 @@ def with_sar_decoding(
     return SARDecode(**sar_options).apply(dataset)
 
 
-def _sar_options(options: Mapping[str, Any] | None, path: str, revision: str | None) -> dict[str, Any]:
+def _sar_options(
+    options: Mapping[str, Any] | None, path: str, revision: str | None, *, streaming: bool
+) -> dict[str, Any]:
+    """`SARDecode` options for a release: where its originals are, and its statistics when standardising.
+
+    Map-style reads from the Hub keep the originals in huggingface_hub's cache (a second epoch reads
+    disk); streaming reads fetch each original with one GET at the pinned revision.
+    """
+    from .originals import hub_root
+
     options = dict(options or {})
+    if "root" not in options:
+        options["root"] = path if revision is None else hub_root(path, revision)
+        options.setdefault("cache", revision is not None and not streaming)
     if options.get("normalize") == "standardize" and "statistics" not in options:
         options["statistics"] = read_release_manifest(path, revision).get("sar_statistics", {})
     return options

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,11 +47,16 @@ def read_manifest(release: str | Path) -> dict:
     return manifest
 
 
-def write_manifest(release: Path, manifest: dict) -> None:
-    """Write MANIFEST.json last: its presence marks a complete release."""
-    manifest = {"manifest_format": MANIFEST_FORMAT, **manifest}
+def release_files(release: Path) -> dict[str, dict]:
+    """sha256, bytes (and rows) of every file of a release folder but its MANIFEST, by relative path."""
     files = sorted(p for p in release.rglob("*") if p.is_file() and p.name != schema.MANIFEST_FILE)
-    manifest["files"] = {p.relative_to(release).as_posix(): file_entry(p) for p in files}
+    return {p.relative_to(release).as_posix(): file_entry(p) for p in files}
+
+
+def write_manifest(release: Path, manifest: dict, files: dict[str, dict] | None = None) -> None:
+    """Write MANIFEST.json last: its presence marks a complete release (`files`: `release_files`, if known)."""
+    manifest = {"manifest_format": MANIFEST_FORMAT, **manifest}
+    manifest["files"] = release_files(release) if files is None else files
     text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     (release / schema.MANIFEST_FILE).write_text(text, encoding="utf-8")
 
@@ -103,17 +108,83 @@ def compare_files(
 
 
 def verify_local(release: str | Path) -> Verification:
-    """Check a local release folder file by file against its MANIFEST."""
+    """Check a local release folder file by file against its MANIFEST, then its rows against its originals."""
     release = Path(release)
     manifest = read_manifest(release)
     present = [p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()]
-    return compare_files(
+    result = compare_files(
         str(release),
         manifest["files"],
         present,
         lambda name: _local_entry(release / name, manifest["files"][name]),
         ignore_extra=[n for n in present if n.startswith(".")],
     )
+    if result.ok:  # the cross-check reads the shards, so only once they are known to be the published ones
+        result.problems += originals_problems(manifest["files"], iter_original_references(release, manifest["files"]))
+    return result
+
+
+def iter_original_references(release: Path, files: dict[str, dict]) -> Iterator[tuple[str, str, int, str]]:
+    """(sar_path, sar_sha256, sar_bytes, shard) of every row with an original, read column by column."""
+    for name in sorted(files):
+        if not name.endswith(".parquet"):
+            continue
+        parquet = pq.ParquetFile(release / name)
+        if "sar_path" not in parquet.schema_arrow.names:
+            continue
+        for batch in parquet.iter_batches(columns=["sar_path", "sar_sha256", "sar_bytes"], batch_size=65_536):
+            for path, sha256, size in zip(*(column.to_pylist() for column in batch.columns), strict=True):
+                if path is not None:
+                    yield path, sha256, size, name
+
+
+def originals_problems(files: dict[str, dict], references: Iterable[tuple[str, str, int, str]]) -> list[str]:
+    """Rows and original files that disagree: a row naming a missing or different file, or an orphan file.
+
+    Every file under ``originals/`` must be named by at least one row, with the sha256 and size the
+    MANIFEST lists; a row's ``sar_path`` must be a plain relative path inside ``originals/``.
+    """
+    problems: list[str] = []
+    referenced: set[str] = set()
+    for path, sha256, size, shard in references:
+        if path in referenced:
+            continue
+        referenced.add(path)
+        if not _is_original_path(path):
+            problems.append(f"{shard}: sar_path {path!r} is not a path under {schema.ORIGINALS_DIR}/")
+        elif path not in files:
+            problems.append(f"{path}: named by {shard} but not in the MANIFEST")
+        elif (files[path].get("sha256"), files[path].get("bytes")) != (sha256, size):
+            problems.append(f"{path}: {shard} says sha256 {sha256} and {size} bytes, the file has others")
+    orphans = sorted(name for name in files if name.startswith(f"{schema.ORIGINALS_DIR}/") and name not in referenced)
+    problems += [f"{name}: an original no row names" for name in orphans]
+    return problems
+
+
+def _is_original_path(path: str) -> bool:
+    parts = path.split("/")
+    return parts[0] == schema.ORIGINALS_DIR and len(parts) >= 3 and all(p not in ("", ".", "..") for p in parts)
+
+
+def original_sizes(release: Path) -> dict[str, dict]:
+    """{path: {"bytes": size}} of the original GeoTIFFs in a release folder, without hashing them."""
+    folder = release / schema.ORIGINALS_DIR
+    return {p.relative_to(release).as_posix(): {"bytes": p.stat().st_size} for p in folder.rglob("*") if p.is_file()}
+
+
+def originals_summary(files: dict[str, dict]) -> dict:
+    """Files and bytes of the originals per source, as published in the MANIFEST and the card."""
+    sources: dict[str, dict[str, int]] = {}
+    for name, entry in sorted(files.items()):
+        if name.startswith(f"{schema.ORIGINALS_DIR}/"):
+            totals = sources.setdefault(name.split("/")[1], {"files": 0, "bytes": 0})
+            totals["files"] += 1
+            totals["bytes"] += entry["bytes"]
+    return {
+        "files": sum(s["files"] for s in sources.values()),
+        "bytes": sum(s["bytes"] for s in sources.values()),
+        "sources": sources,
+    }
 
 
 def _local_entry(path: Path, want: dict) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,8 +98,22 @@ class SARStatistics:
         return result
 
 
-def image_record(partition: Partition, row: ImageRow, texts: list[dict], stats: SARStatistics | None = None) -> dict:
-    """The release row of one image: its 8-bit image, original GeoTIFF, provenance and texts."""
+#: Where a record's original GeoTIFF goes: called with its path in the release and its bytes.
+OriginalsSink = Callable[[str, bytes], None]
+
+
+def image_record(
+    partition: Partition,
+    row: ImageRow,
+    texts: list[dict],
+    stats: SARStatistics | None = None,
+    originals: OriginalsSink | None = None,
+) -> dict:
+    """The release row of one image: its 8-bit image, where its original GeoTIFF lies, provenance and texts.
+
+    The row names the original (``sar_path``, ``sar_sha256``, ``sar_bytes``); its bytes go to `originals`
+    (the release writer stores each once), or nowhere when the caller only needs rows (the builder).
+    """
     info = identify(row.image_id)
     source = schema.SOURCES[info.source]
     sar = Path(row.sar_path).read_bytes() if row.sar_path else None
@@ -130,11 +144,16 @@ def image_record(partition: Partition, row: ImageRow, texts: list[dict], stats: 
         file_name = Path(row.image_path).name
         image = Path(row.image_path).read_bytes()
     image, width, height = _viewer_image(image, row.image_path)
+    sar_path = schema.original_path(info.source, Path(row.sar_path).name) if sar is not None else None
+    if sar is not None and originals is not None:
+        originals(sar_path, sar)
     record = {
         "image_id": row.image_id,
         "file_name": file_name,
         "image": {"bytes": image, "path": file_name},
-        "sar": sar,
+        "sar_path": sar_path,
+        "sar_sha256": hashlib.sha256(sar).hexdigest() if sar is not None else None,
+        "sar_bytes": len(sar) if sar is not None else None,
         "sar_radiometry": radiometry,
         "polarizations": list(source.polarizations) if sar is not None else [],
         "source": info.source,
@@ -178,6 +197,7 @@ def iter_records(
     *,
     stats: SARStatistics | None = None,
     failures: list[tuple[Partition, str, str]] | None = None,
+    originals: OriginalsSink | None = None,
 ) -> Iterator[dict]:
     """Records of a partition (or one shard of it), in image-id order.
 
@@ -186,7 +206,7 @@ def iter_records(
     """
     for row in staging.image_rows(partition, shard):
         try:
-            yield image_record(partition, row, staging.texts(partition, row.image_id), stats)
+            yield image_record(partition, row, staging.texts(partition, row.image_id), stats, originals)
         except UnreadableImageError as error:
             if failures is None:
                 raise

@@ -15,6 +15,7 @@ import os
 import queue
 import shutil
 import sys
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,17 +27,25 @@ from tqdm.auto import tqdm
 from . import __version__, schema
 from .card import write_card
 from .croissant import write_croissant
-from .errors import OutputExistsError
-from .manifest import write_manifest
+from .errors import OutputExistsError, ReleaseError
+from .manifest import (
+    iter_original_references,
+    original_sizes,
+    originals_problems,
+    originals_summary,
+    release_files,
+    write_manifest,
+)
 from .preview import write_sample_grid
 from .raw.layout import find_layout, is_synthetic
 from .records import SARStatistics, iter_records
 from .report import SKIP_REASONS, FileAccount, MissingImagesError
 from .staging import Partition, Stager, Staging, mark_unreadable
 
-#: Bytes of one Parquet row group: a few hundred image chips, few enough rows of big GeoTIFFs.
+#: Bytes of one Parquet row group, and at most one viewer page of rows (100) per group: the viewer reads
+#: whole row groups to serve a page, so a page never costs more than one group's worth of images.
 ROW_GROUP_BYTES = 32 * 2**20
-MAX_ROWS_PER_ROW_GROUP = 256
+MAX_ROWS_PER_ROW_GROUP = 100
 _PROGRESS_EVERY = 16
 
 
@@ -110,9 +119,14 @@ def build_release(
         report = _write_report(staging, release)
         synthetic = is_synthetic(layout.root)
         sar_statistics = stats.summary()
+        originals = _check_originals(release)
         write_card(release, configs=configs, version=version, synthetic=synthetic, sar_statistics=sar_statistics)
         write_croissant(release, configs=configs, version=version, synthetic=synthetic)
         write_sample_grid(release)
+        files = release_files(release)
+        problems = originals_problems(files, iter_original_references(release, files))
+        if problems:  # a bug, not bad input: rows and originals are written together
+            raise RuntimeError(f"rows and originals disagree: {problems[:5]}")
         write_manifest(
             release,
             {
@@ -128,7 +142,9 @@ def build_release(
                 "configs": configs,
                 "report": {"texts_used": report["texts_used"], "texts_skipped": report["texts_skipped"]},
                 "sar_statistics": sar_statistics,
+                "originals": originals,
             },
+            files,
         )
         staging.close()
         _swap_into_place(release, out)
@@ -274,10 +290,14 @@ def _write_shard_file(
     with ParquetWriter(
         path=str(path), features=features, writer_batch_size=row_group, embed_local_files=False
     ) as writer:
-        for record in iter_records(staging, partition, shard, stats=result.stats, failures=result.failures):
+        originals = OriginalsWriter(release)
+        records = iter_records(
+            staging, partition, shard, stats=result.stats, failures=result.failures, originals=originals
+        )
+        for record in records:
             # The row count comes from the shard's mean row size; a run of rows far above the mean
-            # (SpaceNet6's 13 MB originals among 1 MB images) would still make a huge row group, held
-            # in memory until written, so a group is also closed once it holds ROW_GROUP_BYTES.
+            # (large scene images among small chips) would still make a huge row group, held in memory
+            # until written, so a group is also closed once it holds ROW_GROUP_BYTES.
             buffered_rows += 1
             buffered_bytes += _payload_bytes(record)
             if buffered_rows >= row_group or buffered_bytes >= ROW_GROUP_BYTES:
@@ -298,8 +318,34 @@ def _write_shard_file(
 
 
 def _payload_bytes(record: dict) -> int:
-    """The bytes a row holds in its image and GeoTIFF columns (its texts are small beside them)."""
-    return len(record["image"]["bytes"]) + len(record["sar"] or b"")
+    """The bytes a row holds in its image column (its texts are small beside it; originals are files)."""
+    return len(record["image"]["bytes"])
+
+
+class OriginalsWriter:
+    """Stores each original GeoTIFF once under the release, whichever task, split or worker meets it first.
+
+    Each file is written under a temporary name and renamed, so a concurrent writer of the same original
+    (its captions and VQA shards, in two workers) never sees a partial file. Two different files that
+    would land on the same path are refused: a path in the release means one content.
+    """
+
+    def __init__(self, release: Path) -> None:
+        self.release = release
+
+    def __call__(self, path: str, data: bytes) -> None:
+        target = self.release / path
+        if target.is_file():
+            if target.stat().st_size != len(data) or target.read_bytes() != data:
+                raise ReleaseError(
+                    f"{path}: two different original GeoTIFFs have this file name in one source; "
+                    "rename one in the raw release"
+                )
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
 
 
 def _rows_per_row_group(average_row_bytes: float) -> int:
@@ -307,6 +353,18 @@ def _rows_per_row_group(average_row_bytes: float) -> int:
 
 
 # ------------------------------------------------------------------------------ summaries
+
+
+def _check_originals(release: Path) -> dict:
+    """Files and bytes of the originals per source; refuses a folder over the Hub's entry limit."""
+    sizes = original_sizes(release)
+    for folder, entries in Counter(name.rsplit("/", 1)[0] for name in sizes).items():
+        if entries > schema.MAX_FOLDER_ENTRIES:
+            raise ReleaseError(
+                f"{folder} holds {entries} originals, over the Hub's {schema.MAX_FOLDER_ENTRIES} entries per folder: "
+                "this source needs bucketing (see schema.original_path)"
+            )
+    return originals_summary(sizes)
 
 
 def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, dict]:

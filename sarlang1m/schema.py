@@ -8,6 +8,7 @@ and are used to generate a synthetic release of the same shape and to compare a 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from fnmatch import fnmatch
 
@@ -36,6 +37,11 @@ REPORT_FILE = "build_report.json"
 CROISSANT_FILE = "croissant.json"
 SAMPLE_GRID_FILE = "sample_grid.png"
 DATA_DIR = "data"
+#: Folder of the original GeoTIFFs: ``originals/<source>/<file name>``, each stored once, listed by no config
+#: (so `datasets` never downloads them for image-only use), read by path (see `sarlang1m.originals`).
+ORIGINALS_DIR = "originals"
+#: Entries per folder the Hub recommends staying under; a source expected to exceed it is bucketed.
+MAX_FOLDER_ENTRIES = 10_000
 
 # --------------------------------------------------------------------------------------------
 # Resolution tiers. The paper defines none; these bounds are ours and documented in the card.
@@ -280,7 +286,9 @@ def _image_columns() -> dict[str, datasets.features.features.FeatureType]:
         "image_id": datasets.Value("string"),
         "file_name": datasets.Value("string"),
         "image": datasets.Image(),
-        "sar": datasets.Value("binary"),
+        "sar_path": datasets.Value("string"),
+        "sar_sha256": datasets.Value("string"),
+        "sar_bytes": datasets.Value("int64"),
         "sar_radiometry": datasets.Value("string"),
         "polarizations": datasets.List(datasets.Value("string")),
         "source": datasets.Value("string"),
@@ -323,9 +331,12 @@ COLUMN_DESCRIPTIONS = {
     "image_id": "File name of the image without extension; unique within a task.",
     "file_name": "File name of the image in the authors' release (or in SARDet-100K).",
     "image": "8-bit image a VLM sees: the authors' preprocessed PNG, or the SARDet-100K file as is.",
-    "sar": "The original GeoTIFF, byte for byte (null where the release has none, e.g. SARDet-100K).",
-    "sar_radiometry": "What the values of `sar` are: amplitude, intensity, db, complex or display.",
-    "polarizations": "Polarisation of each band of `sar`, when known.",
+    "sar_path": "Path of the original GeoTIFF in the release, relative to its root (originals/<source>/...); "
+    "null where the release has none, e.g. SARDet-100K.",
+    "sar_sha256": "SHA-256 of the original GeoTIFF (checked when it is read).",
+    "sar_bytes": "Size of the original GeoTIFF in bytes.",
+    "sar_radiometry": "What the values of the original GeoTIFF are: amplitude, intensity, db, complex or display.",
+    "polarizations": "Polarisation of each band of the original GeoTIFF, when known.",
     "source": "Source dataset: " + ", ".join(s for s in SOURCES if s != "unknown") + ".",
     "tier": "Resolution tier: " + ", ".join(TIERS) + ".",
     "gsd_m_min": "Finest ground sampling distance of the source, in metres.",
@@ -355,6 +366,22 @@ def partition_dir(task: str, tier: str, subset: str | None = None) -> str:
             raise ValueError(f"VQA partition needs a subset in {SUBSETS}, got {subset!r}")
         return f"{DATA_DIR}/vqa/{subset}/{tier}"
     raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+
+
+def original_path(source: str, file_name: str) -> str:
+    """Where an original GeoTIFF lives in a release: ``originals/<source>/<file name>``.
+
+    A source whose paper count could reach `MAX_FOLDER_ENTRIES` (and the unrecognised source, whose size
+    is unknown) gets a stable two-hex-digit bucket from the file name's SHA-1, ``originals/<source>/ab/<name>``:
+    256 buckets keep every folder small up to 2.5M files, and the path never depends on what else was built.
+    """
+    if not file_name or "/" in file_name or "\\" in file_name or file_name in (".", ".."):
+        raise ValueError(f"an original's file name must be a plain name, got {file_name!r}")
+    spec = SOURCES[source]
+    if spec.paper_images == 0 or spec.paper_images >= MAX_FOLDER_ENTRIES * 0.8:
+        bucket = hashlib.sha1(file_name.encode("utf-8")).hexdigest()[:2]
+        return f"{ORIGINALS_DIR}/{source}/{bucket}/{file_name}"
+    return f"{ORIGINALS_DIR}/{source}/{file_name}"
 
 
 def shard_name(split: str, index: int, count: int) -> str:

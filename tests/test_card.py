@@ -119,7 +119,7 @@ def test_config_table_matches_what_datasets_loads(tiny_release):
 
 def loaded_rows(release: Path, task: str) -> list[tuple[str, dict]]:
     config = {"vqa": "vqa", "captions": "captions"}[task]
-    loaded = load_dataset(str(release), config).remove_columns(["image", "sar"])
+    loaded = load_dataset(str(release), config).remove_columns(["image"])
     return [(split, row) for split in loaded for row in loaded[split]]
 
 
@@ -160,7 +160,7 @@ def test_statistics_never_read_the_image_bytes(tiny_release, monkeypatch):
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", lambda *a, **k: pytest.fail("read a row group"))
     collect_statistics(tiny_release)
     assert requested and all(columns is not None for columns in requested)
-    assert not any({"image", "sar"} & set(columns) for columns in requested)
+    assert not any("image" in columns for columns in requested)
 
 
 def test_statistics_of_a_larger_synthetic_release_add_up(tiny_raw, tmp_path):
@@ -249,7 +249,8 @@ def test_example_rows_are_real_rows(tiny_release):
         column = schema.TEXT_COLUMN[task]
         assert example[column] == row[column][: card_module.EXAMPLE_TEXTS]
         assert example["source"] == row["source"] and example["sha256"] == row["sha256"]
-        assert example["sar"] is not None  # the first training row with a GeoTIFF is preferred
+        assert example["sar_path"] is not None  # the first training row with a GeoTIFF is preferred
+        assert example["sar_path"] == row["sar_path"] and example["sar_sha256"] == row["sar_sha256"]
         assert isinstance(example["image"], str) and "8-bit image" in example["image"]
 
 

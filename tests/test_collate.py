@@ -8,7 +8,7 @@ import datasets
 import numpy as np
 import pytest
 import torch
-from tiny_raw import encode_tiff
+from tiny_raw import encode_tiff, write_original
 
 from sarlang1m.collate import SIZE_FIELD, SARCollate, sar_collate
 from sarlang1m.decode import PIXELS_FIELD, VALID_FIELD, SARDecode
@@ -100,18 +100,25 @@ def test_streaming_dataloader_with_two_workers(tmp_path) -> None:
         rows = [
             {
                 "image_id": f"s{shard}-{i}",
-                "sar": encode_tiff((rng.gamma(1, 1, (16 + i, 20)) * 1000).astype(np.uint16), compression="zstd"),
+                **write_original(
+                    tmp_path / "release",
+                    f"originals/dfc2023/s{shard}-{i}.tif",
+                    encode_tiff((rng.gamma(1, 1, (16 + i, 20)) * 1000).astype(np.uint16), compression="zstd"),
+                ),
                 "sar_radiometry": "amplitude",
                 "polarizations": [],
                 "source": "dfc2023",
             }
             for i in range(5)
         ]
-        datasets.Dataset.from_list(rows).to_parquet(tmp_path / f"train-{shard:05d}-of-00002.parquet")
-    stream = datasets.load_dataset("parquet", data_dir=str(tmp_path), split="train", streaming=True)
+        datasets.Dataset.from_list(rows).to_parquet(tmp_path / "shards" / f"train-{shard:05d}-of-00002.parquet")
+    stream = datasets.load_dataset("parquet", data_dir=str(tmp_path / "shards"), split="train", streaming=True)
     collate = pickle.loads(pickle.dumps(SARCollate("pad", pad_to_multiple=8)))
     loader = torch.utils.data.DataLoader(
-        SARDecode().apply(stream, batch_size=2), batch_size=3, num_workers=2, collate_fn=collate
+        SARDecode(root=tmp_path / "release").apply(stream, batch_size=2),
+        batch_size=3,
+        num_workers=2,
+        collate_fn=collate,
     )
     batches = list(loader)
     ids = sorted(i for batch in batches for i in batch["image_id"])

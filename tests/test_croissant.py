@@ -50,7 +50,8 @@ def test_records_are_the_rows_of_each_config(tiny_release, caplog):
             assert texts == [{k: v for k, v in item.items()} for item in row[column]], key
             image = record[f"{config}/image"]
             assert isinstance(image, PIL.Image.Image) and image.size == row["image"].size
-            assert record[f"{config}/sar"] == row["sar"]
+            assert text(record[f"{config}/sar_path"]) == row["sar_path"]
+            assert record[f"{config}/sar_bytes"] == row["sar_bytes"]
             assert [text(p) for p in record[f"{config}/polarizations"]] == row["polarizations"]
             assert record[f"{config}/lat"] == row["lat"] and text(record[f"{config}/source"]) == row["source"]
 

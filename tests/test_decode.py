@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import pickle
+import shutil
+import tempfile
+from pathlib import Path
 
 import datasets
 import numpy as np
@@ -11,7 +15,7 @@ import PIL.Image
 import pytest
 import tifffile
 import torch
-from tiny_raw import encode_tiff
+from tiny_raw import encode_tiff, write_original
 
 from sarlang1m.decode import (
     OUTPUT_FIELDS,
@@ -138,7 +142,9 @@ FEATURES = datasets.Features(
     {
         "image_id": datasets.Value("string"),
         "image": datasets.Image(),
-        "sar": datasets.Value("binary"),
+        "sar_path": datasets.Value("string"),
+        "sar_sha256": datasets.Value("string"),
+        "sar_bytes": datasets.Value("int64"),
         "sar_radiometry": datasets.Value("string"),
         "polarizations": datasets.List(datasets.Value("string")),
         "source": datasets.Value("string"),
@@ -147,10 +153,25 @@ FEATURES = datasets.Features(
 )
 
 
+#: A release folder holding the rows' originals (written by `release_rows`, the same bytes every time).
+ROOT = Path(tempfile.mkdtemp(prefix="sarlang1m-test-decode-"))
+atexit.register(shutil.rmtree, ROOT, True)
+
+
+def original(path: str | None, data: bytes | None) -> dict:
+    """The row columns naming an original GeoTIFF written at `path` under `ROOT` (all null without one)."""
+    return write_original(ROOT, path, data)
+
+
+def sar_bytes(row: dict) -> bytes:
+    return (ROOT / row["sar_path"]).read_bytes()
+
+
 def release_rows() -> list[dict]:
     """Synthetic rows: SpaceNet6-like quad-pol dB, DFC2023-like uint16 amplitude, SARDet-like 8-bit only.
 
-    The same rows on every call (own seed), so a test can compare decoded pixels with its inputs.
+    The same rows on every call (own seed), so a test can compare decoded pixels with its inputs; their
+    originals lie under `ROOT`.
     """
     rng = np.random.default_rng(11)
     quad = quad_pol_db(24, 32, rng)
@@ -161,7 +182,10 @@ def release_rows() -> list[dict]:
         {
             "image_id": "SN6_Rotterdam_1",
             "image": {"bytes": png(preview), "path": None},
-            "sar": encode_tiff(quad, photometric="minisblack", planarconfig="separate", compression="zstd"),
+            **original(
+                "originals/spacenet6/SN6_Rotterdam_1.tif",
+                encode_tiff(quad, photometric="minisblack", planarconfig="separate", compression="zstd"),
+            ),
             "sar_radiometry": "db",
             "polarizations": ["HH", "HV", "VH", "VV"],
             "source": "spacenet6",
@@ -170,7 +194,7 @@ def release_rows() -> list[dict]:
         {
             "image_id": "SV_Darwin_-12.4_130.8",
             "image": {"bytes": png(preview), "path": None},
-            "sar": encode_tiff(amplitude, compression="lzw"),
+            **original("originals/dfc2023/SV_Darwin_-12.4_130.8.tif", encode_tiff(amplitude, compression="lzw")),
             "sar_radiometry": "amplitude",
             "polarizations": [],
             "source": "dfc2023",
@@ -179,7 +203,7 @@ def release_rows() -> list[dict]:
         {
             "image_id": "0009787",
             "image": {"bytes": png(sardet), "path": None},
-            "sar": None,
+            **original(None, None),
             "sar_radiometry": None,
             "polarizations": [],
             "source": "sardet_100k",
@@ -194,12 +218,12 @@ def release() -> datasets.Dataset:
 
 
 def test_with_transform_adds_pixels_and_falls_back_to_the_8_bit_image(release) -> None:
-    decoded = SARDecode().apply(release)
+    decoded = SARDecode(root=ROOT).apply(release)
     rows = decoded[:3]
     assert [r.shape for r in rows[PIXELS_FIELD]] == [(4, 24, 32), (1, 20, 28), (1, 18, 26)]
     assert rows[RADIOMETRY_FIELD] == ["db", "amplitude", "display"]
     assert rows[SOURCE_FIELD] == ["sar", "sar", "image"]
-    assert "sar" not in rows and "image" not in rows
+    assert "image" not in rows and rows["sar_path"][0] == "originals/spacenet6/SN6_Rotterdam_1.tif"
     assert rows["qa"][0] == [{"question": "Is there a ship?", "answer": "No."}]
     sardet = np.asarray(PIL.Image.open(io.BytesIO(release_rows()[2]["image"]["bytes"])))
     np.testing.assert_allclose(rows[PIXELS_FIELD][2][0], sardet / 255.0, atol=1e-7)
@@ -210,12 +234,12 @@ def test_with_transform_adds_pixels_and_falls_back_to_the_8_bit_image(release) -
 
 def test_transform_uses_the_row_radiometry_and_can_override_it(release) -> None:
     row = release_rows()[1]
-    raw = tifffile.imread(io.BytesIO(row["sar"])).astype(np.float64)
+    raw = tifffile.imread(io.BytesIO(sar_bytes(row))).astype(np.float64)
     assert (raw == 0).any()  # zero amplitude has no dB: invalid
-    pixels = SARDecode()(dict(row))[PIXELS_FIELD]
+    pixels = SARDecode(root=ROOT)(dict(row))[PIXELS_FIELD]
     with np.errstate(divide="ignore"):
         np.testing.assert_allclose(pixels[0], stretch_reference(20 * np.log10(raw)), atol=1e-5)
-    forced = SARDecode(radiometry="db")(dict(row))
+    forced = SARDecode(root=ROOT, radiometry="db")(dict(row))
     assert forced[RADIOMETRY_FIELD] == "db"
     np.testing.assert_allclose(forced[PIXELS_FIELD][0], stretch_reference(raw), atol=1e-5)
 
@@ -227,7 +251,7 @@ def test_questions_of_one_image_get_their_own_copies(out: str) -> None:
         pytest.importorskip("torch")
     row = release_rows()[1]
     batch = {key: [value, value] for key, value in row.items()}
-    pixels = SARDecode(out=out)(batch)[PIXELS_FIELD]
+    pixels = SARDecode(root=ROOT, out=out)(batch)[PIXELS_FIELD]
     pixels[0][0, 0, 0] = 0.5
     pixels[1][0, 0, 0] = 0.25
     assert float(pixels[0][0, 0, 0]) == 0.5  # augmenting one example leaves the other intact
@@ -238,14 +262,14 @@ def test_bands_by_polarisation_name_and_standardisation_per_source(release) -> N
         "spacenet6": {"bands": ["HH", "HV", "VH", "VV"], "mean_db": [0, 0, 0, -20], "std_db": [1, 1, 1, 4]},
         "dfc2023": {"bands": ["band_1"], "mean_db": [50], "std_db": [10]},
     }
-    transform = SARDecode(bands=["VV"], normalize="standardize", statistics=statistics)
+    transform = SARDecode(root=ROOT, bands=["VV"], normalize="standardize", statistics=statistics)
     row = release_rows()[0]
-    quad = tifffile.imread(io.BytesIO(row["sar"]))
+    quad = tifffile.imread(io.BytesIO(sar_bytes(row)))
     out = transform(dict(row))
     np.testing.assert_allclose(out[PIXELS_FIELD][0], (quad[3] + 20.0) / 4.0, atol=1e-5)
     with pytest.raises(SARDecodeError, match=r"image_id 'SV_Darwin_-12.4_130.8': polarisation 'VV' not in"):
         transform(dict(release_rows()[1]))
-    missing = SARDecode(normalize="standardize", statistics={"spacenet6": statistics["spacenet6"]})
+    missing = SARDecode(root=ROOT, normalize="standardize", statistics={"spacenet6": statistics["spacenet6"]})
     with pytest.raises(SARDecodeError, match="no dB statistics for source 'dfc2023'"):
         missing(dict(release_rows()[1]))
     assert missing(dict(release_rows()[2]))[SOURCE_FIELD] == "image"  # display needs no statistics
@@ -253,36 +277,39 @@ def test_bands_by_polarisation_name_and_standardisation_per_source(release) -> N
 
 def test_errors_name_the_example(release) -> None:
     broken = release_rows()
-    broken[1]["sar"] = b"II*\x00 this is not a real TIFF"
+    broken[1].update(original("originals/dfc2023/broken.tif", b"II*\x00 this is not a real TIFF"))
     table = datasets.Dataset.from_list(broken, features=FEATURES)
-    decoded = SARDecode().apply(table)
+    decoded = SARDecode(root=ROOT).apply(table)
     assert decoded[0][SOURCE_FIELD] == "sar"
     with pytest.raises(SARDecodeError, match=r"image_id 'SV_Darwin_-12.4_130.8'"):
         decoded[1]
-    no_fallback = SARDecode(fallback_to_image=False)
-    with pytest.raises(SARDecodeError, match=r"image_id '0009787': no 'sar' bytes \(fallback_to_image is off\)"):
+    no_fallback = SARDecode(root=ROOT, fallback_to_image=False)
+    with pytest.raises(
+        SARDecodeError,
+        match=r"image_id '0009787': no original GeoTIFF \(sar_path is null\) \(fallback_to_image is off\)",
+    ):
         no_fallback(dict(release_rows()[2]))
 
 
 def test_transform_is_picklable_and_streams_with_batched_map(release) -> None:
-    transform = pickle.loads(pickle.dumps(SARDecode(out="torch")))
+    transform = pickle.loads(pickle.dumps(SARDecode(root=ROOT, out="torch")))
     streamed = transform.apply(release.to_iterable_dataset(num_shards=3), batch_size=2)
     examples = list(streamed)
     assert [e["image_id"] for e in examples] == ["SN6_Rotterdam_1", "SV_Darwin_-12.4_130.8", "0009787"]
     assert all(isinstance(e[PIXELS_FIELD], torch.Tensor) for e in examples)
-    assert all("sar" not in e and "image" not in e for e in examples)
+    assert all("image" not in e for e in examples)
     assert set(OUTPUT_FIELDS) <= set(examples[0])
-    formatted = SARDecode().apply(release.to_iterable_dataset()).with_format("torch")
+    formatted = SARDecode(root=ROOT).apply(release.to_iterable_dataset()).with_format("torch")
     first = next(iter(formatted))
     assert isinstance(first[PIXELS_FIELD], torch.Tensor) and first[PIXELS_FIELD].shape == (4, 24, 32)
 
 
 def test_pil_images_and_keep_inputs(release) -> None:
     """Without the decode=False cast the transform receives PIL images; it handles them too."""
-    decoded = release.with_transform(SARDecode(keep_inputs=True))
+    decoded = release.with_transform(SARDecode(root=ROOT, keep_inputs=True))
     row = decoded[2]
     assert row[SOURCE_FIELD] == "image" and isinstance(row["image"], PIL.Image.Image)
-    assert row["sar"] is None and row[PIXELS_FIELD].shape == (1, 18, 26)
+    assert row["sar_path"] is None and row[PIXELS_FIELD].shape == (1, 18, 26)
 
 
 def test_image_fallback_converts_colour_to_grey_and_checks_size() -> None:
@@ -298,8 +325,8 @@ def test_image_fallback_converts_colour_to_grey_and_checks_size() -> None:
 
 def test_invalid_configurations_fail_early() -> None:
     with pytest.raises(ValueError, match="needs statistics"):
-        SARDecode(normalize="standardize")
+        SARDecode(root=ROOT, normalize="standardize")
     with pytest.raises(ValueError, match="unknown radiometry"):
-        SARDecode(radiometry="sigma0")
+        SARDecode(root=ROOT, radiometry="sigma0")
     with pytest.raises(ValueError, match="percentiles"):
-        SARDecode(percentiles=(50, 50))
+        SARDecode(root=ROOT, percentiles=(50, 50))

@@ -50,7 +50,7 @@ def test_decode_sar_gives_normalised_pixels_and_falls_back_for_sardet(tiny_relea
     assert float(np.min(spacenet["pixels"])) >= 0.0 and float(np.max(spacenet["pixels"])) <= 1.0
     sardet = rows["0000001"]
     assert sardet["pixels_source"] == "image" and sardet["pixels_radiometry"] == "display"
-    assert "sar" not in spacenet and "image" not in spacenet
+    assert "image" not in spacenet and spacenet["sar_path"] == "originals/spacenet6/SN6_Rotterdam_1.tif"
 
 
 def test_standardize_uses_the_release_statistics(tiny_release):
@@ -90,7 +90,9 @@ def test_pairs_with_sar_decode_each_image_once(tiny_release, monkeypatch):
 
     calls = []
     original = SARDecode.decode_row
-    monkeypatch.setattr(SARDecode, "decode_row", lambda self, row: calls.append(row["image_id"]) or original(self, row))
+    monkeypatch.setattr(
+        SARDecode, "decode_row", lambda self, row, *a: calls.append(row["image_id"]) or original(self, row, *a)
+    )
     streamed = list(load("sarvqa1", split="train", source=tiny_release, decode="sar", pairs=True, streaming=True))
     assert [e["id"][:7] for e in streamed] == ["0000001"] * 3 and calls == ["0000001"]
     assert all(e["pixels"].shape == streamed[0]["pixels"].shape for e in streamed)

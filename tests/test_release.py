@@ -48,7 +48,8 @@ def test_rows_carry_image_sar_and_provenance(tiny_release):
     rows = {r["image_id"]: r for r in load_dataset(str(tiny_release), "vqa", split="train")}
     spacenet = rows["SN6_Rotterdam_1"]
     assert isinstance(spacenet["image"], PIL.Image.Image) and spacenet["image"].size == (24, 24)
-    assert spacenet["sar"][:4] in (b"II*\x00", b"MM\x00*")
+    original = (tiny_release / spacenet["sar_path"]).read_bytes()
+    assert original[:4] in (b"II*\x00", b"MM\x00*") and len(original) == spacenet["sar_bytes"]
     assert spacenet["sar_radiometry"] == "db" and spacenet["polarizations"] == ["HH", "HV", "VH", "VV"]
     assert (spacenet["source"], spacenet["tier"], spacenet["location"]) == (
         "spacenet6",
@@ -60,7 +61,7 @@ def test_rows_carry_image_sar_and_provenance(tiny_release):
     assert darwin["file_name"] == "SV_Darwin_-12.4278_130.8688.png"  # generated from the GeoTIFF
     assert darwin["sar_radiometry"] == "amplitude"
     sardet = rows["0000001"]
-    assert sardet["sar"] is None and sardet["sar_radiometry"] is None and sardet["tier"] == "mixed"
+    assert sardet["sar_path"] is None and sardet["sar_radiometry"] is None and sardet["tier"] == "mixed"
 
 
 def test_streaming_and_the_parent_folder_name(tiny_release):
@@ -186,7 +187,7 @@ def test_no_config_copies_bytes_and_images_are_stored_once_per_task(tiny_raw, tm
     """Parquet bytes of a task stay within 1.1 x (distinct image bytes + text bytes)."""
     for index in range(2, 14):  # more, larger images so that Parquet's fixed overhead is not what is measured
         name = f"SN6_Rotterdam_{index}"
-        (tiny_raw / "SARimages" / f"{name}.png").write_bytes(png_bytes(index, size=200))
+        (tiny_raw / "SARimages" / f"{name}.png").write_bytes(png_bytes(index, size=320))
         (tiny_raw / "SARimages_original" / f"{name}.tif").write_bytes(tiff_bytes(index, size=128, bands=4))
         with open(tiny_raw / "Text" / "VQA" / "train" / "SARVQA2_train.csv", "a") as handle:
             for question in range(9):
@@ -201,11 +202,14 @@ def test_no_config_copies_bytes_and_images_are_stored_once_per_task(tiny_raw, tm
         for name in files:
             table = pq.read_table(out / name)
             for row in table.to_pylist():
-                image_bytes += len(row["image"]["bytes"]) + len(row["sar"] or b"")
+                image_bytes += len(row["image"]["bytes"])
                 text_bytes += len(json.dumps(row[schema.TEXT_COLUMN[task]]).encode())
         if task == "vqa":
             assert image_bytes > 1_000_000  # the check is about images, not Parquet's fixed overhead
             assert parquet_bytes <= 1.1 * (image_bytes + text_bytes), (parquet_bytes, image_bytes, text_bytes)
+    originals = {p.name: p.stat().st_size for p in (tiny_raw / "SARimages_original").glob("*.tif")}
+    stored = {n.rsplit("/", 1)[1]: e["bytes"] for n, e in manifest["files"].items() if n.startswith("originals/")}
+    assert stored == originals  # each original once, though captions and VQA rows name it
     union = sum(manifest["files"][n]["bytes"] for n in manifest["files"] if n.startswith("data/vqa/"))
     assert union == sum(
         manifest["files"][n]["bytes"]
@@ -243,7 +247,8 @@ def test_a_killed_build_is_never_mistaken_for_a_release_and_a_rerun_gives_the_sa
 def test_row_groups_close_at_the_byte_cap_even_in_a_run_of_large_rows(tmp_path, monkeypatch):
     """The rows per group come from the shard's mean row; large rows in a row must not pile up past the cap.
 
-    SYNTHETIC release: its SpaceNet6-like originals are several times the size of its 8-bit images.
+    SYNTHETIC release: its scene images are several times the size of its SARDet-like chips. Every group
+    also holds at most one viewer page of rows, and every file has the page index.
     """
     from sarlang1m.synth import write_synthetic_release
 
@@ -256,8 +261,11 @@ def test_row_groups_close_at_the_byte_cap_even_in_a_run_of_large_rows(tmp_path, 
     for path in sorted((tmp_path / "out" / schema.DATA_DIR).rglob("*.parquet")):
         parquet = pq.ParquetFile(path)
         for index in range(parquet.metadata.num_row_groups):
-            rows = parquet.read_row_group(index, columns=["image", "sar"]).to_pylist()
-            sizes = [len(row["image"]["bytes"]) + len(row["sar"] or b"") for row in rows]
+            rows = parquet.read_row_group(index, columns=["image"]).to_pylist()
+            sizes = [len(row["image"]["bytes"]) for row in rows]
+            assert len(rows) <= release_module.MAX_ROWS_PER_ROW_GROUP == 100
+            group = parquet.metadata.row_group(index)
+            assert all(group.column(c).has_offset_index for c in range(group.num_columns))
             assert sum(sizes[:-1]) < cap, f"{path.name} row group {index}: {sizes}"  # closed by the row that reached it
             groups += 1
     assert groups > 10

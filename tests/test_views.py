@@ -179,7 +179,7 @@ def test_class_prompts_are_off_for_one_subset_and_switchable(tiny_release):
 
 
 def test_without_a_config_the_subsets_present_decide(tiny_release):
-    rows = load_split(tiny_release, "vqa", "train").remove_columns(["image", "sar"]).to_list()
+    rows = load_split(tiny_release, "vqa", "train").remove_columns(["image"]).to_list()
     both = datasets.Dataset.from_list(rows)
     only_sarvqa1 = datasets.Dataset.from_list([r for r in rows if r["subset"] == "sarvqa1"])
     assert pairs(both).class_prompts is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -28,7 +29,19 @@ def tiff_bytes(seed: int, size: int = 24, bands: int = 1, dtype=np.float32) -> b
         pixels = (10 * np.log10(amplitude**2 + 1e-6)).astype(dtype)
     else:
         pixels = np.clip(amplitude * 1000, 0, np.iinfo(dtype).max).astype(dtype)
-    return encode_tiff(pixels if bands > 1 else pixels[0], photometric="minisblack", compression="zlib")
+    if bands > 1:  # one multi-band image, as GDAL writes and reads them (not one page per band)
+        return encode_tiff(pixels, photometric="minisblack", planarconfig="separate", compression="zlib")
+    return encode_tiff(pixels[0], photometric="minisblack", compression="zlib")
+
+
+def write_original(release: Path, path: str | None, data: bytes | None) -> dict:
+    """Write an original GeoTIFF at `path` under a release folder; the row columns that name it (all null
+    without one), as the release writer sets them."""
+    if data is None or path is None:
+        return {"sar_path": None, "sar_sha256": None, "sar_bytes": None}
+    (release / path).parent.mkdir(parents=True, exist_ok=True)
+    (release / path).write_bytes(data)
+    return {"sar_path": path, "sar_sha256": hashlib.sha256(data).hexdigest(), "sar_bytes": len(data)}
 
 
 def encode_tiff(array: np.ndarray, **options) -> bytes:

@@ -1,0 +1,284 @@
+"""Reading a release's original GeoTIFFs by path: from a local folder or from the Hub at a pinned revision.
+
+Rows name their original (``sar_path``, ``sar_sha256``, ``sar_bytes``); the files lie under
+``originals/<source>/`` in the release, stored once and listed by no config, so `datasets` never
+downloads them for image-only use. `OriginalsReader` fetches the originals a batch needs: concurrently
+(a small thread pool hides the Hub's request latency), each path once per batch, and checks each file's
+SHA-256 against its row by default (about 2 ms per 10 MB here, a few percent of decoding it).
+
+A Hub root is ``hf://datasets/ORG/NAME@REV``. Streaming reads make one GET per original at that
+revision; map-style reads (``cache=True``) go through huggingface_hub's cache, so a second epoch reads
+from disk. `prefetch` fills that cache (or a local folder) for one config or source, for offline use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import schema
+from .errors import InputError, NotFoundError, RemoteError, VerificationError
+
+#: Threads fetching originals per reader (one reader per DataLoader worker): enough to hide ~30-100 ms of
+#: request latency behind decoding, few enough not to flood the Hub from many workers.
+DEFAULT_FETCH_WORKERS = 8
+_HUB_ROOT = re.compile(r"^hf://datasets/(?P<repo>[^/@]+/[^/@]+)(?:@(?P<revision>[^/]+))?/?$")
+
+
+@dataclass(frozen=True)
+class HubRoot:
+    """A release on the Hub at a revision (a tag, branch or commit sha)."""
+
+    repo_id: str
+    revision: str
+
+    def __str__(self) -> str:
+        return f"hf://datasets/{self.repo_id}@{self.revision}"
+
+
+def hub_root(repo_id: str, revision: str) -> str:
+    """The ``hf://`` root of a Hub release, as `OriginalsReader` and `SARDecode(root=...)` take it."""
+    return str(HubRoot(repo_id, revision))
+
+
+def gdal_path(repo_id: str, path: str, revision: str, *, endpoint: str | None = None) -> str:
+    """The GDAL path of an original on the Hub (``/vsicurl/`` on its resolve URL), for rasterio or QGIS.
+
+    GDAL reads the header and only the tiles it needs with HTTP range requests; a private repo needs
+    ``GDAL_HTTP_HEADERS="Authorization: Bearer <token>"`` in the environment.
+    """
+    from huggingface_hub import hf_hub_url
+
+    url = hf_hub_url(repo_id, check_original_path(path), repo_type="dataset", revision=revision, endpoint=endpoint)
+    return f"/vsicurl/{url}"
+
+
+def parse_root(root: str | os.PathLike[str]) -> Path | HubRoot:
+    """A local release folder, or a `HubRoot` from ``hf://datasets/ORG/NAME@REV``."""
+    text = os.fspath(root)
+    if text.startswith("hf://"):
+        match = _HUB_ROOT.match(text)
+        if match is None:
+            raise InputError(f"{text}: a Hub root is hf://datasets/ORG/NAME@REVISION")
+        return HubRoot(match["repo"], match["revision"] or "main")
+    return Path(text)
+
+
+def check_original_path(path: str) -> str:
+    """``path`` if it is a plain relative path under ``originals/`` (a row never points outside the release)."""
+    parts = PurePosixPath(path).parts
+    if (
+        not path
+        or "\\" in path
+        or path.startswith("/")
+        or len(parts) < 3
+        or parts[0] != schema.ORIGINALS_DIR
+        or any(p in ("..", ".") for p in parts)
+    ):
+        raise InputError(f"sar_path {path!r} is not a relative path under {schema.ORIGINALS_DIR}/")
+    return path
+
+
+class OriginalsReader:
+    """Fetches original GeoTIFFs by their ``sar_path`` from a release root, checking their SHA-256.
+
+    Picklable (DataLoader workers each get their own thread pool, made on first use).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        workers: int = DEFAULT_FETCH_WORKERS,
+        check_sha256: bool = True,
+        cache: bool = False,
+        token: str | bool | None = None,
+    ) -> None:
+        if workers < 1:
+            raise InputError(f"fetch workers must be at least 1, got {workers}")
+        self.root = parse_root(root)
+        self.workers = workers
+        self.check_sha256 = check_sha256
+        self.cache = cache
+        self.token = token
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_pool"], state["_lock"] = None, None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"OriginalsReader({str(self.root)!r}, workers={self.workers}, check_sha256={self.check_sha256})"
+
+    def read(self, path: str, sha256: str | None = None, size: int | None = None) -> bytes:
+        """The bytes of one original; a wrong size or SHA-256 raises `VerificationError` naming the path."""
+        check_original_path(path)
+        data = self._read_local(path) if isinstance(self.root, Path) else self._read_hub(path)
+        if size is not None and len(data) != size:
+            raise VerificationError(f"{path}: {len(data)} bytes, the row says {size}: run `sarlang1m verify`")
+        if self.check_sha256 and sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise VerificationError(f"{path}: sha256 differs from the row's sar_sha256: run `sarlang1m verify`")
+        return data
+
+    def read_many(self, wanted: Iterable[tuple[str, str | None, int | None]]) -> dict[str, bytes]:
+        """Each distinct path of (path, sha256, bytes) read once, concurrently; {path: bytes}."""
+        unique: dict[str, tuple[str | None, int | None]] = {}
+        for path, sha256, size in wanted:
+            unique.setdefault(path, (sha256, size))
+        if len(unique) <= 1 or self.workers == 1:
+            return {path: self.read(path, *expected) for path, expected in unique.items()}
+        pool = self._executor()
+        futures = {path: pool.submit(self.read, path, *expected) for path, expected in unique.items()}
+        return {path: future.result() for path, future in futures.items()}
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sarlang1m-originals")
+            return self._pool
+
+    def _read_local(self, path: str) -> bytes:
+        assert isinstance(self.root, Path)
+        file = self.root / path
+        try:
+            return file.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"{file}: original not found; is {self.root} the release these rows come from?"
+            ) from None
+
+    def _read_hub(self, path: str) -> bytes:
+        assert isinstance(self.root, HubRoot)
+        if self.cache:
+            return Path(self._download(path)).read_bytes()
+        from huggingface_hub import hf_hub_url
+        from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
+
+        url = hf_hub_url(self.root.repo_id, path, repo_type="dataset", revision=self.root.revision)
+        try:
+            response = http_backoff("GET", url, headers=build_hf_headers(token=self.token), follow_redirects=True)
+            hf_raise_for_status(response)
+        except Exception as error:
+            raise _remote_error(self.root, path, error) from error
+        return response.content
+
+    def _download(self, path: str, local_dir: str | os.PathLike[str] | None = None) -> str:
+        """One original through huggingface_hub's cache (or into `local_dir`); its local path."""
+        assert isinstance(self.root, HubRoot)
+        from huggingface_hub import hf_hub_download
+
+        try:
+            return hf_hub_download(
+                self.root.repo_id,
+                path,
+                repo_type="dataset",
+                revision=self.root.revision,
+                token=self.token,
+                local_dir=local_dir,
+            )
+        except Exception as error:
+            raise _remote_error(self.root, path, error) from error
+
+
+def _remote_error(root: HubRoot, path: str, error: Exception) -> Exception:
+    """A Hub failure as one line (a bug in this package is returned as it is, to keep its traceback)."""
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RevisionNotFoundError
+
+    if isinstance(error, (EntryNotFoundError, RevisionNotFoundError)):
+        return NotFoundError(f"{root}/{path}: not found on the Hub ({type(error).__name__})")
+    if isinstance(error, (HfHubHTTPError, OSError)) or type(error).__module__.startswith(("httpx", "httpcore")):
+        return RemoteError(f"{root}/{path}: could not be fetched ({error}); check the connection and run again")
+    return error
+
+
+@dataclass
+class PrefetchResult:
+    """What `prefetch` fetched: originals and their bytes, and where they are."""
+
+    files: int
+    bytes: int
+    root: str
+
+
+def prefetch(
+    config: str = "vqa",
+    *,
+    split: str | None = None,
+    source: str | os.PathLike[str] | None = None,
+    revision: str | None = None,
+    sources: Iterable[str] | None = None,
+    local_dir: str | os.PathLike[str] | None = None,
+    workers: int = DEFAULT_FETCH_WORKERS,
+    token: str | bool | None = None,
+    progress: bool = True,
+) -> PrefetchResult:
+    """Download the originals of one config (and split, and sources) for offline use.
+
+    Into huggingface_hub's cache by default, where map-style `sarlang1m.load(decode="sar")` finds them
+    (with ``HF_HUB_OFFLINE=1`` too); or into `local_dir`, which then is a root for `SARDecode(root=...)`.
+    A local release needs no prefetching: its originals are already files.
+    """
+    from tqdm.auto import tqdm
+
+    from .load import resolve_release
+
+    path, revision = resolve_release(source, revision)
+    references = original_references(config, split=split, source=path, revision=revision, sources=sources)
+    if revision is None:
+        return PrefetchResult(len(references), sum(size or 0 for size in references.values()), path)
+    reader = OriginalsReader(hub_root(path, revision), workers=workers, cache=True, token=token)
+    bar = tqdm(total=sum(size or 0 for size in references.values()), unit="B", unit_scale=True, disable=not progress)
+    bar.set_description(f"prefetching {len(references)} originals")
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [(name, size, pool.submit(reader._download, name, local_dir)) for name, size in references.items()]
+        for _name, size, future in futures:
+            future.result()
+            bar.update(size or 0)
+    bar.close()
+    where = str(local_dir) if local_dir is not None else "the huggingface_hub cache"
+    return PrefetchResult(len(references), sum(size or 0 for size in references.values()), where)
+
+
+def original_references(
+    config: str = "vqa",
+    *,
+    split: str | None = None,
+    source: str | os.PathLike[str] | None = None,
+    revision: str | None = None,
+    sources: Iterable[str] | None = None,
+) -> dict[str, int | None]:
+    """{sar_path: sar_bytes} of the originals a config (split, sources) uses, read from its Parquet columns."""
+    import datasets
+
+    wanted = None if sources is None else set(sources)
+    unknown = sorted((wanted or set()) - set(schema.SOURCES))
+    if unknown:
+        raise InputError(f"unknown source(s) {unknown}; expected some of {sorted(schema.SOURCES)}")
+    loaded = datasets.load_dataset(
+        os.fspath(source) if source is not None else schema.DEFAULT_REPO_ID,
+        config,
+        split=split,
+        revision=revision,
+        streaming=True,
+        columns=["sar_path", "sar_bytes", "source"],
+    )
+    splits: Mapping[str, Any] = loaded if isinstance(loaded, Mapping) else {split: loaded}
+    references: dict[str, int | None] = {}
+    for dataset in splits.values():
+        for row in dataset:
+            if row["sar_path"] is not None and (wanted is None or row["source"] in wanted):
+                references.setdefault(check_original_path(row["sar_path"]), row["sar_bytes"])
+    return references
