@@ -13,6 +13,7 @@ import io
 import math
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,7 +307,7 @@ class SARDecode:
             single = self({key: [value] for key, value in batch.items()})
             return {key: values[0] for key, values in single.items()}
         rows = [dict(zip(batch, values, strict=True)) for values in zip(*batch.values(), strict=True)]
-        originals = self._fetch(rows)
+        originals = self._fetch(rows)  # started for the whole batch; each decoded as soon as it arrives
         decoded: list[dict[str, Any]] = []
         by_original: dict[str, dict[str, Any]] = {}
         previous: dict[str, Any] | None = None
@@ -318,7 +319,8 @@ class SARDecode:
             if path is None and previous is not None and self._same_image(row, previous):
                 decoded.append({k: _copy(v) for k, v in decoded[-1].items()})
                 continue
-            decoded.append(self.decode_row(row, originals.get(path) if path is not None else None))
+            data = None if path is None else self._result(originals[path], rows)
+            decoded.append(self.decode_row(row, data))
             if path is not None:
                 by_original[path] = decoded[-1]
             previous = row
@@ -327,8 +329,8 @@ class SARDecode:
             output[field] = [row[field] for row in decoded]
         return output
 
-    def _fetch(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
-        """The originals a batch names, each read once (concurrently from the Hub), by ``sar_path``."""
+    def _fetch(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Future[bytes]]:
+        """Start fetching the originals a batch names, each once (concurrently), by ``sar_path``."""
         wanted = [(r[PATH_COLUMN], r.get(SHA256_COLUMN), r.get(BYTES_COLUMN)) for r in rows if r.get(PATH_COLUMN)]
         if not wanted:
             return {}
@@ -337,8 +339,13 @@ class SARDecode:
                 "rows name their original GeoTIFF by sar_path: pass root=<release folder or "
                 "hf://datasets/ORG/NAME@REV> to SARDecode (sarlang1m.load does this for you)"
             )
+        return self.reader.fetch(wanted)
+
+    @staticmethod
+    def _result(future: Future[bytes], rows: Sequence[Mapping[str, Any]]) -> bytes:
+        """A fetched original, or its failure naming the batch's image ids."""
         try:
-            return self.reader.read_many(wanted)
+            return future.result()
         except SarlangError as error:
             image_ids = sorted({str(r.get("image_id")) for r in rows if r.get(PATH_COLUMN)})
             shown = ", ".join(image_ids[:3]) + (" ..." if len(image_ids) > 3 else "")
@@ -362,7 +369,7 @@ class SARDecode:
         `original` is the row's GeoTIFF when the caller fetched it already; else it is fetched here.
         """
         if original is None and row.get(PATH_COLUMN) is not None:
-            original = self._fetch([row])[row[PATH_COLUMN]]
+            original = self._result(self._fetch([row])[row[PATH_COLUMN]], [row])
         image_id = row.get("image_id", "<no image_id>")
         try:
             return self._decode_row(row, original)

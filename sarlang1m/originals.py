@@ -18,7 +18,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -135,14 +135,21 @@ class OriginalsReader:
 
     def read_many(self, wanted: Iterable[tuple[str, str | None, int | None]]) -> dict[str, bytes]:
         """Each distinct path of (path, sha256, bytes) read once, concurrently; {path: bytes}."""
+        return {path: future.result() for path, future in self.fetch(wanted).items()}
+
+    def fetch(self, wanted: Iterable[tuple[str, str | None, int | None]]) -> dict[str, Future[bytes]]:
+        """Start reading each distinct path of (path, sha256, bytes) once; {path: future of its bytes}.
+
+        The caller decodes each original as soon as its future is done, so fetching the rest of a batch
+        overlaps decoding its first images.
+        """
         unique: dict[str, tuple[str | None, int | None]] = {}
         for path, sha256, size in wanted:
             unique.setdefault(path, (sha256, size))
         if len(unique) <= 1 or self.workers == 1:
-            return {path: self.read(path, *expected) for path, expected in unique.items()}
+            return {path: _done(self.read, path, *expected) for path, expected in unique.items()}
         pool = self._executor()
-        futures = {path: pool.submit(self.read, path, *expected) for path, expected in unique.items()}
-        return {path: future.result() for path, future in futures.items()}
+        return {path: pool.submit(self.read, path, *expected) for path, expected in unique.items()}
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -191,6 +198,16 @@ class OriginalsReader:
             )
         except Exception as error:
             raise _remote_error(self.root, path, error) from error
+
+
+def _done(function: Any, *args: Any) -> Future[Any]:
+    """A future already holding what `function(*args)` returned or raised (no thread for one file)."""
+    future: Future[Any] = Future()
+    try:
+        future.set_result(function(*args))
+    except BaseException as error:  # re-raised by .result(), where the caller expects it
+        future.set_exception(error)
+    return future
 
 
 def _remote_error(root: HubRoot, path: str, error: Exception) -> Exception:

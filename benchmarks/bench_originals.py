@@ -1,0 +1,322 @@
+"""Originals as files, measured: layout checks, streaming bytes before/after, decode="sar" throughput.
+
+On a SYNTHETIC release (`synth --real-sizes` when available: each source at its real pixel size and
+type), in one run:
+
+1. **Layout.** No Parquet column holds an original; each original is stored once, byte for byte the
+   raw GeoTIFF, its sha256 equal to the rows' ``sar_sha256`` and to the MANIFEST; no orphan, none missing.
+2. **Streaming bytes.** The release is pushed to the Hub stand-in of ``tests/`` (an offline server that
+   speaks the Hub's HTTP protocol), and a plain ``load_dataset(repo, config, split=..., streaming=True)``
+   pass reads every row; the bytes the server sends are counted and divided by the bytes of the
+   ``image`` and text columns (their compressed column chunks). "before" is the same rows with the
+   original GeoTIFF in a binary ``sar`` column (the earlier layout, rebuilt from this release).
+3. **decode="sar" throughput** (image rows per second, one process), cycled trials, medians:
+   - ``limit``: `decode_sar` over the same original bytes already in memory (decode-only limit);
+   - ``local``: ``sarlang1m.load(config, source=folder, decode="sar", streaming=True)``;
+   - ``hub``: the same from the stand-in with ``--latency-ms`` added to every request.
+
+    python benchmarks/bench_originals.py --workdir DIR [--images 200] [--real-sizes] [--latency-ms 30]
+
+Absolute times depend on the machine; quote the ratios, measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # the Hub stand-in
+
+
+def _hub_environment(server) -> None:
+    """Point huggingface_hub and datasets at the stand-in (before they are imported)."""
+    for key, value in server.client_env(Path(tempfile.mkdtemp(prefix="bench-originals-client-"))).items():
+        os.environ[key] = value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--real-sizes", action="store_true", help="each source at its real pixel size and type")
+    parser.add_argument("--latency-ms", type=float, default=30.0, help="added to every stand-in request")
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--config", default="sarvqa2", help="config of the throughput figures")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    from hub_server import HubServer
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    server = HubServer(args.workdir / "hub").start()
+    _hub_environment(server)
+    delay = _DelayedRequests()
+
+    release = _build(args.workdir, args.images, args.real_sizes)
+    results: dict = {"release": str(release), "images": args.images, "real_sizes": args.real_sizes}
+    results["layout"] = check_layout(release, args.workdir / "raw")
+    print(json.dumps(results["layout"], indent=1))
+
+    from sarlang1m.hub import push_release
+
+    legacy = _legacy_copy(release, args.workdir / "legacy")
+    push_release(release, "bench/after", "1.0.0", progress=False)
+    push_release(legacy, "bench/before", "1.0.0", progress=False)
+    results["streaming"] = streaming_bytes(delay, release)
+    for row in results["streaming"]:
+        print(
+            f"{row['config']:>14s}/{row['split']:<5s} image+text {row['image_text_bytes'] / 2**20:8.1f} MiB   "
+            f"before x{row['before']:.2f}   after x{row['after']:.2f}"
+        )
+    results["throughput"] = throughput(release, "bench/after", args.config, delay, args.latency_ms, args.trials)
+    print(json.dumps(results["throughput"], indent=1))
+    server.stop()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+
+
+def _build(workdir: Path, images: int, real_sizes: bool) -> Path:
+    import inspect
+
+    from sarlang1m.release import build_release
+    from sarlang1m.synth import write_synthetic_release
+
+    raw, release = workdir / "raw", workdir / "release"
+    if not release.exists():
+        options = {"real_sizes": True} if real_sizes else {}
+        if real_sizes and "real_sizes" not in inspect.signature(write_synthetic_release).parameters:
+            raise SystemExit("this version of sarlang1m has no synth --real-sizes")
+        if not raw.exists():
+            write_synthetic_release(raw, images=images, seed=0, progress=False, **options)
+        build_release(raw, release, progress=False)
+    return release
+
+
+# ---------------------------------------------------------------------------------- 1. layout
+
+
+def check_layout(release: Path, raw: Path) -> dict:
+    """Must-show 1: no binary original in Parquet; each original once, byte-identical, hashes agree."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sarlang1m.manifest import read_manifest, verify_local
+
+    manifest = read_manifest(release)
+    binary_columns = set()
+    references: dict[str, str] = {}
+    for name in manifest["files"]:
+        if name.endswith(".parquet"):
+            schema = pq.read_schema(release / name)
+            binary_columns |= {f.name for f in schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)}
+            table = pq.read_table(release / name, columns=["sar_path", "sar_sha256"])
+            for path, sha256 in zip(*(c.to_pylist() for c in table.columns), strict=True):
+                if path is not None:
+                    assert references.setdefault(path, sha256) == sha256, path
+    raw_files = {p.name: p for p in raw.rglob("*.tif")}
+    identical = sum((release / path).read_bytes() == raw_files[Path(path).name].read_bytes() for path in references)
+    hashes = sum(
+        hashlib.sha256((release / path).read_bytes()).hexdigest() == sha == manifest["files"][path]["sha256"]
+        for path, sha in references.items()
+    )
+    stored = [n for n in manifest["files"] if n.startswith("originals/")]
+    verification = verify_local(release)
+    return {
+        "binary_parquet_columns": sorted(binary_columns),
+        "originals_stored": len(stored),
+        "originals_named_by_rows": len(references),
+        "byte_identical_to_raw": identical,
+        "sha256_agree_three_ways": hashes,
+        "verify_problems": verification.problems,
+        "original_bytes": sum(manifest["files"][n]["bytes"] for n in stored),
+    }
+
+
+def _legacy_copy(release: Path, out: Path) -> Path:
+    """The earlier layout: the same rows with the original GeoTIFF in a binary `sar` column, no originals/."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sarlang1m import schema
+    from sarlang1m.manifest import read_manifest, write_manifest
+
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(release, out, ignore=shutil.ignore_patterns(schema.ORIGINALS_DIR, schema.MANIFEST_FILE))
+    for shard in sorted((out / schema.DATA_DIR).rglob("*.parquet")):
+        parquet = pq.ParquetFile(release / shard.relative_to(out))
+        # the earlier writer: up to 256 rows or 32 MiB of image+GeoTIFF per row group
+        with pq.ParquetWriter(shard, _legacy_schema(parquet.schema_arrow), write_page_index=True) as writer:
+            for batch in parquet.iter_batches(batch_size=256):
+                paths = batch.column("sar_path").to_pylist()
+                originals = [None if p is None else (release / p).read_bytes() for p in paths]
+                table = pa.Table.from_batches([batch]).drop_columns(list(_PATH_COLUMNS))
+                table = table.append_column("sar", pa.array(originals, pa.binary())).replace_schema_metadata(None)
+                rows, size = [], 0
+                for index, data in enumerate(originals):
+                    size += len(data or b"") + len(batch.column("image")[index]["bytes"].as_py() or b"")
+                    rows.append(index)
+                    if size >= 32 * 2**20:
+                        writer.write_table(table.slice(rows[0], len(rows)))
+                        rows, size = [], 0
+                if rows:
+                    writer.write_table(table.slice(rows[0], len(rows)))
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(out / schema.CARD_FILE)
+    card.data.pop("dataset_info", None)  # its features name the new columns; let datasets read the Parquet schema
+    card.save(out / schema.CARD_FILE)
+    manifest = read_manifest(release)
+    manifest.pop("files")
+    manifest.pop("manifest_format")
+    write_manifest(out, manifest)
+    return out
+
+
+_PATH_COLUMNS = ("sar_path", "sar_sha256", "sar_bytes")
+
+
+def _legacy_schema(schema):
+    import pyarrow as pa
+
+    for name in _PATH_COLUMNS:
+        schema = schema.remove(schema.get_field_index(name))
+    return schema.append(pa.field("sar", pa.binary())).remove_metadata()
+
+
+# ---------------------------------------------------------------------------------- 2. streaming bytes
+
+
+class _DelayedRequests:
+    """Adds latency to every stand-in request and counts the bytes it sends (in this process's server)."""
+
+    def __init__(self) -> None:
+        import hub_server
+
+        self.seconds = 0.0
+        self.sent = 0
+        handler = hub_server._Handler
+        meter = self
+
+        for method in ("do_GET", "do_HEAD", "do_POST", "do_PUT"):
+            original = getattr(handler, method, None)
+            if original is None:
+                continue
+
+            def delayed(self, original=original):
+                if meter.seconds:
+                    time.sleep(meter.seconds)
+                real = self.wfile
+
+                class Counting:
+                    def write(self, data):
+                        meter.sent += len(data)
+                        return real.write(data)
+
+                    def __getattr__(self, name):
+                        return getattr(real, name)
+
+                self.wfile = Counting()
+                try:
+                    return original(self)
+                finally:
+                    self.wfile = real
+
+            setattr(handler, method, delayed)
+
+
+def streaming_bytes(meter: _DelayedRequests, release: Path) -> list[dict]:
+    """Bytes a plain streaming pass reads per config and split, before and after, over image+text bytes."""
+    import datasets
+    import pyarrow.parquet as pq
+
+    from sarlang1m import schema
+    from sarlang1m.manifest import read_manifest
+
+    configs = read_manifest(release)["configs"]
+    rows = []
+    for config, summary in configs.items():
+        task = summary["task"]
+        for split, info in summary["splits"].items():
+            files = sorted(release.glob(info["data_files"]))
+            wanted = ("image", schema.TEXT_COLUMN[task])
+            image_text = 0
+            for path in files:
+                metadata = pq.ParquetFile(path).metadata
+                for g in range(metadata.num_row_groups):
+                    group = metadata.row_group(g)
+                    for c in range(group.num_columns):
+                        if group.column(c).path_in_schema.split(".")[0] in wanted:
+                            image_text += group.column(c).total_compressed_size
+            measured = {}
+            for label, repo in (("before", "bench/before"), ("after", "bench/after")):
+                start = meter.sent
+                dataset = datasets.load_dataset(repo, config, split=split, streaming=True, revision="v1.0.0")
+                count = sum(1 for _ in dataset)
+                assert count == info["images"], (config, split, count)
+                measured[label] = (meter.sent - start) / image_text
+            rows.append({"config": config, "split": split, "image_text_bytes": image_text, **measured})
+    return rows
+
+
+# ---------------------------------------------------------------------------------- 3. throughput
+
+
+def throughput(release: Path, repo: str, config: str, delay: _DelayedRequests, latency_ms: float, trials: int) -> dict:
+    """Image rows per second: decode-only limit, streaming from the folder, streaming from the stand-in."""
+    import datasets
+
+    import sarlang1m
+    from sarlang1m.decode import decode_sar
+
+    rows = list(datasets.load_dataset(str(release), config, split="train", streaming=True))
+    originals = [(release / r["sar_path"]).read_bytes() for r in rows if r["sar_path"]]
+    radiometries = [r["sar_radiometry"] for r in rows if r["sar_path"]]
+
+    def limit() -> int:
+        for data, radiometry in zip(originals, radiometries, strict=True):
+            decode_sar(data, radiometry=radiometry)
+        return len(originals)
+
+    def local() -> int:
+        stream = sarlang1m.load(config, split="train", source=release, decode="sar", streaming=True)
+        return sum(1 for _ in stream)
+
+    def hub() -> int:
+        delay.seconds = latency_ms / 1000
+        try:
+            stream = sarlang1m.load(config, split="train", source=repo, revision="v1.0.0", decode="sar", streaming=True)
+            return sum(1 for _ in stream)
+        finally:
+            delay.seconds = 0.0
+
+    rates: dict[str, list[float]] = {"limit": [], "local": [], "hub": []}
+    for _ in range(trials):
+        for name, run in (("limit", limit), ("local", local), ("hub", hub)):
+            start = time.perf_counter()
+            count = run()
+            rates[name].append(count / (time.perf_counter() - start))
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    return {
+        "config": config,
+        "rows": len(originals),
+        "original_mib": sum(map(len, originals)) / 2**20,
+        "latency_ms": latency_ms,
+        "rows_per_s": medians,
+        "local_over_limit": medians["local"] / medians["limit"],
+        "hub_over_local": medians["hub"] / medians["local"],
+    }
+
+
+if __name__ == "__main__":
+    main()
