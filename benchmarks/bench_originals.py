@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--real-sizes", action="store_true", help="each source at its real pixel size and type")
+    parser.add_argument("--image-size", type=int, help="one side for every image instead (synth --image-size)")
     parser.add_argument("--latency-ms", type=float, default=30.0, help="added to every stand-in request")
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--config", default="sarvqa2", help="config of the throughput figures")
@@ -60,7 +61,7 @@ def main() -> None:
     _hub_environment(server)
     delay = _DelayedRequests()
 
-    release = _build(args.workdir, args.images, args.real_sizes)
+    release = _build(args.workdir, args.images, args.real_sizes, args.image_size)
     results: dict = {"release": str(release), "images": args.images, "real_sizes": args.real_sizes}
     results["layout"] = check_layout(release, args.workdir / "raw")
     print(json.dumps(results["layout"], indent=1))
@@ -83,7 +84,7 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 
 
-def _build(workdir: Path, images: int, real_sizes: bool) -> Path:
+def _build(workdir: Path, images: int, real_sizes: bool, image_size: int | None) -> Path:
     import inspect
 
     from sarlang1m.release import build_release
@@ -91,7 +92,7 @@ def _build(workdir: Path, images: int, real_sizes: bool) -> Path:
 
     raw, release = workdir / "raw", workdir / "release"
     if not release.exists():
-        options = {"real_sizes": True} if real_sizes else {}
+        options: dict = {"real_sizes": True} if real_sizes else {"image_size": image_size}
         if real_sizes and "real_sizes" not in inspect.signature(write_synthetic_release).parameters:
             raise SystemExit("this version of sarlang1m has no synth --real-sizes")
         if not raw.exists():

@@ -685,7 +685,7 @@ def _tables(
         tables[f"columns_{task}"] = markdown_table(
             ["column", "type", "meaning"],
             [
-                (f"`{name}`", _feature_type(feature), schema.COLUMN_DESCRIPTIONS.get(name, ""))
+                (f"`{name}`", _feature_type(feature), schema.COLUMN_DESCRIPTIONS[name])
                 for name, feature in schema.FEATURES[task].items()
             ],
             "lll",

@@ -278,32 +278,8 @@ PAPER = PaperCounts(
 )
 
 # --------------------------------------------------------------------------------------------
-# Columns: one row per image and task, its texts nested
-
-
-def _image_columns() -> dict[str, datasets.features.features.FeatureType]:
-    return {
-        "image_id": datasets.Value("string"),
-        "file_name": datasets.Value("string"),
-        "image": datasets.Image(),
-        "sar_path": datasets.Value("string"),
-        "sar_sha256": datasets.Value("string"),
-        "sar_bytes": datasets.Value("int64"),
-        "sar_radiometry": datasets.Value("string"),
-        "polarizations": datasets.List(datasets.Value("string")),
-        "source": datasets.Value("string"),
-        "tier": datasets.Value("string"),
-        "gsd_m_min": datasets.Value("float64"),
-        "gsd_m_max": datasets.Value("float64"),
-        "sensor": datasets.Value("string"),
-        "location": datasets.Value("string"),
-        "lat": datasets.Value("float64"),
-        "lon": datasets.Value("float64"),
-        "width": datasets.Value("int32"),
-        "height": datasets.Value("int32"),
-        "sha256": datasets.Value("string"),
-    }
-
+# Columns: one row per image and task, its texts nested. Each column is defined once, here: its name,
+# its `datasets` feature, its description (card, Croissant) and the tasks that have it.
 
 CAPTION_FIELDS = {
     "id": datasets.Value("string"),
@@ -320,38 +296,83 @@ QA_FIELDS = {
     "bbox": datasets.List(datasets.Value("float32")),
 }
 
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the release: the single place that names, types and describes it."""
+
+    name: str
+    feature: datasets.features.features.FeatureType
+    description: str
+    tasks: tuple[str, ...] = ("captions", "vqa")
+
+    def __post_init__(self) -> None:
+        if not self.description.strip():
+            raise ValueError(f"column {self.name!r} needs a description (it is shown in the card)")
+
+
+def _string(name: str, description: str, tasks: tuple[str, ...] = ("captions", "vqa")) -> Column:
+    return Column(name, datasets.Value("string"), description, tasks)
+
+
+#: The columns, in the order of the Parquet files.
+COLUMNS: tuple[Column, ...] = (
+    _string("image_id", "File name of the image without extension; unique within a task."),
+    _string("file_name", "File name of the image in the authors' release (or in SARDet-100K)."),
+    Column(
+        "image",
+        datasets.Image(),
+        "8-bit image a VLM sees: the authors' preprocessed PNG, or the SARDet-100K file as is.",
+    ),
+    _string(
+        "sar_path",
+        "Path of the original GeoTIFF in the release, relative to its root (originals/<source>/...); "
+        "null where the release has none, e.g. SARDet-100K.",
+    ),
+    _string("sar_sha256", "SHA-256 of the original GeoTIFF (checked when it is read)."),
+    Column("sar_bytes", datasets.Value("int64"), "Size of the original GeoTIFF in bytes."),
+    _string(
+        "sar_radiometry", "What the values of the original GeoTIFF are: amplitude, intensity, db, complex or display."
+    ),
+    Column(
+        "polarizations",
+        datasets.List(datasets.Value("string")),
+        "Polarisation of each band of the original GeoTIFF, when known.",
+    ),
+    _string("source", "Source dataset: " + ", ".join(s for s in SOURCES if s != "unknown") + "."),
+    _string("tier", "Resolution tier: " + ", ".join(TIERS) + "."),
+    Column("gsd_m_min", datasets.Value("float64"), "Finest ground sampling distance of the source, in metres."),
+    Column("gsd_m_max", datasets.Value("float64"), "Coarsest ground sampling distance of the source, in metres."),
+    _string("sensor", "Sensor of the source dataset."),
+    _string("location", "Place named by the file name (city, region, country), when it names one."),
+    Column("lat", datasets.Value("float64"), "Latitude in degrees, when the file name carries it."),
+    Column("lon", datasets.Value("float64"), "Longitude in degrees, when the file name carries it."),
+    Column("width", datasets.Value("int32"), "Width of `image` in pixels."),
+    Column("height", datasets.Value("int32"), "Height of `image` in pixels."),
+    _string("sha256", "SHA-256 of the bytes of `image`."),
+    _string(
+        "subset", "SARVQA1 (SARDet-100K images, questions from boxes) or SARVQA2 (0.1-1 m scenes).", tasks=("vqa",)
+    ),
+    Column(
+        "captions",
+        datasets.List(CAPTION_FIELDS),
+        "Captions of the image: id, text, style (concise or detailed).",
+        tasks=("captions",),
+    ),
+    Column(
+        "qa",
+        datasets.List(QA_FIELDS),
+        "Questions about the image: id, question, answer, application, subtype, answer_type, bbox.",
+        tasks=("vqa",),
+    ),
+)
+
 FEATURES: dict[str, datasets.Features] = {
-    "captions": datasets.Features({**_image_columns(), "captions": datasets.List(CAPTION_FIELDS)}),
-    "vqa": datasets.Features({**_image_columns(), "subset": datasets.Value("string"), "qa": datasets.List(QA_FIELDS)}),
+    task: datasets.Features({c.name: c.feature for c in COLUMNS if task in c.tasks}) for task in TASKS
 }
 #: The nested column holding a task's texts.
 TEXT_COLUMN = {"captions": "captions", "vqa": "qa"}
-
-COLUMN_DESCRIPTIONS = {
-    "image_id": "File name of the image without extension; unique within a task.",
-    "file_name": "File name of the image in the authors' release (or in SARDet-100K).",
-    "image": "8-bit image a VLM sees: the authors' preprocessed PNG, or the SARDet-100K file as is.",
-    "sar_path": "Path of the original GeoTIFF in the release, relative to its root (originals/<source>/...); "
-    "null where the release has none, e.g. SARDet-100K.",
-    "sar_sha256": "SHA-256 of the original GeoTIFF (checked when it is read).",
-    "sar_bytes": "Size of the original GeoTIFF in bytes.",
-    "sar_radiometry": "What the values of the original GeoTIFF are: amplitude, intensity, db, complex or display.",
-    "polarizations": "Polarisation of each band of the original GeoTIFF, when known.",
-    "source": "Source dataset: " + ", ".join(s for s in SOURCES if s != "unknown") + ".",
-    "tier": "Resolution tier: " + ", ".join(TIERS) + ".",
-    "gsd_m_min": "Finest ground sampling distance of the source, in metres.",
-    "gsd_m_max": "Coarsest ground sampling distance of the source, in metres.",
-    "sensor": "Sensor of the source dataset.",
-    "location": "Place named by the file name (city, region, country), when it names one.",
-    "lat": "Latitude in degrees, when the file name carries it.",
-    "lon": "Longitude in degrees, when the file name carries it.",
-    "width": "Width of `image` in pixels.",
-    "height": "Height of `image` in pixels.",
-    "sha256": "SHA-256 of the bytes of `image`.",
-    "subset": "SARVQA1 (SARDet-100K images, questions from boxes) or SARVQA2 (0.1-1 m scenes).",
-    "captions": "Captions of the image: id, text, style (concise or detailed).",
-    "qa": "Questions about the image: id, question, answer, application, subtype, answer_type, bbox.",
-}
+COLUMN_DESCRIPTIONS = {c.name: c.description for c in COLUMNS}
 
 # --------------------------------------------------------------------------------------------
 # Partitions and configs: every config is a union of partitions, selected by a glob

@@ -1,0 +1,29 @@
+"""The schema is the one definition of the release: each column once, with its feature and description."""
+
+from __future__ import annotations
+
+import datasets
+import pytest
+
+from sarlang1m import schema
+
+
+def test_every_column_of_every_task_has_one_definition_with_a_description():
+    names = [c.name for c in schema.COLUMNS]
+    assert len(names) == len(set(names))
+    for task in schema.TASKS:
+        assert set(schema.FEATURES[task]) <= set(schema.COLUMN_DESCRIPTIONS)
+        assert all(schema.COLUMN_DESCRIPTIONS[name].strip() for name in schema.FEATURES[task])
+        assert schema.TEXT_COLUMN[task] in schema.FEATURES[task]
+    assert "qa" not in schema.FEATURES["captions"] and "subset" in schema.FEATURES["vqa"]
+
+
+def test_a_column_without_a_description_is_refused():
+    with pytest.raises(ValueError, match="column 'new' needs a description"):
+        schema.Column("new", datasets.Value("string"), "  ")
+
+
+def test_the_card_shows_every_column_with_its_description(tiny_release):
+    card = (tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
+    for column in schema.COLUMNS:
+        assert f"| `{column.name}` |" in card and column.description.split(";")[0].split("(")[0].strip() in card
