@@ -8,7 +8,7 @@ Report ratios measured in one run (the machine is shared and noisy): the memory 
 10x apart, and the throughput ratio of --num-proc 2 over 1.
 
     python benchmarks/bench_build.py --scales 10000 100000 --num-proc 1 2 [--max-shard-size 500MB] [--json out.json]
-    python benchmarks/bench_build.py --scales 400 --image-size 900 --num-proc 1 2   # real pixel sizes
+    python benchmarks/bench_build.py --scales 400 --real-sizes --num-proc 1 2   # each source at its real size
 """
 
 from __future__ import annotations
@@ -37,12 +37,15 @@ print(json.dumps({"seconds": seconds, "images": result.images, "texts": result.t
 """
 
 
-def synth(root: Path, images: int, image_size: int | None = None) -> Path:
-    raw = root / (f"raw-{images}" if image_size is None else f"raw-{images}-{image_size}px")
+def synth(root: Path, images: int, image_size: int | None = None, real_sizes: bool = False) -> Path:
+    suffix = "-real" if real_sizes else "" if image_size is None else f"-{image_size}px"
+    raw = root / f"raw-{images}{suffix}"
     if not raw.exists():
         command = [sys.executable, "-m", "sarlang1m.cli", "synth", str(raw), "--images", str(images), "--workers", "2"]
         if image_size is not None:
             command += ["--image-size", str(image_size)]
+        if real_sizes:
+            command += ["--real-sizes"]
         subprocess.run(command, check=True, capture_output=True)
     return raw
 
@@ -59,9 +62,9 @@ def main() -> None:
     parser.add_argument("--num-proc", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=2, help="builds per setting; the fastest is kept")
     parser.add_argument("--max-shard-size", default="500MB", help="as `build --max-shard-size`")
-    parser.add_argument(
-        "--image-size", type=int, help="side of every synthetic image (default: small); 900 is SpaceNet6's real size"
-    )
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--image-size", type=int, help="side of every synthetic image (default: small)")
+    sizes.add_argument("--real-sizes", action="store_true", help="each source at its real pixel size and type")
     parser.add_argument("--workdir", type=Path, help="keep the synthetic raw releases here between runs")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
@@ -70,7 +73,7 @@ def main() -> None:
     results = []
     try:
         for scale in args.scales:
-            raw = synth(workdir, scale, args.image_size)
+            raw = synth(workdir, scale, args.image_size, args.real_sizes)
             for num_proc in args.num_proc:
                 out = workdir / f"out-{raw.name}-{num_proc}"
                 runs = []

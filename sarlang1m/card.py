@@ -758,7 +758,33 @@ def _build_report(release: Path) -> dict | None:
         "texts_skipped": report.get("texts_skipped", 0),
         "skip_reasons": report.get("skip_reasons", {}),
         "warnings": report.get("warnings", []),
+        "sar_radiometry": report.get("sar_radiometry", {}),
     }
+
+
+#: How the card names each rule that can decide `sar_radiometry` (`records.RADIOMETRY_DECIDERS`).
+_DECIDER_WORDS = {
+    "file": "the file's own metadata",
+    "source_rule": "the source's documented rule",
+    "pixels": "the pixels",
+}
+
+
+def _radiometry_table(provenance: dict[str, dict]) -> str:
+    """Per source: the radiometry of its originals and which rule decided it (from the build report)."""
+    return markdown_table(
+        ["source", "originals", "sar_radiometry", "decided by"],
+        [
+            (
+                schema.SOURCES.get(source, schema.SOURCES["unknown"]).title,
+                entry["images"],
+                ", ".join(f"{name} ({n:,})" for name, n in entry["radiometry"].items()),
+                ", ".join(f"{_DECIDER_WORDS.get(who, who)} ({n:,})" for who, n in entry["decided_by"].items()),
+            )
+            for source, entry in sorted(provenance.items(), key=lambda item: source_order(item[0]))
+        ],
+        "lrll",
+    )
 
 
 def render_card(
@@ -787,6 +813,10 @@ def render_card(
     stats = collect_statistics(release)
     entries = read_changelog(changelog)
     scans = viewer_scans(release, configs)
+    build_report = _build_report(release)
+    tables = {**_tables(configs, stats, sar_statistics, scans), "originals": _originals_table(Path(release))}
+    if build_report and build_report["sar_radiometry"]:
+        tables["radiometry"] = _radiometry_table(build_report["sar_radiometry"])
     data = card_data(configs, version=version, synthetic=synthetic)
     return DatasetCard.from_template(
         data,
@@ -796,7 +826,7 @@ def render_card(
         synthetic=synthetic,
         repo_id=repo_id,
         default_config=defaults[0],
-        tables={**_tables(configs, stats, sar_statistics, scans), "originals": _originals_table(Path(release))},
+        tables=tables,
         examples={task: _example_json(stats.example(task), task) for task in schema.TASKS},
         total_images=stats.distinct_images,
         total_texts=sum(sum(c.values()) for c in stats.texts.values()),
@@ -812,7 +842,7 @@ def render_card(
             "scan_limit": _bytes(VIEWER_SCAN_BYTES),
             "copy_limit": _bytes(VIEWER_COPY_ROW_GROUP_BYTES),
         },
-        build_report=_build_report(release),
+        build_report=build_report,
         changelog=changelog_until(version, entries),
         changelog_has_version=any(Version(e.version) == Version(version) for e in entries),
         citation=citation(),

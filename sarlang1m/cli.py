@@ -25,6 +25,7 @@ def _synth(args: argparse.Namespace) -> None:
         seed=args.seed,
         paper_scale=args.paper_scale,
         image_size=args.image_size,
+        real_sizes=args.real_sizes,
         workers=args.workers,
         progress=not args.quiet,
     )
@@ -168,7 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--images", type=int, default=120, help="number of images (default: 120)")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--paper-scale", action="store_true", help="the paper's 118,331 images and 1,126,277 texts")
-    synth.add_argument("--image-size", type=int, help="side of every image in pixels (default: small, per source)")
+    sizes = synth.add_mutually_exclusive_group()
+    sizes.add_argument("--image-size", type=int, help="side of every image in pixels (default: small, per source)")
+    sizes.add_argument(
+        "--real-sizes",
+        action="store_true",
+        help="each source at its real pixel size and type (SpaceNet6 900 px x 4 float32, DFC2023 512 px uint16, "
+        "OpenEarthMap-SAR 1024 px uint8, SARDet-100K chips of 190-1024 px): slower and larger, for benchmarks",
+    )
     synth.add_argument("--workers", type=int, default=1, help="processes generating pixels")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(run=_synth)

@@ -24,7 +24,7 @@ from .errors import SarlangError
 from .originals import DEFAULT_FETCH_WORKERS, OriginalsReader
 from .sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, SARMetadata, infer_radiometry_of, read_geotiff
 from .sar.normalize import DEFAULT_PERCENTILES, NORMALIZATIONS, check_percentiles, normalize_band
-from .sar.radiometry import check_radiometry
+from .sar.radiometry import check_radiometry, radiometry_fits
 
 #: Fields `SARDecode` adds to each example.
 PIXELS_FIELD = "pixels"
@@ -112,6 +112,8 @@ def decode_sar_detailed(
     array, metadata = read_geotiff(data, max_pixels=max_pixels)
     if radiometry is not None:
         used = check_radiometry(radiometry)
+    elif metadata.declared_radiometry and radiometry_fits(metadata.declared_radiometry, array.dtype, array.shape[0]):
+        used = metadata.declared_radiometry  # what the file says about itself comes before inference
     else:
         used = metadata.radiometry or infer_radiometry_of(array)
     if used == "complex" and array.dtype.kind != "c":
@@ -153,7 +155,8 @@ def decode_sar(
 ) -> Any:
     """SAR pixels (GeoTIFF bytes, a path or an array) as float32 ``(bands, H, W)``, normalised per band.
 
-    - ``radiometry``: amplitude, intensity, db, complex or display; None infers it (see
+    - ``radiometry``: amplitude, intensity, db, complex or display; None takes what the file declares
+      (GDAL_METADATA item RADIOMETRY, or ``radiometry=`` in its ImageDescription), else infers it (see
       `sarlang1m.sar.radiometry.infer_radiometry`). ``complex`` on real pixels reads band pairs as I/Q.
     - ``normalize``: ``percentile`` (default: dB clipped to the ``percentiles`` of the band's valid
       pixels, scaled to [0, 1]); ``range`` with ``db_range=(lo, hi)`` (passing db_range selects it);

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,10 @@ import PIL.Image
 from . import schema
 from .errors import InputError
 from .sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
-from .sar.geotiff import infer_radiometry_of
+from .sar.geotiff import SARMetadata, infer_radiometry_of
 from .sar.preprocess import preprocess_pixels
-from .sar.radiometry import db_moments, db_statistics
-from .sources import identify
+from .sar.radiometry import db_moments, db_statistics, radiometry_fits
+from .sources import documented_radiometry, identify
 from .staging import ImageRow, Partition, Staging
 
 #: PIL modes the dataset viewer re-encodes as JPEG or PNG; anything else is converted to 8-bit.
@@ -32,6 +33,37 @@ class UnreadableImageError(InputError):
     """An image file that cannot be decoded; names the file."""
 
 
+#: Who decides an original's `sar_radiometry`, in the order they are asked (see `decide_radiometry`).
+RADIOMETRY_DECIDERS = ("file", "source_rule", "pixels")
+
+
+@dataclass(frozen=True)
+class RadiometryDecision:
+    """An original's radiometry and which of `RADIOMETRY_DECIDERS` decided it."""
+
+    radiometry: str
+    decided_by: str
+
+
+def decide_radiometry(sar: bytes, source: str) -> tuple[RadiometryDecision, np.ndarray | None, SARMetadata]:
+    """The radiometry of an original GeoTIFF: (1) what the file declares about itself, (2) the source's
+    documented rule, (3) inference from the pixels; the first that holds for its pixel type decides.
+
+    Returns the decision, the pixels when they had to be decoded for it (else None) and the header.
+    """
+    metadata = read_sar_metadata(sar, inspect_pixels=False)
+    declared = metadata.declared_radiometry
+    if declared is not None and radiometry_fits(declared, metadata.dtype, metadata.bands):
+        return RadiometryDecision(declared, "file"), None, metadata
+    documented = documented_radiometry(source, metadata.dtype, metadata.bands)
+    if documented is not None:
+        return RadiometryDecision(documented, "source_rule"), None, metadata
+    pixels = None
+    if metadata.radiometry is None:  # a signed type without a minimum in its header: the values tell
+        pixels, metadata = read_geotiff(sar)
+    return RadiometryDecision(metadata.radiometry or infer_radiometry_of(pixels), "pixels"), pixels, metadata
+
+
 @dataclass
 class SARStatistics:
     """Per-band dB moments of the original SAR pixels, per GeoTIFF; summed per source for the MANIFEST.
@@ -40,6 +72,8 @@ class SARStatistics:
     """
 
     files: dict[str, tuple[str, str, list[str], np.ndarray]] = field(default_factory=dict)
+    #: path -> (source, decision) of every original, display ones included (see `provenance`).
+    decisions: dict[str, tuple[str, RadiometryDecision]] = field(default_factory=dict)
 
     def needs(self, path: str) -> bool:
         return path not in self.files
@@ -60,9 +94,31 @@ class SARStatistics:
         if moments[:, 0].min() > 0:  # a band without a valid pixel (all nodata) says nothing about the source
             self.files[path] = (source, radiometry, polarizations, moments)
 
+    def decided(self, path: str, source: str, decision: RadiometryDecision) -> None:
+        """Record how one original's radiometry was decided (once per path)."""
+        self.decisions.setdefault(path, (source, decision))
+
+    def provenance(self) -> dict[str, dict]:
+        """Per source: originals, how many got each radiometry, and how many each rule decided."""
+        radiometries: dict[str, Counter] = {}
+        deciders: dict[str, Counter] = {}
+        for source, decision in self.decisions.values():
+            radiometries.setdefault(source, Counter())[decision.radiometry] += 1
+            deciders.setdefault(source, Counter())[decision.decided_by] += 1
+        return {
+            source: {
+                "images": sum(radiometries[source].values()),
+                "radiometry": dict(sorted(radiometries[source].items())),
+                "decided_by": {k: deciders[source][k] for k in RADIOMETRY_DECIDERS if deciders[source][k]},
+            }
+            for source in sorted(radiometries)
+        }
+
     def merge(self, other: SARStatistics) -> None:
         for path, entry in other.files.items():
             self.files.setdefault(path, entry)
+        for path, decided in other.decisions.items():
+            self.decisions.setdefault(path, decided)
 
     def summary(self) -> dict[str, dict]:
         """Mean and standard deviation in dB per band and source, as published in the MANIFEST.
@@ -120,13 +176,10 @@ def image_record(
     radiometry = pixels = None
     if sar is not None:  # the GeoTIFF is decoded at most once, and only when its pixels are needed
         try:
-            metadata = read_sar_metadata(sar, inspect_pixels=False)
-            if source.radiometry and metadata.dtype.kind in "fc":
-                radiometry = source.radiometry
-            else:
-                if metadata.radiometry is None:  # a signed type without a minimum in its header
-                    pixels, metadata = read_geotiff(sar)
-                radiometry = metadata.radiometry or infer_radiometry_of(pixels)
+            decision, pixels, metadata = decide_radiometry(sar, info.source)
+            radiometry = decision.radiometry
+            if stats is not None:
+                stats.decided(row.sar_path, info.source, decision)
             summarise = stats is not None and radiometry != "display" and stats.needs(row.sar_path)
             if pixels is None and (summarise or row.image_kind == "generated"):
                 pixels, metadata = read_geotiff(sar)

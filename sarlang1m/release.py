@@ -116,7 +116,7 @@ def build_release(
         for result in results:
             stats.merge(result.stats)
         configs = _config_summaries(results, release)
-        report = _write_report(staging, release)
+        report = _write_report(staging, release, stats)
         synthetic = is_synthetic(layout.root)
         sar_statistics = stats.summary()
         originals = _check_originals(release)
@@ -402,7 +402,7 @@ def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, di
     return summaries
 
 
-def _write_report(staging: Staging, release: Path) -> dict:
+def _write_report(staging: Staging, release: Path, stats: SARStatistics) -> dict:
     accounts = staging.file_accounts()
     unbalanced = [a.path for a in accounts if not a.balanced()]
     if unbalanced:  # a bug, not bad input: refuse to publish a release that cannot account for its rows
@@ -415,6 +415,8 @@ def _write_report(staging: Staging, release: Path) -> dict:
         "skip_reasons": {reason: SKIP_REASONS[reason] for reason in sorted({s["reason"] for s in skipped})},
         "warnings": staging.warnings(),
         "files": [_input_entry(a) for a in accounts],
+        # per source: how many originals got each radiometry, and which rule decided (file, source_rule, pixels)
+        "sar_radiometry": stats.provenance(),
         "skipped": skipped,
     }
     (release / schema.REPORT_FILE).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

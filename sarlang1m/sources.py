@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from .sar.radiometry import radiometry_fits
 from .schema import SOURCES, Source
 
 _SARDET = re.compile(r"^\d{5,8}$")
@@ -65,3 +68,15 @@ def identify(file_name: str) -> ImageInfo:
         city = m["city"].replace("_", " ")
         return ImageInfo(stem, "openearthmap_sar", location=f"{city}, {m['region']}, {m['country']}")
     return ImageInfo(stem, "unknown")
+
+
+def documented_radiometry(source: str, dtype: np.dtype | type, bands: int) -> str | None:
+    """The source's documented radiometry (`Source.radiometry`) for an original of this pixel type, or None.
+
+    The one place the rule is applied: it holds only where the pixels can have it (SpaceNet6's dB needs
+    float or signed pixels; an 8-bit SpaceNet6 file is something else, judged by its pixels instead).
+    """
+    documented = SOURCES.get(source, SOURCES["unknown"]).radiometry
+    if documented is None or not radiometry_fits(documented, dtype, bands):
+        return None
+    return documented

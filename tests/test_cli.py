@@ -27,6 +27,12 @@ def test_synth_build_verify(tmp_path):
     assert verify.returncode == 0 and "OK" in verify.stdout
 
 
+def test_synth_real_sizes_and_image_size_exclude_each_other(tmp_path):
+    both = run("synth", tmp_path / "raw", "--real-sizes", "--image-size", 64, "--quiet")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+    assert not (tmp_path / "raw").exists()
+
+
 def test_build_errors_are_one_clear_line(tmp_path):
     missing = run("build", tmp_path / "nope", "--out", tmp_path / "out")
     assert missing.returncode == 2

@@ -21,17 +21,19 @@ def png_bytes(seed: int, size: int = 24, mode: str = "L") -> bytes:
     return buffer.getvalue()
 
 
-def tiff_bytes(seed: int, size: int = 24, bands: int = 1, dtype=np.float32) -> bytes:
-    """Synthetic SAR-like pixels (gamma speckle; negative dB values for float), GeoTIFF-encoded."""
+def tiff_bytes(seed: int, size: int = 24, bands: int = 1, dtype=np.float32, description: str | None = None) -> bytes:
+    """Synthetic SAR-like pixels (gamma speckle; negative dB values for float), GeoTIFF-encoded, with an
+    optional ImageDescription."""
     rng = np.random.default_rng(seed)
     amplitude = rng.gamma(4.0, 0.25, (bands, size, size))
     if np.dtype(dtype).kind == "f":
         pixels = (10 * np.log10(amplitude**2 + 1e-6)).astype(dtype)
     else:
         pixels = np.clip(amplitude * 1000, 0, np.iinfo(dtype).max).astype(dtype)
+    described = {} if description is None else {"description": description, "metadata": None}
     if bands > 1:  # one multi-band image, as GDAL writes and reads them (not one page per band)
-        return encode_tiff(pixels, photometric="minisblack", planarconfig="separate", compression="zlib")
-    return encode_tiff(pixels[0], photometric="minisblack", compression="zlib")
+        described["planarconfig"] = "separate"
+    return encode_tiff(pixels if bands > 1 else pixels[0], photometric="minisblack", compression="zlib", **described)
 
 
 def write_original(release: Path, path: str | None, data: bytes | None) -> dict:
@@ -76,7 +78,10 @@ def make_tiny_raw(root: Path) -> Path:
     (root / "SARimages" / "SN6_Rotterdam_1.png").write_bytes(png_bytes(1))
     (root / "SARimages_original" / "SN6_Rotterdam_1.tif").write_bytes(tiff_bytes(1, bands=4))
     (root / "SARimages" / "France_Alpes-Maritimes_Nice_3.png").write_bytes(png_bytes(2))
-    (root / "SARimages_original" / "France_Alpes-Maritimes_Nice_3.tif").write_bytes(tiff_bytes(2, dtype=np.uint8))
+    # Its radiometry three ways: the 8-bit amplitude file says so; SpaceNet6 has a documented rule;
+    # the DFC2023 file says nothing, so its pixels decide.
+    nice = tiff_bytes(2, dtype=np.uint8, description="synthetic test data; radiometry=amplitude")
+    (root / "SARimages_original" / "France_Alpes-Maritimes_Nice_3.tif").write_bytes(nice)
     (root / "SARimages_original" / "SV_Darwin_-12.4278_130.8688.tif").write_bytes(tiff_bytes(3, dtype=np.uint16))
     (sardet / "train" / "0000001.png").write_bytes(png_bytes(4, 32))
     (sardet / "val" / "0000002.png").write_bytes(png_bytes(5, 40, "RGB"))

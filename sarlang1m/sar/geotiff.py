@@ -14,7 +14,9 @@ import contextlib
 import dataclasses
 import io
 import os
+import re
 import struct
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ import numpy as np
 import tifffile
 
 from ..errors import InputError
-from .radiometry import infer_radiometry
+from .radiometry import infer_radiometry, parse_radiometry
 
 #: Default limit on the samples (height x width x bands) of one image: 2**28, i.e. 1 GiB as float32.
 #: The largest SARLANG-1M originals are 4 x 900 x 900 (SpaceNet6); 2**28 leaves room for full scenes.
@@ -33,6 +35,14 @@ DEFAULT_MAX_PIXELS = 2**28
 SARInput = bytes | bytearray | memoryview | str | os.PathLike | np.ndarray
 
 _IMAGE_AXES = "YX"
+
+#: Dataset-level item of the GDAL_METADATA tag (42112) that declares the radiometry, as GDAL shows it:
+#: ``<GDALMetadata><Item name="RADIOMETRY">amplitude</Item>...`` (`gdalinfo` lists ``RADIOMETRY=amplitude``).
+GDAL_RADIOMETRY_ITEM = "RADIOMETRY"
+#: Longest GDAL_METADATA text parsed: real ones are a few hundred bytes; a huge one is not worth reading.
+_MAX_GDAL_METADATA = 1 << 20
+#: The ImageDescription convention ``...; radiometry=amplitude; ...`` (key=value fields split by ';').
+_DESCRIPTION_RADIOMETRY = re.compile(r"(?:^|;)\s*radiometry\s*=\s*([^;]*)", re.IGNORECASE)
 
 #: Pages (IFDs) a file may chain: SAR GeoTIFFs hold one image and a few overviews. The chain is walked
 #: before tifffile lists the pages, because a corrupt next-page offset can make it cycle.
@@ -71,6 +81,12 @@ class SARMetadata:
     #: True when bands are stored as separate planes (PlanarConfiguration 2), False if interleaved.
     planar: bool = False
     tiled: bool = False
+    #: Radiometry the file declares about itself: the GDAL_METADATA item RADIOMETRY, else a
+    #: ``radiometry=...`` field of its ImageDescription; None when it declares none we know.
+    declared_radiometry: str | None = None
+    #: Band descriptions of GDAL_METADATA (``role="description"``, e.g. polarisations), in band order;
+    #: empty when the file has none.
+    band_descriptions: tuple[str, ...] = ()
 
     @property
     def pixels(self) -> int:
@@ -152,9 +168,11 @@ def _header(tif: tifffile.TiffFile, name: str) -> tuple[tifffile.TiffPageSeries,
     shape = dict(zip(series.axes, series.shape, strict=True))
     nodata = float(page.nodata) if "GDAL_NODATA" in page.tags else None
     dtype = np.dtype(series.dtype)
+    bands = _band_count(series.shape, series.axes)
+    declared, descriptions = _declared_metadata(page, bands)
     metadata = SARMetadata(
         dtype=dtype,
-        bands=_band_count(series.shape, series.axes),
+        bands=bands,
         height=int(shape["Y"]),
         width=int(shape["X"]),
         radiometry=_radiometry_from_header(page, dtype),
@@ -162,8 +180,53 @@ def _header(tif: tifffile.TiffFile, name: str) -> tuple[tifffile.TiffPageSeries,
         compression=getattr(page.compression, "name", str(page.compression)).lower(),
         planar=page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and page.samplesperpixel > 1,
         tiled=bool(page.is_tiled),
+        declared_radiometry=declared,
+        band_descriptions=descriptions,
     )
     return series, metadata
+
+
+def _declared_metadata(page: tifffile.TiffPage, bands: int) -> tuple[str | None, tuple[str, ...]]:
+    """Radiometry and band descriptions the file declares (GDAL_METADATA first, then ImageDescription)."""
+    declared, descriptions = None, ()
+    tag = page.tags.get("GDAL_METADATA")
+    if tag is not None and isinstance(tag.value, str):
+        declared, descriptions = parse_gdal_metadata(tag.value, bands)
+    if declared is None:
+        tag = page.tags.get("ImageDescription")
+        if tag is not None and isinstance(tag.value, str) and (match := _DESCRIPTION_RADIOMETRY.search(tag.value)):
+            declared = parse_radiometry(match.group(1))
+    return declared, descriptions
+
+
+def _band_index(sample: str | None, bands: int) -> int | None:
+    """The band a GDAL item's ``sample`` attribute names, if it names one of the image's bands."""
+    if sample is None or not (sample.isascii() and sample.isdecimal()) or len(sample) > 6:
+        return None
+    index = int(sample)
+    return index if index < bands else None
+
+
+def parse_gdal_metadata(text: str, bands: int) -> tuple[str | None, tuple[str, ...]]:
+    """The RADIOMETRY item and the band descriptions (of bands 0 to `bands` - 1) of a GDAL_METADATA text.
+
+    Malformed or oversized XML declares nothing (the file is still read: the tag is advisory).
+    """
+    if len(text) > _MAX_GDAL_METADATA:
+        return None, ()
+    try:
+        root = ElementTree.fromstring(text.strip("\x00 \r\n\t"))
+    except (ElementTree.ParseError, ValueError):
+        return None, ()
+    radiometry, descriptions = None, {}
+    for item in root.iter("Item"):
+        name, sample, value = item.get("name", ""), item.get("sample"), (item.text or "").strip()
+        if sample is None and name.upper() == GDAL_RADIOMETRY_ITEM and radiometry is None:
+            radiometry = parse_radiometry(value)
+        elif item.get("role") == "description" and _band_index(sample, bands) is not None:
+            descriptions[int(sample)] = value
+    ordered = tuple(descriptions.get(i, "") for i in range(max(descriptions, default=-1) + 1))
+    return radiometry, ordered
 
 
 def _radiometry_from_header(page: tifffile.TiffPage, dtype: np.dtype) -> str | None:

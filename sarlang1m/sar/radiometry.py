@@ -60,6 +60,41 @@ def infer_radiometry(dtype: np.dtype | type, *, has_negative: bool | None = None
     raise ValueError(f"pixel type {dtype} is not a SAR raster type")
 
 
+#: Words files use for a radiometry, lower case, mapped to `RADIOMETRIES` (see `parse_radiometry`).
+RADIOMETRY_SYNONYMS = {
+    **{name: name for name in RADIOMETRIES},
+    "magnitude": "amplitude",
+    "power": "intensity",
+    "decibel": "db",
+    "decibels": "db",
+}
+
+
+def parse_radiometry(text: str | None) -> str | None:
+    """The radiometry a file names (``"Amplitude"``, ``"dB"``, ``"power"``...), or None if it names none we know."""
+    if text is None:
+        return None
+    return RADIOMETRY_SYNONYMS.get(text.strip().lower())
+
+
+def radiometry_fits(radiometry: str, dtype: np.dtype | type, bands: int) -> bool:
+    """Whether pixels of this type and band count can have this radiometry (a claim that cannot is ignored).
+
+    Complex pixels are amplitude, intensity or complex; ``complex`` on real pixels needs I/Q band pairs;
+    ``db`` needs a signed or float type (dB values go below zero); ``display`` is 8- or 16-bit unsigned.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        return radiometry in ("amplitude", "intensity", "complex")
+    if radiometry == "complex":
+        return bands % 2 == 0
+    if radiometry == "db":
+        return dtype.kind in "fi"
+    if radiometry == "display":
+        return dtype in (np.dtype(np.uint8), np.dtype(np.uint16))
+    return radiometry in RADIOMETRIES and dtype.kind in "uif"
+
+
 def check_radiometry(radiometry: str) -> str:
     """The radiometry itself if it is one of `RADIOMETRIES`, else a ValueError listing them."""
     if radiometry not in RADIOMETRIES:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import schema
+from ..errors import InputError
 from .names import NameFactory
 from .plan import IMAGE_SOURCES, KINDS, SARDET, SARVQA2_SOURCES, ReleasePlan, apportion
 from .scenes import Scene, make_sardet_scene, make_sarvqa2_scene
@@ -25,6 +26,8 @@ DEFAULT_SARDET_SIZES = (64, 192)
 PAPER_SCALE_SIZES = {"spacenet6": 40, "dfc2023": 32, "openearthmap_sar": 48}
 PAPER_SCALE_SARDET_SIZES = (32, 48)
 MIN_IMAGE_SIZE = 24
+#: The real originals' sides (`synth --real-sizes`): SpaceNet6 900, DFC2023 512, OpenEarthMap-SAR 1024.
+REAL_SIZES = {"spacenet6": 900, "dfc2023": 512, "openearthmap_sar": 1024}
 #: Looks of the speckle per source (SARDet images draw theirs per image).
 LOOKS = {"spacenet6": 4, "dfc2023": 2, "openearthmap_sar": 1}
 #: SARDet-100K file formats and their shares (every one appears in each split big enough for all).
@@ -79,11 +82,54 @@ class ImageRecord:
         return make_sarvqa2_scene(rng, self.width, self.height, LOOKS[self.source])
 
 
-def image_sizes(paper_scale: bool, image_size: int | None) -> tuple[dict[str, int], tuple[int, int]]:
-    """GeoTIFF side per SARVQA2 source and SARDet's (min, max) side."""
+@dataclass(frozen=True)
+class ChipSizeMix:
+    """SARDet-100K chip sizes at real scale: a weighted mix of fixed tiles and ranges of sides.
+
+    SARDet-100K merges ten datasets, each with its own chip size (fixed tiles of a few hundred pixels,
+    and variable ones such as SSDD's); the mix imitates that variety between `min_side` and `max_side`.
+    Its weights are made up for benchmarks, not measured on SARDet-100K.
+    """
+
+    #: (weight, (min width, max width), (min height, max height)); a fixed tile has min == max.
+    parts: tuple[tuple[float, tuple[int, int], tuple[int, int]], ...]
+
+    @property
+    def min_side(self) -> int:
+        return min(min(w[0], h[0]) for _, w, h in self.parts)
+
+    @property
+    def max_side(self) -> int:
+        return max(max(w[1], h[1]) for _, w, h in self.parts)
+
+    def draw(self, rng: random.Random) -> tuple[int, int]:
+        """(width, height) of one chip."""
+        (_, width, height) = rng.choices(self.parts, weights=[p[0] for p in self.parts])[0]
+        return rng.randint(*width), rng.randint(*height)
+
+
+REAL_SARDET_SIZES = ChipSizeMix(
+    (
+        (0.35, (256, 256), (256, 256)),  # small fixed tiles
+        (0.25, (512, 512), (512, 512)),
+        (0.20, (800, 800), (800, 800)),
+        (0.05, (1024, 1024), (1024, 1024)),
+        (0.15, (190, 668), (190, 668)),  # variable chips, width and height drawn apart
+    )
+)
+
+
+def image_sizes(
+    paper_scale: bool, image_size: int | None, real_sizes: bool = False
+) -> tuple[dict[str, int], tuple[int, int] | ChipSizeMix]:
+    """GeoTIFF side per SARVQA2 source, and SARDet's (min, max) side or, at real sizes, its mix of sizes."""
+    if real_sizes:
+        if image_size is not None:
+            raise InputError(f"image_size={image_size} and real_sizes=True contradict each other: pass one of them")
+        return dict(REAL_SIZES), REAL_SARDET_SIZES
     if image_size is not None:
         if image_size < MIN_IMAGE_SIZE:
-            raise ValueError(f"image_size must be at least {MIN_IMAGE_SIZE} pixels, got {image_size}")
+            raise InputError(f"image_size must be at least {MIN_IMAGE_SIZE} pixels, got {image_size}")
         return dict.fromkeys(SARVQA2_SOURCES, image_size), (
             max(MIN_IMAGE_SIZE, image_size * 3 // 4),
             image_size * 3 // 2,
@@ -127,7 +173,9 @@ def allocate(totals: np.ndarray, capacity: np.ndarray, weights: np.ndarray, rng:
 class Catalog:
     """The images of a release in writing order, with their texts per kind and captions per style."""
 
-    def __init__(self, plan: ReleasePlan, seed: int, sizes: dict[str, int], sardet_sizes: tuple[int, int]):
+    def __init__(
+        self, plan: ReleasePlan, seed: int, sizes: dict[str, int], sardet_sizes: tuple[int, int] | ChipSizeMix
+    ):
         self.plan, self.seed = plan, seed
         rng = random.Random(seed_key(seed, "catalog"))
         names = NameFactory(random.Random(seed_key(seed, "names")))
@@ -158,7 +206,10 @@ class Catalog:
         tiffs = spacenet6 = 0
         for i, source in enumerate(self.sources):
             if source == SARDET:
-                self.width[i], self.height[i] = rng.randint(*sardet_sizes), rng.randint(*sardet_sizes)
+                if isinstance(sardet_sizes, ChipSizeMix):
+                    self.width[i], self.height[i] = sardet_sizes.draw(rng)
+                else:
+                    self.width[i], self.height[i] = rng.randint(*sardet_sizes), rng.randint(*sardet_sizes)
                 limit = max(2, min(MAX_SARDET_OBJECTS, int(min(self.width[i], self.height[i])) // 6))
                 objects = 1
                 while objects < limit and rng.random() < 0.55:

@@ -48,7 +48,7 @@ from .scenes import display_image, sar_raster
 from .texts import captions, questions
 
 #: Bumped whenever the same call would write different bytes.
-SYNTH_VERSION = "1.0"
+SYNTH_VERSION = "1.1"
 _BATCH = 64
 
 
@@ -60,6 +60,8 @@ class SynthSummary:
     seed: int
     version: str
     paper_scale: bool
+    #: True when every image has its real pixel size (`real_sizes=True`)
+    real_sizes: bool
     #: source -> split -> images the texts use
     images: dict[str, dict[str, int]]
     #: PNGs (and their GeoTIFFs) no text uses
@@ -260,6 +262,7 @@ def write_synthetic_release(
     seed: int = 0,
     paper_scale: bool = False,
     image_size: int | None = None,
+    real_sizes: bool = False,
     workers: int = 1,
     progress: bool = True,
 ) -> SynthSummary:
@@ -268,7 +271,10 @@ def write_synthetic_release(
     `images` sets the size of a small release (the paper's proportions, every source, split,
     application, sub-type, caption style and file variant present); `paper_scale` writes exactly the
     paper's 118,331 images and 1,126,277 texts instead, with tiny pixels. `image_size` overrides the
-    side of the images; `workers` processes render pixels. Same arguments, same bytes.
+    side of the images; `real_sizes` writes every image at its real size instead (SpaceNet6 900 x 900
+    x 4 float32, DFC2023 512 x 512 uint16, OpenEarthMap-SAR 1024 x 1024 uint8, SARDet-100K chips of
+    190-1024 px), for benchmarks that must see what users will. `workers` processes render pixels.
+    Same arguments, same bytes.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -276,7 +282,7 @@ def write_synthetic_release(
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     plan = plan_release(images, paper_scale=paper_scale)
-    catalog = Catalog(plan, seed, *image_sizes(paper_scale, image_size))
+    catalog = Catalog(plan, seed, *image_sizes(paper_scale, image_size, real_sizes))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.synth-incomplete-", dir=out.parent))
     try:
@@ -291,7 +297,7 @@ def write_synthetic_release(
             "text_files": text_files,
         }
         (staging / README_FILE).write_text(
-            synthetic_readme(plan, seed, images, image_size, summary_counts), encoding="utf-8"
+            synthetic_readme(plan, seed, images, image_size, real_sizes, summary_counts), encoding="utf-8"
         )
         files, size = _tree_size(staging)
         staging.chmod(0o755)
@@ -307,6 +313,7 @@ def write_synthetic_release(
         seed=seed,
         version=SYNTH_VERSION,
         paper_scale=paper_scale,
+        real_sizes=real_sizes,
         files=files,
         bytes=size,
         seconds=time.perf_counter() - started,
@@ -323,11 +330,15 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def synthetic_readme(plan: ReleasePlan, seed: int, images: int, image_size: int | None, counts: dict) -> str:
+def synthetic_readme(
+    plan: ReleasePlan, seed: int, images: int, image_size: int | None, real_sizes: bool, counts: dict
+) -> str:
     """SYNTHETIC.md: says loudly what this folder is, how it was made and what it holds."""
     call = "paper_scale=True" if plan.paper_scale else f"images={images}"
     if image_size is not None:
         call += f", image_size={image_size}"
+    if real_sizes:
+        call += ", real_sizes=True"
     image_rows = [[source, n["train"], n["test"], sum(n.values())] for source, n in counts["images"].items()]
     caption_rows = [[split, n["concise"], n["detailed"]] for split, n in counts["captions"].items()]
     question_rows = [
@@ -374,6 +385,8 @@ Sub-types of `others`: {", ".join(f"{k} {v}" for k, v in counts["others"].items(
 ## Where else the files say they are synthetic
 
 GeoTIFF ImageDescription, PNG `tEXt` chunk `Description`, JPEG comment, COCO `info.description`.
+Each GeoTIFF also declares its radiometry in its GDAL_METADATA tag (item `RADIOMETRY`, shown by
+`gdalinfo`), with its bands' polarisations where it has several.
 BMP files and the CSV / JSON texts have no place for such a note: this file marks them.
 
 ## Ground truth

@@ -25,6 +25,7 @@ import tifffile
 from PIL import Image
 
 from .. import schema
+from ..sar.geotiff import GDAL_RADIOMETRY_ITEM
 from ..sar.preprocess import encode_png, preprocess_for_vlm
 from .catalog import ImageRecord
 from .names import ROTTERDAM_UTM31N
@@ -101,14 +102,28 @@ def _geotags(record: ImageRecord) -> list[tuple]:
     return [(33550, "d", 3, scale, True), (33922, "d", 6, tie, True), (34735, "H", len(keys), keys, True)]
 
 
+def gdal_metadata(source: str) -> str:
+    """The GDAL_METADATA XML (TIFF tag 42112) of a source's originals: what GIS tools show about a file.
+
+    The dataset item RADIOMETRY declares the pixels' radiometry (`gdalinfo` lists ``RADIOMETRY=amplitude``);
+    multi-band files name each band's polarisation as its description and as a POLARIZATION item.
+    """
+    items = [f'<Item name="{GDAL_RADIOMETRY_ITEM}">{RADIOMETRY[source]}</Item>']
+    for band, polarization in enumerate(schema.SOURCES[source].polarizations):
+        items.append(f'<Item name="DESCRIPTION" sample="{band}" role="description">{polarization}</Item>')
+        items.append(f'<Item name="POLARIZATION" sample="{band}">{polarization}</Item>')
+    return "<GDALMetadata>\n  " + "\n  ".join(items) + "\n</GDALMetadata>\n"
+
+
 def geotiff_bytes(record: ImageRecord, pixels: np.ndarray, description: str) -> bytes:
     """The original GeoTIFF of a SARVQA2 image, in the variant its number picks.
 
     SpaceNet6 files alternate planar (bands as planes) and interleaved layouts; planar ones also carry
-    SMinSampleValue / SMaxSampleValue, as some writers do.
+    SMinSampleValue / SMaxSampleValue, as some writers do. Every file declares its radiometry twice: in
+    GDAL_METADATA (`gdal_metadata`) and in its ImageDescription text.
     """
     variant = TIFF_VARIANTS[record.tiff_number % len(TIFF_VARIANTS)]
-    extratags = _geotags(record)
+    extratags = [*_geotags(record), (42112, "s", 0, gdal_metadata(record.source), True)]
     data, planar = pixels, None
     if pixels.ndim == 3:
         planar = "separate" if record.spacenet6_number % 2 == 0 else "contig"
@@ -120,7 +135,8 @@ def geotiff_bytes(record: ImageRecord, pixels: np.ndarray, description: str) -> 
                 (340, "f", bands, tuple(float(v) for v in pixels.reshape(bands, -1).min(axis=1)), True),
                 (341, "f", bands, tuple(float(v) for v in pixels.reshape(bands, -1).max(axis=1)), True),
             ]
-    tile = (16, 16) if max(record.width, record.height) <= 64 else (32, 32)
+    side = max(record.width, record.height)
+    tile = (16, 16) if side <= 64 else (32, 32) if side < 512 else (256, 256)  # 256: GDAL's usual tile
     buffer = io.BytesIO()
     tifffile.imwrite(
         buffer,

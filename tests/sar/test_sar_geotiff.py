@@ -17,6 +17,7 @@ from sarlang1m.sar.geotiff import (
     DEFAULT_MAX_PIXELS,
     SARDecodeError,
     as_band_array,
+    parse_gdal_metadata,
     read_geotiff,
     read_sar_metadata,
 )
@@ -226,3 +227,56 @@ def test_the_input_bytes_are_released_on_return(corrupt: bool) -> None:
         assert sys.getrefcount(data) == before
     finally:
         gc.enable()
+
+
+def _gdal_metadata(*items: str) -> tuple:
+    """A GDAL_METADATA tag (42112) for `tifffile.imwrite(extratags=...)` holding the given <Item>s."""
+    return (42112, "s", 0, "<GDALMetadata>" + "".join(items) + "</GDALMetadata>", True)
+
+
+def test_declared_radiometry_and_band_descriptions_come_from_gdal_metadata() -> None:
+    pixels = synthetic("float32", bands=2)
+    items = (
+        '<Item name="RADIOMETRY">Intensity</Item>',
+        '<Item name="DESCRIPTION" sample="1" role="description">VV</Item>',
+        '<Item name="DESCRIPTION" sample="0" role="description">VH</Item>',
+        '<Item name="POLARIZATION" sample="0">VH</Item>',
+        '<Item name="DESCRIPTION" sample="99999999999" role="description">no such band</Item>',
+    )
+    data = encode_tiff(
+        pixels,
+        photometric="minisblack",
+        planarconfig="separate",
+        description="radiometry=db",  # GDAL_METADATA is the standard place: it wins
+        metadata=None,
+        extratags=[_gdal_metadata(*items)],
+    )
+    header = read_sar_metadata(data, inspect_pixels=False)
+    assert header.declared_radiometry == "intensity"
+    assert header.band_descriptions == ("VH", "VV")
+    assert read_geotiff(data)[1].declared_radiometry == "intensity"
+    odd = '<GDALMetadata><Item name="DESCRIPTION" sample="²" role="description">x</Item></GDALMetadata>'
+    assert parse_gdal_metadata(odd, 4) == (None, ())  # TIFF text is ASCII, but a parser must not trust that
+
+
+@pytest.mark.parametrize(
+    ("description", "gdal", "expected"),
+    [
+        ("SYNTHETIC test; source=dfc2023; radiometry=amplitude", None, "amplitude"),
+        ("radiometry = dB; bands=HH", None, "db"),
+        ("radiometry=sigma0", None, None),  # a word we do not know declares nothing
+        ("a file about radiometry in general", None, None),
+        (None, '<Item name="RADIOMETRY">power</Item>', "intensity"),
+        (None, '<Item name="RADIOMETRY" sample="0">db</Item>', None),  # a band item, not the file's
+        ("radiometry=amplitude", "<Item name=", "amplitude"),  # malformed XML: the description still counts
+        (None, None, None),
+    ],
+)
+def test_declared_radiometry_from_the_image_description(description, gdal, expected) -> None:
+    options = {"extratags": [_gdal_metadata(gdal)]} if gdal else {}
+    if description is not None:
+        options.update(description=description, metadata=None)
+    data = encode_tiff(synthetic("uint16")[0], photometric="minisblack", **options)
+    header = read_sar_metadata(data)
+    assert header.declared_radiometry == expected
+    assert header.radiometry == "amplitude" and header.band_descriptions == ()  # inference is kept apart

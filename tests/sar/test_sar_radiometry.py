@@ -14,6 +14,8 @@ from sarlang1m.sar.radiometry import (
     display_scale,
     infer_radiometry,
     nodata_in_type,
+    parse_radiometry,
+    radiometry_fits,
     to_db,
     to_intensity,
 )
@@ -110,3 +112,34 @@ def test_display_scale_and_nodata_types() -> None:
     assert nodata_in_type(np.dtype(np.uint16), 0.0) == 0
     assert nodata_in_type(np.dtype(np.float32), float("nan")) is None
     assert nodata_in_type(np.dtype(np.float32), -9999.0) == np.float32(-9999.0)
+
+
+def test_file_words_for_radiometries() -> None:
+    assert [parse_radiometry(w) for w in ("Amplitude", " dB ", "power", "magnitude", "decibels", "sigma0", None)] == [
+        "amplitude",
+        "db",
+        "intensity",
+        "amplitude",
+        "db",
+        None,
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("radiometry", "dtype", "bands", "fits"),
+    [
+        ("amplitude", np.uint8, 1, True),
+        ("display", np.uint8, 1, True),
+        ("display", np.float32, 1, False),
+        ("db", np.float32, 4, True),
+        ("db", np.int16, 1, True),
+        ("db", np.uint16, 1, False),  # dB goes below zero
+        ("complex", np.float32, 2, True),  # an I/Q pair
+        ("complex", np.float32, 1, False),
+        ("intensity", np.complex64, 1, True),
+        ("db", np.complex64, 1, False),
+    ],
+)
+def test_which_radiometries_a_pixel_type_can_have(radiometry, dtype, bands, fits) -> None:
+    assert radiometry_fits(radiometry, dtype, bands) is fits

@@ -9,7 +9,7 @@ import pytest
 
 from sarlang1m import schema
 from sarlang1m.sources import identify
-from sarlang1m.synth.catalog import Catalog, allocate, image_sizes
+from sarlang1m.synth.catalog import REAL_SIZES, Catalog, allocate, image_sizes
 from sarlang1m.synth.plan import KINDS, plan_release
 from sarlang1m.synth.texts import CONCISE_CAPACITY, DETAILED_CAPACITY, question_capacity
 
@@ -71,6 +71,26 @@ def test_image_size_overrides_every_source_and_has_a_floor():
     assert set(tiffs.values()) == {40} and sardet == (30, 60)
     with pytest.raises(ValueError, match="at least 24"):
         image_sizes(False, 8)
+
+
+def test_real_sizes_are_the_sources_own_and_sardet_chips_vary_by_seed_alone():
+    sizes, chips = image_sizes(False, None, real_sizes=True)
+    assert sizes == REAL_SIZES == {"spacenet6": 900, "dfc2023": 512, "openearthmap_sar": 1024}
+    assert (chips.min_side, chips.max_side) == (190, 1024)
+    plan = plan_release(600)
+    a, b, c = (Catalog(plan, seed, sizes, chips) for seed in (4, 4, 5))
+    sardet = [i for i, s in enumerate(a.sources) if s == "sardet_100k"]
+    drawn = list(zip(a.width[sardet].tolist(), a.height[sardet].tolist(), strict=True))
+    assert drawn == list(zip(b.width[sardet].tolist(), b.height[sardet].tolist(), strict=True))
+    assert (a.width[sardet] != c.width[sardet]).any()
+    assert all(190 <= min(size) <= max(size) <= 1024 for size in drawn)
+    counts = Counter(drawn)
+    for side in (256, 512, 800, 1024):  # every fixed tile of the mix occurs, and so do variable chips
+        assert counts[(side, side)] > 0
+    assert sum(1 for w, h in drawn if w != h) > 0
+    assert {a.width[i] for i, s in enumerate(a.sources) if s != "sardet_100k"} == set(REAL_SIZES.values())
+    with pytest.raises(ValueError, match="contradict"):
+        image_sizes(False, 64, real_sizes=True)
 
 
 def test_allocate_keeps_capacity_and_one_text_per_image():

@@ -14,8 +14,11 @@ import tifffile
 from PIL import Image
 
 from sarlang1m import schema
+from sarlang1m.sar import read_sar_metadata
 from sarlang1m.sources import identify
 from sarlang1m.synth import generate, write_synthetic_release
+from sarlang1m.synth.catalog import REAL_SARDET_SIZES, REAL_SIZES
+from sarlang1m.synth.layout import RADIOMETRY
 
 TEXT_STEMS = {
     "Text/caption/Caption-training": "captions",
@@ -134,6 +137,44 @@ def test_geotiffs_have_each_source_dtype_bands_and_varied_layouts(default_releas
     assert compressions == {"ADOBE_DEFLATE", "ZSTD", "LZW"}
     assert {tiled for c, tiled in layouts if c != "planar"} == {True, False}
     assert {p for c, p in layouts if c == "planar"} == {"SEPARATE", "CONTIG"}
+
+
+def test_geotiffs_declare_their_radiometry_where_gis_tools_read_it(default_release):
+    root, _ = default_release
+    for path in (root / "SARimages_original").iterdir():
+        source = identify(path.name).source
+        with tifffile.TiffFile(path) as tif:
+            xml = tif.pages[0].tags["GDAL_METADATA"].value
+        assert f'<Item name="RADIOMETRY">{RADIOMETRY[source]}</Item>' in xml
+        header = read_sar_metadata(path.read_bytes(), inspect_pixels=False)
+        assert header.declared_radiometry == RADIOMETRY[source]
+        assert header.band_descriptions == schema.SOURCES[source].polarizations  # SpaceNet6: HH, HV, VH, VV
+
+
+def test_real_sizes_write_each_source_at_its_real_pixel_size_and_type(tmp_path):
+    """`synth --real-sizes`: SpaceNet6 4 x 900 x 900 float32 dB, DFC2023 512 x 512 uint16, OpenEarthMap-SAR
+    1024 x 1024 uint8, SARDet-100K chips of several sizes; the PNGs match their GeoTIFFs."""
+    summary = write_synthetic_release(tmp_path / "real", images=16, seed=2, real_sizes=True, progress=False)
+    root = summary.root
+    assert summary.real_sizes and "real_sizes=True" in (root / "SYNTHETIC.md").read_text()
+    expected = {"spacenet6": ("float32", 4), "dfc2023": ("uint16", 1), "openearthmap_sar": ("uint8", 1)}
+    seen = set()
+    for path in (root / "SARimages_original").iterdir():
+        source = identify(path.name).source
+        header = read_sar_metadata(path.read_bytes())
+        side = REAL_SIZES[source]
+        assert (str(header.dtype), header.bands, header.height, header.width) == (*expected[source], side, side)
+        assert header.declared_radiometry == RADIOMETRY[source]
+        with Image.open(root / "SARimages" / f"{path.stem}.png") as png:
+            assert png.size == (side, side)
+        seen.add(source)
+    assert seen == set(expected)
+    sizes = set()
+    for path in (root / "SARDet_100K/JPEGImages").rglob("*.*"):
+        with Image.open(path) as image:
+            assert REAL_SARDET_SIZES.min_side <= min(image.size) <= max(image.size) <= REAL_SARDET_SIZES.max_side
+            sizes.add(image.size)
+    assert len(sizes) >= 3
 
 
 def _coco(root: Path, folder: str) -> dict:
@@ -299,4 +340,6 @@ def test_bad_arguments_are_refused(tmp_path):
         write_synthetic_release(tmp_path / "w", workers=0, progress=False)
     with pytest.raises(ValueError, match="at least 16 images"):
         write_synthetic_release(tmp_path / "n", images=3, progress=False)
+    with pytest.raises(ValueError, match="contradict"):
+        write_synthetic_release(tmp_path / "r", image_size=64, real_sizes=True, progress=False)
     assert list(tmp_path.iterdir()) == []
