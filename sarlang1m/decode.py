@@ -389,8 +389,10 @@ class SARDecode:
             fallback = "and no image to fall back to" if self.fallback_to_image else "(fallback_to_image is off)"
             raise SARDecodeError(f"no original GeoTIFF ({PATH_COLUMN} is null) {fallback}")
         bands = self._band_indices(row) if source == PIXELS_FROM_SAR else None
-        statistics = self._statistics_for(row) if source == PIXELS_FROM_SAR else None
-        method = self.method if (source == PIXELS_FROM_SAR or self.method != "standardize") else "percentile"
+        # Display pixels (8-bit, no calibrated values) have no dB statistics: they are x / 255 whatever the method.
+        calibrated = source == PIXELS_FROM_SAR and radiometry != "display"
+        statistics = self._statistics_for(row) if calibrated else None
+        method = self.method if (calibrated or self.method != "standardize") else "percentile"
         decoded = decode_sar_detailed(
             data,
             radiometry=radiometry,

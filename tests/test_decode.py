@@ -330,3 +330,20 @@ def test_invalid_configurations_fail_early() -> None:
         SARDecode(root=ROOT, radiometry="sigma0")
     with pytest.raises(ValueError, match="percentiles"):
         SARDecode(root=ROOT, percentiles=(50, 50))
+
+
+def test_standardize_treats_display_originals_as_display() -> None:
+    """An original whose radiometry is display (8-bit, undeclared) has no dB statistics: x / 255, no error."""
+    grey = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
+    row = {
+        "image_id": "display_original",
+        "image": {"bytes": png(grey), "path": None},
+        **original("originals/unknown/ab/display_original.tif", encode_tiff(grey)),
+        "sar_radiometry": "display",
+        "polarizations": [],
+        "source": "unknown",
+    }
+    statistics = {"spacenet6": {"mean_db": [0, 0, 0, 0], "std_db": [1, 1, 1, 1]}}
+    out = SARDecode(root=ROOT, normalize="standardize", statistics=statistics)(row)
+    assert out[SOURCE_FIELD] == "sar" and out[RADIOMETRY_FIELD] == "display"
+    np.testing.assert_allclose(out[PIXELS_FIELD][0], grey / 255.0, atol=1e-7)
