@@ -3,7 +3,8 @@
 The YAML `configs:` block is what replaced loading scripts: `load_dataset(folder_or_repo, "vqa")` reads
 it. The body is rendered from the Jinja template in `dataset_card/` through huggingface_hub's card API.
 Every figure in the body is read back from the written Parquet files (text and metadata columns only,
-never the image bytes), so the card describes what was published, not what the build meant to write.
+never the image bytes; the viewer check of `viewer.py` reads the other cells of two pages per split), so
+the card describes what was published, not what the build meant to write.
 Nothing in it depends on the clock: two builds of the same input give the same bytes.
 """
 
@@ -28,7 +29,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 from packaging.version import InvalidVersion, Version
 
-from . import schema
+from . import schema, viewer
 from .manifest import original_sizes, originals_summary
 from .raw import classify
 
@@ -43,10 +44,6 @@ LICENSE_NAME = "sarlang-1m-mixed-source-licences"
 LICENSE_LINK = "https://github.com/Jimmyxichen/SARLANG-1M"
 PAPER_URL = "https://arxiv.org/abs/2504.03254"
 AUTHORS_REPO_URL = "https://github.com/Jimmyxichen/SARLANG-1M"
-#: The Dataset Viewer's limits (production values of the open-source dataset-viewer service).
-VIEWER_PAGE_ROWS = 100
-VIEWER_SCAN_BYTES = 300_000_000
-VIEWER_COPY_ROW_GROUP_BYTES = 100_000_000
 #: Word-count buckets of the text-length histograms: (label, smallest count in the bucket).
 LENGTH_BUCKETS = (("1", 1), ("2-3", 2), ("4-7", 4), ("8-15", 8), ("16-31", 16), ("32-63", 32), ("64+", 64))
 #: Questions or captions shown in each example row (the rest are counted).
@@ -328,74 +325,6 @@ def _consider_example(
         stats.examples[task] = (priority, table.slice(row, 1).to_pylist()[0])
 
 
-# ------------------------------------------------------------------------------------ the viewer
-
-
-@dataclass(frozen=True)
-class ViewerScan:
-    """What the Dataset Viewer must read to serve a config's split, from the Parquet footers.
-
-    `page_bytes` is the largest sum of uncompressed row-group sizes behind one page of `VIEWER_PAGE_ROWS`
-    rows (pages start at multiples of it); `largest_row_group` the biggest row group.
-    """
-
-    config: str
-    split: str
-    page_bytes: int
-    largest_row_group: int
-    bytes_per_row: float
-
-    @property
-    def pages_fit(self) -> bool:
-        return self.page_bytes <= VIEWER_SCAN_BYTES
-
-    @property
-    def copied(self) -> bool:
-        return self.largest_row_group <= VIEWER_COPY_ROW_GROUP_BYTES
-
-
-def viewer_scans(release: str | Path, configs: dict[str, dict]) -> list[ViewerScan]:
-    """For each config and split, the bytes the viewer reads per page (see `ViewerScan`).
-
-    The viewer reads whole row groups to serve a page of rows and refuses pages over `VIEWER_SCAN_BYTES`;
-    it uses Parquet files as they are only when no row group is over `VIEWER_COPY_ROW_GROUP_BYTES`.
-    """
-    release = Path(release)
-    scans = []
-    for config, summary in configs.items():
-        for split, info in summary["splits"].items():
-            rows, sizes = [], []
-            for path in sorted(release.glob(info["data_files"])):
-                metadata = pq.ParquetFile(path).metadata
-                for index in range(metadata.num_row_groups):
-                    rows.append(metadata.row_group(index).num_rows)
-                    sizes.append(metadata.row_group(index).total_byte_size)
-            scans.append(
-                ViewerScan(
-                    config,
-                    split,
-                    page_bytes=_largest_page(rows, sizes, VIEWER_PAGE_ROWS),
-                    largest_row_group=max(sizes, default=0),
-                    bytes_per_row=sum(sizes) / max(sum(rows), 1),
-                )
-            )
-    return scans
-
-
-def _largest_page(rows: Sequence[int], sizes: Sequence[int], page_rows: int) -> int:
-    """The largest total size of the row groups that hold one page of `page_rows` rows."""
-    if not rows or not sum(rows):
-        return 0
-    ends = np.cumsum(rows)  # row group i holds rows [ends[i] - rows[i], ends[i])
-    cumulative = np.concatenate([[0], np.cumsum(sizes)])
-    largest = 0
-    for first in range(0, int(ends[-1]), page_rows):
-        last = min(first + page_rows, int(ends[-1])) - 1
-        lo, hi = np.searchsorted(ends, [first, last], side="right")
-        largest = max(largest, int(cumulative[hi + 1] - cumulative[lo]))
-    return largest
-
-
 # ------------------------------------------------------------------------------------ changelog
 
 
@@ -493,7 +422,7 @@ def _feature_type(feature: object) -> str:
 
 
 def _tables(
-    configs: dict[str, dict], stats: ReleaseStatistics, sar_statistics: dict, scans: list[ViewerScan]
+    configs: dict[str, dict], stats: ReleaseStatistics, sar_statistics: dict, checks: list[viewer.ViewerCheck]
 ) -> dict[str, str]:
     tables: dict[str, str] = {}
     tables["configs"] = markdown_table(
@@ -667,19 +596,30 @@ def _tables(
         "lll",
     )
     tables["viewer"] = markdown_table(
-        ["config", "split", "bytes per row", "largest page scan", "largest row group", "fits the viewer"],
+        [
+            "config",
+            "split",
+            "rows",
+            "rows per row group (max)",
+            "page index",
+            "largest row-group read",
+            f"{viewer.PAGE_ROWS}-row page response",
+            "fits the viewer",
+        ],
         [
             (
-                f"`{s.config}`",
-                s.split,
-                _bytes(s.bytes_per_row),
-                _bytes(s.page_bytes),
-                _bytes(s.largest_row_group),
-                s.pages_fit and s.copied,
+                f"`{c.config}`",
+                c.split,
+                c.rows,
+                c.max_group_rows,
+                c.page_index,
+                _bytes(c.largest_read),
+                _bytes(c.page_bytes),
+                c.fits,
             )
-            for s in scans
+            for c in checks
         ],
-        "llrrrl",
+        "llrrlrrl",
     )
     for task in schema.TASKS:
         tables[f"columns_{task}"] = markdown_table(
@@ -812,9 +752,9 @@ def render_card(
         raise ValueError(f"exactly one config must be the default, got {defaults or 'none'}")
     stats = collect_statistics(release)
     entries = read_changelog(changelog)
-    scans = viewer_scans(release, configs)
+    checks = viewer.viewer_checks(release, configs, repo_id=repo_id)
     build_report = _build_report(release)
-    tables = {**_tables(configs, stats, sar_statistics, scans), "originals": _originals_table(Path(release))}
+    tables = {**_tables(configs, stats, sar_statistics, checks), "originals": _originals_table(Path(release))}
     if build_report and build_report["sar_radiometry"]:
         tables["radiometry"] = _radiometry_table(build_report["sar_radiometry"])
     data = card_data(configs, version=version, synthetic=synthetic)
@@ -836,11 +776,14 @@ def render_card(
         land_cover=", ".join(schema.LAND_COVER_CLASSES),
         non_commercial=[s.title for s in schema.SOURCES.values() if s.name != "unknown" and not s.commercial_use],
         unknown_images=stats.sources["vqa"]["unknown"]["images"] + stats.sources["captions"]["unknown"]["images"],
-        viewer_problems=[s for s in scans if not (s.pages_fit and s.copied)],
+        viewer_problems=[(c.config, c.split, c.problems()) for c in checks if not c.fits],
         viewer={
-            "page_rows": VIEWER_PAGE_ROWS,
-            "scan_limit": _bytes(VIEWER_SCAN_BYTES),
-            "copy_limit": _bytes(VIEWER_COPY_ROW_GROUP_BYTES),
+            "page_rows": viewer.PAGE_ROWS,
+            "response_limit": f"{viewer.RESPONSE_MAX_BYTES:,} bytes",
+            "scan_limit": f"{viewer.SCAN_MAX_BYTES:,} bytes",
+            "group_rows": viewer.IMAGE_ROW_GROUP_ROWS,
+            "repository": viewer.VIEWER_REPOSITORY,
+            "commit": viewer.VIEWER_COMMIT,
         },
         build_report=build_report,
         changelog=changelog_until(version, entries),

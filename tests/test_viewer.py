@@ -1,11 +1,13 @@
-"""Dataset Viewer compatibility, checked by the viewer's own rules (re-implemented here, on purpose).
+"""Dataset Viewer compatibility: the model of its production limits (`sarlang1m.viewer`) and a release against it.
 
-The rules, from the open-source dataset-viewer service (production limits):
-- an `Image` cell is opened with PIL and re-encoded as JPEG, else PNG; a cell that does neither fails;
-- Parquet files are used as they are only if no row group is over 100 MB (uncompressed), else re-converted;
-- a page of 100 rows is served by reading the whole row groups that hold it, at most 300 MB of them;
-- the first-rows response keeps at least 10 rows and at most 100 under 200 KB of JSON: Image cells become
-  asset URLs, other cells (binary as base64) are cut to 100 bytes, last rows first, when over the limit;
+The viewer's own first-rows/rows code cannot run here: `libcommon` needs `libviewer`, a Rust extension
+built from crates and git dependencies that cannot be fetched, and pins Python 3.14. So its limits are
+modelled from its source (see `sarlang1m/viewer.py`, which cites each setting), and the tests below check
+the model against hand-written Parquet files (synthetic) and against the viewer's serialisation rules,
+re-implemented here with the images really decoded:
+- `Image` cells are opened with PIL and re-encoded as JPEG, else PNG; the response holds their asset URL,
+  height and width; binary cells are base64 text; rows are compact JSON items
+  `{"row_idx", "row", "truncated_cells"}`, counted with one comma each plus the two brackets;
 - split names match `^\\w+(\\.\\w+)*$` (no dashes), at most 30 splits per config, at most 4,000 configs,
   config names usable as folder names, and one default config.
 """
@@ -13,8 +15,10 @@ The rules, from the open-source dataset-viewer service (production limits):
 import base64
 import io
 import json
+import math
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import PIL.Image
@@ -22,27 +26,35 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from datasets import Features, get_dataset_config_names, get_dataset_default_config_name
+from datasets import Features, Image, List, Value, get_dataset_config_names, get_dataset_default_config_name
+from tiny_raw import png_bytes
 
-from sarlang1m import card as card_module
-from sarlang1m import schema
-from sarlang1m.card import render_card, viewer_scans
+from sarlang1m import schema, viewer
+from sarlang1m.card import render_card
+from sarlang1m.errors import ReleaseError
 from sarlang1m.manifest import read_manifest
 from sarlang1m.release import build_release
+from sarlang1m.viewer import check_split, viewer_checks
 
-COPY_ROW_GROUP_BYTES = 100_000_000
-SCAN_BYTES = 300_000_000
-PAGE_ROWS = 100
-FIRST_ROWS_MIN = 10
-FIRST_ROWS_MAX_BYTES = 200_000
-MIN_CELL_BYTES = 100
+RESPONSE_MAX_BYTES = 200_000  # chart/env/prod.yaml firstRows.maxBytes
+SCAN_MAX_BYTES = 300_000_000  # chart/env/prod.yaml rowsIndex.maxArrowDataInMemory
+PAGE_ROWS = 100  # libcommon constants.py MAX_NUM_ROWS_PER_PAGE
+IMAGE_GROUP_ROWS = 100  # libcommon constants.py PROCESSING_STEP_..._ROW_GROUP_SIZE_FOR_IMAGE_DATASETS
+ASSETS = "https://datasets-server.huggingface.co/assets"  # chart: assets.baseUrl on the production host
 MAX_SPLITS = 30
 MAX_CONFIGS = 4000
 SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
 CONFIG_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 
 
-# ------------------------------------------------------------------------- the rules, re-implemented
+def test_the_model_uses_the_production_values():
+    assert viewer.RESPONSE_MAX_BYTES == RESPONSE_MAX_BYTES
+    assert viewer.SCAN_MAX_BYTES == SCAN_MAX_BYTES
+    assert viewer.PAGE_ROWS == PAGE_ROWS
+    assert viewer.IMAGE_ROW_GROUP_ROWS == IMAGE_GROUP_ROWS
+
+
+# ------------------------------------------------------------------ the viewer's rules, re-implemented
 
 
 def reencodes_like_the_viewer(data: bytes) -> str:
@@ -57,75 +69,189 @@ def reencodes_like_the_viewer(data: bytes) -> str:
     raise ValueError(f"mode {image.mode} can be written neither as JPEG nor as PNG")
 
 
-def row_groups(paths: list[Path]) -> list[tuple[int, int]]:
-    """(rows, uncompressed bytes) of every row group, in the viewer's file order (sorted names)."""
-    groups = []
-    for path in sorted(paths):
-        metadata = pq.ParquetFile(path).metadata
-        groups += [
-            (metadata.row_group(i).num_rows, metadata.row_group(i).total_byte_size)
-            for i in range(metadata.num_row_groups)
-        ]
-    return groups
+def json_size(value: object) -> int:
+    def default(cell: object) -> str:
+        assert isinstance(cell, bytes), type(cell)
+        return base64.b64encode(cell).decode()
+
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=default).encode())
 
 
-def page_scans(groups: list[tuple[int, int]], page_rows: int = PAGE_ROWS) -> list[int]:
-    """Bytes read for each page of `page_rows` rows: every row group that holds one of its rows."""
-    owner = [index for index, (rows, _) in enumerate(groups) for _ in range(rows)]
-    return [
-        sum(groups[g][1] for g in sorted(set(owner[start : start + page_rows])))
-        for start in range(0, len(owner), page_rows)
-    ]
-
-
-def cell_json(value, is_image: bool, row_idx: int) -> object:
+def viewer_cell(value: object, feature: object, url: str) -> object:
     if value is None:
         return None
-    if is_image:  # replaced by an asset URL and the image's size
+    if isinstance(feature, Image):
         image = PIL.Image.open(io.BytesIO(value["bytes"]))
-        url = f"https://datasets-server.huggingface.co/assets/org/name/--/0123456789abcdef/--/c/train/{row_idx}/image/image.jpg"
         return {"src": url, "height": image.height, "width": image.width}
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
+    if isinstance(feature, dict):
+        return {key: viewer_cell(item, feature[key], url) for key, item in value.items()}
+    if isinstance(feature, List):
+        return [viewer_cell(item, feature.feature, url) for item in value]
     return value
 
 
-def size(obj: object) -> int:
-    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
+def first_rows_bytes(table: pa.Table, features: Features, *, dataset: str, config: str, split: str) -> tuple[int, int]:
+    """(the viewer's count of a first-rows response for the first 100 rows of `table`, read whole, images
+    decoded; the digits of the images' heights and widths in it)."""
+    surrounding = json_size(
+        {
+            "dataset": dataset,
+            "config": config,
+            "split": split,
+            "features": [{"feature_idx": i, "name": n, "type": features.to_dict()[n]} for i, n in enumerate(features)],
+            "rows": [],
+            "truncated": False,
+        }
+    )
+    total, digits = surrounding + 2, 0
+    for row_idx, row in enumerate(table.slice(0, PAGE_ROWS).to_pylist()):
+        cells = {}
+        for name, feature in features.items():
+            # libcommon storage_client.py generate_object_path: the revision is a placeholder, not quoted
+            path = f"{quote(dataset)}/--/{{dataset_git_revision}}/--/{quote(config)}/{quote(split)}"
+            url = f"{ASSETS}/{path}/{row_idx}/{quote(name)}/image.jpg"
+            cells[name] = viewer_cell(row[name], feature, url)
+            if isinstance(feature, Image) and cells[name]:
+                digits += len(str(cells[name]["height"])) + len(str(cells[name]["width"]))
+        total += json_size({"row_idx": row_idx, "row": cells, "truncated_cells": []}) + 1
+    return total, digits
 
 
-def first_rows_response(table: pa.Table, features: Features) -> tuple[int, bool]:
-    """(bytes of the rows in the response, whether cells had to be cut), following the viewer's truncation."""
-    images = {name for name, feature in features.items() if type(feature).__name__ == "Image"}
-    rows = table.slice(0, PAGE_ROWS).to_pylist()
-    items = [
-        {"row_idx": i, "row": {k: cell_json(v, k in images, i) for k, v in row.items()}, "truncated_cells": []}
-        for i, row in enumerate(rows)
+# ----------------------------------------------------------------------- hand-written Parquet files
+
+FEATURES = Features({"image": Image(), "name": Value("string"), "blob": Value("binary"), "text": Value("string")})
+
+
+def write_split(
+    path: Path,
+    rows: int,
+    *,
+    group_rows: int,
+    page_index: bool = True,
+    blob_bytes: int = 0,
+    text=lambda row: "a short text",
+    image: bytes | None = None,
+    features: Features = FEATURES,
+    first_row: int = 0,
+) -> Path:
+    """Synthetic: `rows` rows of a 16x16 random PNG, a name, `blob_bytes` random bytes and a text, written with
+    pyarrow (the features recorded in the schema, as `datasets` does)."""
+    rng = np.random.default_rng(first_row)
+    image = image or png_bytes(0, size=16)
+    records = [
+        {
+            "image": {"bytes": image, "path": f"{i}.png"},
+            "name": f"row-{i}",
+            "blob": rng.bytes(blob_bytes),
+            "text": text(i),
+        }
+        for i in range(first_row, first_row + rows)
     ]
-    kept = items[:FIRST_ROWS_MIN]
-    total = 2 + sum(size(item) + 1 for item in kept)
-    if total < FIRST_ROWS_MAX_BYTES:
-        for item in items[FIRST_ROWS_MIN:]:
-            if total + size(item) + 1 >= FIRST_ROWS_MAX_BYTES:
-                break
-            kept.append(item)
-            total += size(item) + 1
-        return total, False
-    for item in reversed(kept):
-        if total < FIRST_ROWS_MAX_BYTES:
-            break
-        before = size(item)
-        for name, value in item["row"].items():
-            serialized = json.dumps(value)
-            if name not in images and len(serialized.encode()) > MIN_CELL_BYTES:
-                item["row"][name] = serialized.encode()[:MIN_CELL_BYTES].decode(errors="ignore")
-                item["truncated_cells"].append(name)
-        total += size(item) - before
-    return total, True
+    table = pa.Table.from_pylist([{k: r[k] for k in features} for r in records], schema=features.arrow_schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, row_group_size=group_rows, write_page_index=page_index)
+    return path
 
 
-def split_files(release: Path, data_files: str) -> list[Path]:
-    return sorted(release.glob(data_files))
+def test_a_compliant_image_file_fits(tmp_path):
+    path = write_split(tmp_path / "train.parquet", 250, group_rows=100)
+    check = check_split([path], config="c", split="train")
+    assert check.image_columns == ("image",)
+    assert (check.rows, check.row_groups, check.max_group_rows, check.page_index) == (250, 3, 100, True)
+    assert check.fits and check.problems() == []
+
+
+def test_a_big_binary_column_fails_the_response_limit(tmp_path):
+    small = check_split([write_split(tmp_path / "a.parquet", 100, group_rows=100)], config="c", split="train")
+    big = check_split(
+        [write_split(tmp_path / "b.parquet", 100, group_rows=100, blob_bytes=2_000)], config="c", split="train"
+    )
+    # each binary cell goes into the JSON as base64: 2,000 bytes -> 2,668 characters (an empty one: "")
+    assert big.first_page_bytes - small.first_page_bytes == 100 * 4 * math.ceil(2_000 / 3)
+    assert small.response_fits and not big.response_fits
+    assert big.reads_fit and big.layout_fits and not big.fits
+    (problem,) = big.problems()
+    assert "first-rows limit" in problem and f"{big.page_bytes:,}" in problem
+
+
+def test_image_cells_count_as_their_url_not_their_bytes(tmp_path):
+    big_png = png_bytes(1, size=300, mode="RGB")  # incompressible: about 270 KB per cell
+    assert len(big_png) > RESPONSE_MAX_BYTES
+    small = check_split([write_split(tmp_path / "a.parquet", 100, group_rows=100)], config="c", split="train")
+    big = check_split(
+        [write_split(tmp_path / "b.parquet", 100, group_rows=100, image=big_png)], config="c", split="train"
+    )
+    assert big.first_page_bytes == small.first_page_bytes
+    assert big.response_fits
+    assert big.largest_read > len(big_png)  # the scan does fetch the image bytes (stored once: a dictionary)
+
+
+def test_the_page_bytes_match_the_viewers_serialisation(tmp_path):
+    path = write_split(tmp_path / "train.parquet", 120, group_rows=50, blob_bytes=100, text=lambda i: f"é{i}" * 7)
+    check = check_split([path], config="my config", split="train", repo_id="org/name")
+    reference, digits = first_rows_bytes(
+        pq.read_table(path), FEATURES, dataset="org/name", config="my config", split="train"
+    )
+    # the model counts 5 digits for an image's height and for its width instead of decoding the image
+    assert check.first_page_bytes == reference + (100 * 10 - digits)
+
+
+@pytest.mark.parametrize("page_index", [True, False])
+def test_256_row_groups_fail_the_image_layout(tmp_path, page_index):
+    path = write_split(tmp_path / "train.parquet", 300, group_rows=256, page_index=page_index)
+    check = check_split([path], config="c", split="train")
+    assert check.max_group_rows == 256
+    assert check.response_fits and check.reads_fit
+    assert not check.layout_fits and not check.fits
+    assert any("row groups of up to 256 rows" in p for p in check.problems())
+
+
+def test_a_file_without_page_index_fails_the_image_layout(tmp_path):
+    path = write_split(tmp_path / "train.parquet", 200, group_rows=100, page_index=False)
+    check = check_split([path], config="c", split="train")
+    assert check.max_group_rows == 100 and not check.page_index
+    assert not check.layout_fits and check.problems() == [
+        "no page index (write the Parquet files with write_page_index=True)"
+    ]
+
+
+def test_the_image_layout_rule_binds_image_configs_only(tmp_path):
+    texts = Features({"name": Value("string"), "text": Value("string")})
+    path = write_split(tmp_path / "train.parquet", 300, group_rows=256, page_index=False, features=texts)
+    check = check_split([path], config="c", split="train")
+    assert check.image_columns == () and check.max_group_rows == 256 and not check.page_index
+    assert check.fits
+
+
+def test_a_row_group_read_is_its_compressed_bytes(tmp_path, monkeypatch):
+    # zeros compress well: the read (what the viewer fetches from the file) is far below the data's size
+    path = write_split(tmp_path / "train.parquet", 100, group_rows=100, text=lambda i: f"{i:03d}" + "0" * 50_000)
+    check = check_split([path], config="c", split="train")
+    metadata = pq.ParquetFile(path).metadata
+    assert check.largest_read < path.stat().st_size < metadata.row_group(0).total_byte_size / 10
+    assert check.reads_fit
+    monkeypatch.setattr(viewer, "SCAN_MAX_BYTES", check.largest_read - 1)
+    assert not check.reads_fit and not check.fits
+    assert any("Scan size limit exceeded" in p for p in check.problems())
+
+
+def test_the_largest_page_is_found_across_files_from_the_footers(tmp_path):
+    """Two files of 150 rows (row groups of 100 and 50); split rows 200-299 carry 3,000-character texts."""
+
+    def text(i: int) -> str:
+        return "long " * 600 if i >= 200 else "short"
+
+    files = [
+        write_split(tmp_path / "train-0.parquet", 150, group_rows=100, text=text),
+        write_split(tmp_path / "train-1.parquet", 150, group_rows=100, text=text, first_row=150),
+    ]
+    check = check_split(files, config="c", split="train")
+    assert check.rows == 300 and check.row_groups == 4
+    assert check.first_page_bytes < RESPONSE_MAX_BYTES
+    assert check.largest_page_offset == 200
+    assert check.largest_page_bytes > 100 * 3_000 > RESPONSE_MAX_BYTES
+    assert not check.response_fits
+    assert any(p.startswith("rows 200-299 are") for p in check.problems())
 
 
 # ------------------------------------------------------------------------------------ the release
@@ -160,24 +286,97 @@ def test_a_float_image_fails_the_viewer_rule():
         reencodes_like_the_viewer(buffer.getvalue())
 
 
-def test_row_groups_and_pages_stay_within_the_viewer_limits(tiny_release):
-    manifest = read_manifest(tiny_release)
-    for config, summary in manifest["configs"].items():
-        for split, info in summary["splits"].items():
-            groups = row_groups(split_files(tiny_release, info["data_files"]))
-            assert groups, (config, split)
-            assert max(b for _, b in groups) <= COPY_ROW_GROUP_BYTES
-            assert max(page_scans(groups)) <= SCAN_BYTES
+def release_checks(release: Path) -> list[viewer.ViewerCheck]:
+    return viewer_checks(release, read_manifest(release)["configs"], repo_id=schema.DEFAULT_REPO_ID)
 
 
-def test_first_rows_fit_without_truncation(tiny_release):
-    manifest = read_manifest(tiny_release)
-    for config, summary in manifest["configs"].items():
-        features = schema.FEATURES[summary["task"]]
-        for split, info in summary["splits"].items():
-            table = pa.concat_tables(pq.read_table(p) for p in split_files(tiny_release, info["data_files"]))
-            total, truncated = first_rows_response(table, features)
-            assert total < FIRST_ROWS_MAX_BYTES and not truncated, (config, split, total)
+def test_the_model_counts_each_release_page_as_the_viewer_serialises_it(tiny_release):
+    configs = read_manifest(tiny_release)["configs"]
+    checks = release_checks(tiny_release)
+    assert {(c.config, c.split) for c in checks} == {(n, s) for n, c in configs.items() for s in c["splits"]}
+    for check in checks:
+        files = sorted(tiny_release.glob(configs[check.config]["splits"][check.split]["data_files"]))
+        table = pa.concat_tables(pq.read_table(f) for f in files)
+        features = schema.FEATURES[configs[check.config]["task"]]
+        reference, digits = first_rows_bytes(
+            table, features, dataset="sarlang1m/SARLANG-1M", config=check.config, split=check.split
+        )
+        images = min(table.num_rows, PAGE_ROWS) * len(check.image_columns)
+        assert check.first_page_bytes == reference + (images * 10 - digits), (check.config, check.split)
+
+
+def test_every_config_of_the_release_fits_the_viewer(tiny_release):
+    for check in release_checks(tiny_release):
+        assert check.fits, (check.config, check.split, check.problems())
+        assert check.image_columns == ("image",)
+        assert check.max_group_rows <= IMAGE_GROUP_ROWS and check.page_index
+        assert check.largest_read <= SCAN_MAX_BYTES and check.page_bytes < RESPONSE_MAX_BYTES
+
+
+# Depends on the new layout (originals as files under originals/, rows keep `sar_path`): while rows carry
+# the original GeoTIFF in the binary column `sar`, a full page of the tiny release's rows is about 1.3 MB
+# of base64 JSON, so this is expected to fail until that schema change lands, and must pass after it.
+@pytest.mark.xfail(
+    "sar" in schema.FEATURES["vqa"],
+    reason="rows still carry the original GeoTIFF in the binary column `sar`",
+    strict=True,
+)
+def test_a_full_page_of_the_release_rows_fits_the_response_limit(tiny_release):
+    for check in release_checks(tiny_release):
+        assert check.full_page_bytes < RESPONSE_MAX_BYTES, (check.config, check.split, check.full_page_bytes)
+
+
+def test_the_card_reports_the_viewer_limits_and_their_source(tiny_release):
+    text = (tiny_release / schema.CARD_FILE).read_text()
+    section = text.split("### Dataset Viewer", 1)[1].split("\n## ", 1)[0]
+    for quoted in ("200,000 bytes", "300,000,000 bytes", "firstRows.maxBytes", "rowsIndex.maxArrowDataInMemory"):
+        assert quoted in section
+    assert viewer.VIEWER_COMMIT[:7] in section
+    assert "Every config and split fits." in section
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(release_checks(tiny_release))
+    assert all(line.rstrip(" |").endswith("yes") for line in rows)
+
+
+def test_the_card_marks_a_split_whose_pages_are_too_big(tmp_path):
+    """Synthetic: a one-config release of 100 rows with 20 questions of about 200 characters each: about 5 KB
+    of JSON per row, so a page is over the first-rows limit."""
+    png = png_bytes(0, size=16)
+    records = []
+    for i in range(100):
+        record = dict.fromkeys(schema.FEATURES["vqa"])
+        question = {"question": f"Is there a ship near berth {i}? " * 6, "answer": "Yes.", "application": "others"}
+        record.update(
+            image_id=f"SN6_Rotterdam_{i}",
+            image={"bytes": png, "path": f"SN6_Rotterdam_{i}.png"},
+            source="spacenet6",
+            tier="vhr",
+            width=16,
+            height=16,
+            subset="sarvqa2",
+            qa=[{"id": f"{i}-{q}", **question} for q in range(20)],
+        )
+        records.append(record)
+    path = tmp_path / "data" / "vqa" / "sarvqa2" / "vhr" / "train-00000-of-00001.parquet"
+    path.parent.mkdir(parents=True)
+    table = pa.Table.from_pylist(records, schema=schema.FEATURES["vqa"].arrow_schema)
+    pq.write_table(table, path, row_group_size=100, write_page_index=True)
+    summary = {"images": 100, "texts": 2000, "files": 1, "num_bytes": 0, "download_bytes": path.stat().st_size}
+    configs = {
+        "vqa-vhr": {
+            "task": "vqa",
+            "description": "vqa on very high resolution.",
+            "default": True,
+            "splits": {"train": {**summary, "data_files": "data/vqa/sarvqa2/vhr/train-*.parquet"}},
+        }
+    }
+    (check,) = viewer_checks(tmp_path, configs)  # the card's repository name, in the image URLs
+    assert not check.response_fits and check.reads_fit and check.layout_fits
+    text = str(render_card(tmp_path, configs=configs, version="1.0.0", synthetic=True, sar_statistics={}))
+    row = next(line for line in text.splitlines() if line.startswith("| `vqa-vhr` | train |"))
+    assert row.rstrip(" |").endswith("no")
+    assert "**The splits marked `no` are not fully served by the viewer**" in text
+    assert f"- `vqa-vhr` / train: {check.problems()[0]}." in text
 
 
 def test_config_and_split_names_follow_the_hub_rules(tiny_release):
@@ -199,78 +398,7 @@ def test_config_and_split_names_follow_the_hub_rules(tiny_release):
     assert len(all_possible) <= MAX_CONFIGS and all(CONFIG_NAME.match(s.name) for s in all_possible)
 
 
-# ------------------------------------------------------------------------------ rows too big to view
-
-
-def big_sar_release(root: Path, rows: int, sar_bytes: int, rows_per_group: int) -> dict[str, dict]:
-    """Synthetic: a one-config release whose rows carry incompressible `sar` cells of `sar_bytes` each."""
-    rng = np.random.default_rng(0)
-    png = io.BytesIO()
-    PIL.Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(png, format="PNG")
-    records = []
-    for i in range(rows):
-        record = dict.fromkeys(schema.FEATURES["vqa"])
-        record.update(
-            image_id=f"SN6_Rotterdam_{i}",
-            image={"bytes": png.getvalue(), "path": f"SN6_Rotterdam_{i}.png"},
-            sar=rng.bytes(sar_bytes),
-            sar_radiometry="db",
-            polarizations=["HH", "HV", "VH", "VV"],
-            source="spacenet6",
-            tier="vhr",
-            width=16,
-            height=16,
-            subset="sarvqa2",
-            qa=[
-                {
-                    "id": f"{i}-q",
-                    "question": "Is there a ship?",
-                    "answer": "Yes.",
-                    "application": "object_identification",
-                }
-            ],
-        )
-        records.append(record)
-    path = root / "data" / "vqa" / "sarvqa2" / "vhr" / "train-00000-of-00001.parquet"
-    path.parent.mkdir(parents=True)
-    table = pa.Table.from_pylist(records, schema=schema.FEATURES["vqa"].arrow_schema)
-    pq.write_table(table, path, row_group_size=rows_per_group, compression="none")
-    data_files = "data/vqa/sarvqa2/vhr/train-*.parquet"
-    summary = {"images": rows, "texts": rows, "files": 1, "num_bytes": 0, "download_bytes": path.stat().st_size}
-    return {
-        "vqa-vhr": {
-            "task": "vqa",
-            "description": "vqa on very high resolution.",
-            "default": True,
-            "subset": None,
-            "tier": "vhr",
-            "splits": {"train": {**summary, "data_files": data_files}},
-        }
-    }
-
-
-def test_rows_like_spacenet6_originals_break_the_page_limit(tmp_path, monkeypatch):
-    """Scaled down to keep the test fast: pages of 10 rows (not 100) of 1.3 MB `sar` cells (not 13 MB, a
-    4-band 900x900 float32 GeoTIFF), so bytes per page and the scan limit are both 1:100; row groups of a
-    few rows, as the build writes them for rows of this size (64 MiB row-group target)."""
-    scale = 10
-    configs = big_sar_release(tmp_path, rows=30, sar_bytes=13_000_000 // scale, rows_per_group=4)
-    groups = row_groups(split_files(tmp_path, configs["vqa-vhr"]["splits"]["train"]["data_files"]))
-    assert max(page_scans(groups, page_rows=PAGE_ROWS // scale)) > SCAN_BYTES // scale**2
-    # the card sees the same thing from the footers and says so
-    monkeypatch.setattr(card_module, "VIEWER_PAGE_ROWS", PAGE_ROWS // scale)
-    monkeypatch.setattr(card_module, "VIEWER_SCAN_BYTES", SCAN_BYTES // scale**2)
-    (scan,) = viewer_scans(tmp_path, configs)
-    assert scan.page_bytes == max(page_scans(groups, page_rows=PAGE_ROWS // scale))
-    assert not scan.pages_fit
-    text = str(render_card(tmp_path, configs=configs, version="1.0.0", synthetic=True, sar_statistics={}))
-    row = next(line for line in text.splitlines() if line.startswith("| `vqa-vhr` | train |"))
-    assert row.rstrip(" |").endswith("no")
-    assert "The configs marked `no` hold rows too large for the viewer" in text
-
-
-def test_first_rows_of_big_rows_are_cut_but_still_served(tmp_path):
-    configs = big_sar_release(tmp_path, rows=12, sar_bytes=30_000, rows_per_group=4)
-    table = pq.read_table(split_files(tmp_path, configs["vqa-vhr"]["splits"]["train"]["data_files"])[0])
-    total, truncated = first_rows_response(table, schema.FEATURES["vqa"])
-    assert truncated and total < FIRST_ROWS_MAX_BYTES
+def test_a_split_that_matches_no_file_is_a_release_error(tmp_path):
+    configs = {"c": {"task": "vqa", "splits": {"train": {"data_files": "data/c/train-*.parquet"}}}}
+    with pytest.raises(ReleaseError, match="matches no file"):
+        viewer_checks(tmp_path, configs)
