@@ -115,6 +115,9 @@ def _evaluate(args: argparse.Namespace) -> None:
     else:
         result = evaluate_captions(args.predictions, args.release, **common)
     print(result.table())
+    warning = result.warning()
+    if warning:
+        print(f"sarlang1m evaluate: warning: {warning}", file=sys.stderr)
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
@@ -225,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--allow-older", action="store_true", help="publish a version not newer than the latest tag")
     push.set_defaults(run=_push)
 
+    from .evaluate.judges import DEFAULT_JUDGE
+    from .evaluate.vqa import DEFAULT_PROTOCOL, PROTOCOLS
+
     evaluate = commands.add_parser("evaluate", help="score predictions with the benchmark's metrics", parents=[common])
     tasks = evaluate.add_subparsers(dest="task", required=True, metavar="TASK")
     for task, help_text in (("vqa", "VQA accuracy (paper or strict protocol)"), ("captions", "BLEU, ROUGE-L, CIDEr")):
@@ -236,8 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--missing", choices=["wrong", "skip"], default="wrong", help="how missing predictions count")
         sub.add_argument("--json", type=Path, help="also write the full report as JSON")
         if task == "vqa":
-            sub.add_argument("--protocol", choices=["paper", "strict"], default="paper")
-            sub.add_argument("--judge", default="none", help="none, synonyms, or an OpenAI-compatible base URL")
+            sub.add_argument(
+                "--protocol", choices=PROTOCOLS, default=DEFAULT_PROTOCOL, help="the authors' rule (default) or strict"
+            )
+            sub.add_argument(
+                "--judge",
+                default=DEFAULT_JUDGE,
+                help=f"{DEFAULT_JUDGE} (default: offline), none (a lower bound), or an OpenAI-compatible base URL",
+            )
         sub.set_defaults(run=_evaluate)
 
     from .export import FORMATS

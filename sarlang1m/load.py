@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import datasets
 
 from . import schema
-from .errors import InputError, NotFoundError
+from .errors import InputError, NotFoundError, ReleaseError, SarlangError
 
 DECODE_MODES = ("sar", "image", None)
 _HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
@@ -169,3 +169,69 @@ def _local_cache_dir(release: Path) -> str:
     manifest = release / schema.MANIFEST_FILE
     digest = hashlib.sha256(manifest.read_bytes()).hexdigest()[:16] if manifest.is_file() else "no-manifest"
     return str(Path(datasets.config.HF_DATASETS_CACHE) / "sarlang1m-local" / digest)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a release's Parquet files one by one, so that a damaged file is named
+
+
+def release_data_files(
+    config: str, split: str, source: str | Path | None = None, revision: str | None = None
+) -> list[str]:
+    """The Parquet files of one config and split, as the release's card lists them (paths or hf:// URLs)."""
+    path, revision = resolve_release(source, revision)
+    name = release_name(path, revision)
+    card = Path(path) / schema.CARD_FILE
+    if revision is None and not (card.is_file() and "\nconfigs:" in card.read_text(encoding="utf-8", errors="replace")):
+        raise ReleaseError(
+            f"{path}: not a release folder (no {schema.CARD_FILE} listing its configs); "
+            f"a raw release is turned into one with `sarlang1m build {path} --out RELEASE`"
+        )
+    try:
+        builder = datasets.load_dataset_builder(path, config, revision=revision)
+    except ValueError as error:  # an unknown config, or a card whose configs do not parse
+        if "BuilderConfig" in str(error):
+            configs = datasets.get_dataset_config_names(path, revision=revision)
+            raise ReleaseError(
+                f"{name}: no config {config!r} in this release (it has: {', '.join(configs)})"
+            ) from error
+        raise ReleaseError(f"{name}: {error}") from error
+    files = builder.config.data_files or {}
+    if split not in files:
+        raise ReleaseError(f"{name}: no split {split!r} of config {config!r} (it has: {', '.join(files)})")
+    return [str(file) for file in files[split]]
+
+
+def unreadable_parquet_error(file: str, release: str, error: BaseException) -> ReleaseError:
+    """A damaged Parquet file of a release, as one line naming the file and what to run next."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return ReleaseError(
+        f"{file}: not readable as Parquet ({reason}); the release may be damaged: run `sarlang1m verify {release}`"
+    )
+
+
+def read_parquet_rows(
+    file: str, columns: Sequence[str] | None = None, *, release: str, batch_size: int = 1024
+) -> Iterator[dict[str, Any]]:
+    """The rows of one Parquet file of a release (only `columns`, if given), as plain dicts.
+
+    A file that pyarrow cannot read (a bad footer, a damaged page, a truncated download) raises
+    `ReleaseError` naming the file and `sarlang1m verify RELEASE`, instead of pyarrow's traceback.
+    """
+    import fsspec
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        with fsspec.open(file, "rb") as handle:
+            for batch in pq.ParquetFile(handle).iter_batches(columns=columns, batch_size=batch_size):
+                yield from batch.to_pylist()
+    except (pa.ArrowInvalid, OSError) as error:
+        if isinstance(error, SarlangError):
+            raise
+        raise unreadable_parquet_error(file, release, error) from error
+
+
+def release_name(path: str, revision: str | None) -> str:
+    """How a release is named in messages and reports: the folder, or ORG/NAME@REV."""
+    return path if revision is None else f"{path}@{revision}"

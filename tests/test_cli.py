@@ -1,6 +1,8 @@
 """The CLI is thin: it calls the package's functions and turns bad input into one clear line, exit 2."""
 
 import json
+import shutil
+import socket
 import subprocess
 import sys
 
@@ -53,3 +55,90 @@ def test_verify_reports_a_damaged_release(tiny_release, tmp_path):
     result = run("verify", copy)
     assert result.returncode == 1
     assert f"{schema.REPORT_FILE}: bytes" in result.stdout and "extra.txt: not in the MANIFEST" in result.stdout
+
+
+def _evaluate_in_process(capsys, *argv):
+    """`sarlang1m evaluate ...` in this process: (exit status, stdout, stderr)."""
+    from sarlang1m import cli
+
+    try:
+        cli.main(["evaluate", *map(str, argv)])
+        status = 0
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_evaluate_vqa_by_default_names_its_offline_judge_and_warns_on_partial_coverage(tiny_release, tmp_path):
+    from sarlang1m.evaluate import load_vqa_references
+
+    references = load_vqa_references(tiny_release)
+    lines = [{"id": r.id, "prediction": r.answer.rstrip(".").lower()} for r in references[1:]]  # "yes" for "Yes."
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = run("evaluate", "vqa", predictions, "--release", tiny_release, "--json", tmp_path / "r.json")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("VQA accuracy (%), protocol paper, judge synonyms (offline) [release ")
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["judge"] == "synonyms" and report["release_version"] == "1.0.0"
+    assert report["overall"]["correct"] == len(lines)  # every answer equal to the truth but for case and period
+    assert result.stderr.strip() == (
+        f"sarlang1m evaluate: warning: 1 of {len(references)} questions have no prediction (counted wrong); "
+        "see the problems in the report"
+    )
+
+
+def test_evaluate_without_a_usable_prediction_exits_2_with_one_line(tiny_release, tmp_path, capsys):
+    from sarlang1m.evaluate import load_vqa_references
+
+    question = load_vqa_references(tiny_release)[0]
+    vqa_line = json.dumps({"id": question.id, "prediction": "yes"}) + "\n"
+    cases = {
+        "empty.jsonl": (b"", "the file is empty"),
+        "latin1.jsonl": ('{"id": "x", "prediction": "très"}\n'.encode("latin-1"), "not UTF-8"),
+        "p.csv": (b"id,prediction\nx,yes\n", "CSV"),
+        "p.json": (f"[{vqa_line.strip()}]".encode(), "JSON array"),
+        "keys.jsonl": (b'{"question_id": "x", "answer": "yes"}\n', "missing field 'id'"),
+        "unknown.jsonl": (b'{"id": "nobody", "prediction": "yes"}\n', "none of its 1 prediction id(s) is a question"),
+    }
+    for name, (data, why) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        status, out, err = _evaluate_in_process(capsys, "vqa", tmp_path / name, "--release", tiny_release)
+        assert (status, out) == (2, ""), (name, err)
+        assert err.startswith(f"sarlang1m evaluate: error: {tmp_path / name}: ") and why in err, err
+        assert err.count("\n") == 1, err
+    (tmp_path / "vqa.jsonl").write_text(vqa_line)
+    status, out, err = _evaluate_in_process(capsys, "captions", tmp_path / "vqa.jsonl", "--release", tiny_release)
+    assert (status, out) == (2, "") and err.count("\n") == 1
+    assert "these are question ids: score VQA predictions with `sarlang1m evaluate vqa`" in err
+
+
+def test_evaluate_on_a_damaged_shard_names_it_and_the_verify_command(tiny_release, tmp_path, capsys):
+    copy = tmp_path / "sarlang-1m"
+    shutil.copytree(tiny_release, copy)
+    shard = sorted((copy / "data" / "vqa").rglob("test-*.parquet"))[0]
+    shard.write_bytes(shard.read_bytes()[:100])
+    (tmp_path / "p.jsonl").write_text('{"id": "x", "prediction": "yes"}\n')
+    status, out, err = _evaluate_in_process(capsys, "vqa", tmp_path / "p.jsonl", "--release", copy)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"sarlang1m evaluate: error: {shard}: not readable as Parquet")
+    assert err.endswith(f"run `sarlang1m verify {copy}`\n") and err.count("\n") == 1
+
+
+def test_evaluate_with_an_unreachable_judge_says_what_was_tried_and_exits_3(tiny_release, tmp_path):
+    from sarlang1m.evaluate import load_vqa_references
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    lines = [{"id": r.id, "prediction": "something else"} for r in load_vqa_references(tiny_release)]
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    url = f"http://127.0.0.1:{port}/v1"
+    result = run("evaluate", "vqa", predictions, "--release", tiny_release, "--judge", url)
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"sarlang1m evaluate: error: judge endpoint {url}/chat/completions cannot be reached (")
+    assert "tried 4 times over" in last
+    assert result.stderr.count("retrying in") == 3  # each retry said as it happens, for one request only

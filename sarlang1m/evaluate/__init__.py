@@ -6,6 +6,7 @@ JSONL of {id, prediction}. Problems with the predictions are reported with the s
 
 from .captions import METRICS, CaptionResult, caption_metrics, evaluate_captions, score_captions
 from .judges import (
+    DEFAULT_JUDGE,
     SYNONYM_PAIRS,
     Judge,
     JudgeError,
@@ -25,9 +26,11 @@ from .references import (
     load_vqa_references,
     vqa_references,
 )
-from .vqa import PROTOCOLS, VQAResult, evaluate_vqa, paper_decision, score_vqa, strict_decision
+from .vqa import DEFAULT_PROTOCOL, PROTOCOLS, VQAResult, evaluate_vqa, paper_decision, score_vqa, strict_decision
 
 __all__ = [
+    "DEFAULT_JUDGE",
+    "DEFAULT_PROTOCOL",
     "METRICS",
     "PROTOCOLS",
     "SYNONYM_PAIRS",

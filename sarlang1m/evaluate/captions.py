@@ -19,8 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import missing_extra
-from .predictions import Predictions, Problems, check_missing_policy, match_ids, read_predictions
-from .references import CaptionReference, load_caption_references, release_meta
+from .predictions import (
+    Predictions,
+    Problems,
+    check_missing_policy,
+    match_ids,
+    read_predictions,
+    require_overlap,
+    require_predictions,
+)
+from .references import CaptionReference, describe_scope, load_caption_references, release_meta
 from .report import format_table, meta_suffix, problem_lines
 
 METRICS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr")
@@ -68,6 +76,7 @@ class CaptionResult:
     problems: Problems
     missing_policy: str
     meta: dict[str, Any] = field(default_factory=dict)
+    references: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """`overall` holds exactly the keys of METRICS, as pycocoevalcap returns them."""
@@ -92,8 +101,15 @@ class CaptionResult:
             "Caption metrics (x100; CIDEr per group is computed on that group alone)" + meta_suffix(self.meta),
             format_table(["group", "count", *METRICS], rows),
         ]
-        effect = "scored as empty captions" if self.missing_policy == "wrong" else "left out of the score"
-        return "\n".join(lines + problem_lines(self.problems.describe(effect)))
+        return "\n".join(lines + problem_lines(self.problems.describe(self._missing_effect)))
+
+    @property
+    def _missing_effect(self) -> str:
+        return "scored as empty captions" if self.missing_policy == "wrong" else "left out of the score"
+
+    def warning(self) -> str | None:
+        """One line for stderr when predictions cover the split only in part (None when they match)."""
+        return self.problems.warning(self.references, "caption", self._missing_effect)
 
 
 def score_captions(
@@ -105,11 +121,15 @@ def score_captions(
     """Score predicted captions against reference captions, overall and per style.
 
     `missing="wrong"` scores a caption without a prediction as an empty prediction; `"skip"`
-    leaves it out. Either way it is listed in `problems`.
+    leaves it out. Either way it is listed in `problems`. Predictions none of which is usable, or
+    none of which is for a reference caption, raise `InputError`: no score would mean anything.
     """
     check_missing_policy(missing)
     found = predictions if isinstance(predictions, Predictions) else read_predictions(predictions)
     refs = list(references)
+    if refs:  # with nothing to score, no prediction is needed
+        require_predictions(found)
+        require_overlap(found, [r.id for r in refs], task="captions", scope="the references")
     problems = match_ids(found, [r.id for r in refs])
     scored = [r for r in refs if r.id in found.texts or missing == "wrong"]
     hypotheses = {r.id: found.texts.get(r.id, EMPTY_CAPTION) for r in scored}
@@ -124,7 +144,7 @@ def score_captions(
             by_style[style] = metrics
     overall = caption_metrics({r.id: r.text for r in scored}, hypotheses)
     counts = {"overall": len(scored), **{style: len(styles[style]) for style in sorted(styles)}}
-    return CaptionResult(overall, by_style, counts, problems, missing)
+    return CaptionResult(overall, by_style, counts, problems, missing, references=len(refs))
 
 
 def evaluate_captions(
@@ -138,7 +158,11 @@ def evaluate_captions(
     """Score a JSONL of {id, prediction} (caption ids) against a release folder or `ORG/NAME@REV`."""
     check_missing_policy(missing)
     _scorers()  # fail on a missing extra before reading a release that may be remote
+    found = read_predictions(predictions)
+    require_predictions(found)  # an unusable file fails before the release is read
     references = load_caption_references(release, config=config, split=split)
-    result = score_captions(predictions, references, missing=missing)
-    result.meta = release_meta(release, config, split)
+    meta = release_meta(release, config, split)
+    require_overlap(found, [r.id for r in references], task="captions", scope=describe_scope(meta))
+    result = score_captions(found, references, missing=missing)
+    result.meta = meta
     return result

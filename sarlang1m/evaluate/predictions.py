@@ -9,15 +9,20 @@ as `Problems`, with line numbers, so that a score is never computed on an unnoti
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotFoundError
+from ..errors import InputError, NotFoundError
 
 #: How many examples of each problem the text table lists (the JSON lists them all).
 TABLE_EXAMPLES = 5
+#: What a prediction file must hold, for error messages.
+EXPECTED_FORMAT = 'expected JSON Lines in UTF-8, one {"id": ..., "prediction": ...} object per line'
+#: The ids a release gives its texts (`staging.text_id`): the image id, then q (question) or c (caption) and a hash.
+_TEXT_ID = re.compile(r"-(?P<kind>[qc])[0-9a-f]{10}$")
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,20 @@ class Problems:
     @property
     def clean(self) -> bool:
         return not (self.malformed or self.duplicates or self.unknown or self.missing)
+
+    def warning(self, references: int, unit: str, missing_effect: str) -> str | None:
+        """One line for stderr when predictions and references do not line up (None when they do)."""
+        parts = []
+        if self.missing:
+            parts.append(f"{len(self.missing)} of {references} {unit}s have no prediction ({missing_effect})")
+        for count, what in (
+            (len(self.malformed), "malformed line(s) skipped"),
+            (len(self.duplicates), "duplicate id(s)"),
+            (len(self.unknown), "unknown id(s) not scored"),
+        ):
+            if count:
+                parts.append(f"{count} {what}")
+        return "; ".join(parts) + "; see the problems in the report" if parts else None
 
     def counts(self) -> dict[str, int]:
         return {
@@ -132,10 +151,10 @@ def _parse_record(record: Any) -> tuple[str, str] | str:
     """(id, prediction) from one decoded record, or the reason it is unusable."""
     if not isinstance(record, Mapping):
         return f"expected a JSON object, got {type(record).__name__}"
-    if "id" not in record:
-        return "missing field 'id'"
-    if "prediction" not in record:
-        return "missing field 'prediction'"
+    for name in ("id", "prediction"):
+        if name not in record:
+            keys = ", ".join(repr(str(key)) for key in list(record)[:TABLE_EXAMPLES])
+            return f"missing field {name!r}" + (f" (it has {keys})" if keys else " (an empty object)")
     example_id, text = record["id"], record["prediction"]
     if not isinstance(example_id, str) or not example_id:
         return f"field 'id' must be a non-empty string, got {example_id!r}"
@@ -149,7 +168,7 @@ def _jsonl_records(path: Path) -> Iterable[tuple[int, Any]]:
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a BOM some editors write
             except UnicodeDecodeError as error:
                 yield number, Malformed(number, f"not UTF-8 ({error.reason} at byte {error.start})")
                 continue
@@ -213,9 +232,77 @@ def match_ids(predictions: Predictions, reference_ids: Sequence[str]) -> Problem
     )
 
 
+def _looks_like(path: Path) -> str | None:
+    """What a file that is not JSON Lines seems to be, from its first bytes: "json-array", "csv" or None."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first == b"[":
+        return "json-array"
+    if path.suffix.lower() in (".csv", ".tsv") or (first not in (b"{", b"") and b"," in head.split(b"\n")[0]):
+        return "csv"
+    return None
+
+
+def require_predictions(predictions: Predictions) -> None:
+    """Refuse a prediction set with no usable prediction at all: no score can mean anything.
+
+    Raised before the release is read, so a wrong file fails at once, saying what it seems to be.
+    A file that opens with a JSON array is refused even if a line of it happens to parse.
+    """
+    origin = predictions.origin
+    path = Path(origin)
+    seems = _looks_like(path) if path.is_file() else None
+    if seems == "json-array":
+        raise InputError(
+            f"{origin}: no usable prediction: it is a JSON array, not JSON Lines; write one "
+            f"""{{"id": ..., "prediction": ...}} object per line, e.g. `jq -c '.[]' {origin} > predictions.jsonl`"""
+        )
+    if predictions.texts:
+        return
+    if not predictions.malformed:
+        what = "the file is empty" if path.is_file() else "none was given"
+        raise InputError(f"{origin}: no predictions: {what}; {EXPECTED_FORMAT}")
+    lines, first = len(predictions.malformed), predictions.malformed[0]
+    if all(m.reason.startswith("not UTF-8") for m in predictions.malformed):
+        why = f"it is not UTF-8 text (line {first.line}: {first.reason})"
+    elif seems == "csv":
+        why = "it looks like CSV, not JSON Lines"
+    else:
+        why = f"none of its {lines} line(s) is a prediction (line {first.line}: {first.reason})"
+    raise InputError(f"{origin}: no usable prediction: {why}; {EXPECTED_FORMAT}")
+
+
+def require_overlap(predictions: Predictions, reference_ids: Sequence[str], *, task: str, scope: str) -> None:
+    """Refuse predictions none of whose ids is a reference: they were made for other texts.
+
+    `task` is ``"vqa"`` or ``"captions"``; `scope` says what the references are (release, config, split).
+    Some ids matching is partial coverage: a warning and the report, not an error.
+    """
+    if not predictions.texts or not reference_ids:
+        return
+    known = set(reference_ids)
+    if any(example_id in known for example_id in predictions.texts):
+        return
+    unit = "question" if task == "vqa" else "caption"
+    ids = list(predictions.texts)
+    examples = ", ".join(repr(i) for i in ids[:3]) + (", ..." if len(ids) > 3 else "")
+    kinds = {match["kind"] for i in ids if (match := _TEXT_ID.search(i))}
+    if task == "captions" and kinds == {"q"}:
+        hint = "these are question ids: score VQA predictions with `sarlang1m evaluate vqa`"
+    elif task == "vqa" and kinds == {"c"}:
+        hint = "these are caption ids: score captions with `sarlang1m evaluate captions`"
+    else:
+        column = "qa" if task == "vqa" else "captions"
+        hint = f"ids are the `id` of each {unit} in the release's `{column}` column; check --release, --config, --split"
+    raise InputError(
+        f"{predictions.origin}: none of its {len(ids)} prediction id(s) is a {unit} of {scope} ({examples}); {hint}"
+    )
+
+
 MISSING_POLICIES = ("wrong", "skip")
 
 
 def check_missing_policy(missing: str) -> None:
     if missing not in MISSING_POLICIES:
-        raise ValueError(f"unknown missing-prediction policy {missing!r}; expected one of {MISSING_POLICIES}")
+        raise InputError(f"unknown missing-prediction policy {missing!r}; expected one of {MISSING_POLICIES}")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ReleaseError
-from ..load import is_synthetic_release, load
+from ..load import read_parquet_rows, read_release_manifest, release_data_files, release_name, resolve_release
 from ..schema import FEATURES, TEXT_COLUMN, config_spec
 
 #: Per-image columns the evaluation reads, besides the nested texts.
@@ -126,30 +126,66 @@ def caption_references(rows: Iterable[Mapping[str, Any]]) -> list[CaptionReferen
 # Reading a release
 
 
-def load_release_rows(release: str | Path, config: str, split: str, task: str) -> Iterable[dict[str, Any]]:
+def load_release_rows(release: str | Path, config: str, split: str, task: str) -> Iterator[dict[str, Any]]:
     """Rows of one config and split of a release, with only the columns the evaluation needs.
 
-    Streaming reads the Parquet files column by column, so neither the image bytes nor a local
-    Arrow cache are produced for a one-off evaluation.
+    The config's Parquet files (as the release's card lists them) are read one by one, column by
+    column, so neither the image bytes nor a local Arrow cache are produced for a one-off
+    evaluation, and a damaged file is named with the command that checks the release.
     """
     spec = config_spec(config)
     if spec.task != task:
         raise InputError(f"config {config!r} holds {spec.task}, not {task}")
     columns = [c for c in (*_IMAGE_COLUMNS, "subset", TEXT_COLUMN[task]) if c in FEATURES[task]]
+    path, revision = resolve_release(release)
     try:
-        return load(config, split=split, streaming=True, source=release, columns=columns)
-    except (ValueError, FileNotFoundError) as error:
+        files = release_data_files(config, split, path, revision)
+    except FileNotFoundError as error:
         raise ReleaseError(
             f"cannot read split {split!r} of config {config!r} from release {release}: {error}"
         ) from error
+    for file in files:
+        yield from read_parquet_rows(file, columns, release=release_name(path, revision))
 
 
 def release_meta(release: str | Path, config: str, split: str) -> dict[str, Any]:
-    """What a score was computed on, for its report; a synthetic release is said to be one."""
-    meta: dict[str, Any] = {"release": str(release), "config": config, "split": split}
-    if is_synthetic_release(release):
+    """What a score was computed on, for its report: the release and the revision that was read.
+
+    `release` is the folder, or ``ORG/NAME@REV`` with the revision actually read (the pinned one
+    when none was named); `release_commit` is the commit that revision resolved to (Hub, when the
+    Hub says), `release_version` the version in the release's MANIFEST. A synthetic release says so.
+    """
+    path, revision = resolve_release(release)
+    meta: dict[str, Any] = {"release": release_name(path, revision)}
+    if revision is not None:
+        commit = _hub_commit(path, revision)
+        if commit:
+            meta["release_commit"] = commit
+    try:
+        manifest = read_release_manifest(path, revision)
+    except (OSError, ValueError):
+        manifest = {}
+    if manifest.get("version"):
+        meta["release_version"] = str(manifest["version"])
+    meta.update({"config": config, "split": split})
+    if manifest.get("synthetic"):
         meta["synthetic"] = True
     return meta
+
+
+def _hub_commit(repo_id: str, revision: str) -> str | None:
+    """The commit a Hub revision points to, or None if the Hub cannot say (the score stands without it)."""
+    from huggingface_hub import HfApi
+
+    try:
+        return HfApi().dataset_info(repo_id, revision=revision).sha
+    except Exception:  # any failure of an optional detail (network, permissions): the report omits it
+        return None
+
+
+def describe_scope(meta: dict[str, Any]) -> str:
+    """What the references of a report are, for messages: config, split and release."""
+    return f"config {meta['config']!r}, split {meta['split']!r} of release {meta['release']}"
 
 
 def load_vqa_references(release: str | Path, *, config: str = "vqa", split: str = "test") -> list[VQAReference]:

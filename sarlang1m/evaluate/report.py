@@ -70,10 +70,23 @@ def score_rows(title: str, scores: dict[str, Score]) -> list[list[str]]:
     return rows
 
 
+#: Details of the release shown in parentheses after it in a title, with their labels.
+_RELEASE_DETAILS = {"release_commit": "commit", "release_version": "version"}
+
+
 def meta_suffix(meta: dict[str, Any]) -> str:
-    """`` [release X, config Y, split Z]`` for a table title: what the score was computed on."""
-    source = ", ".join(f"{key} {value}" for key, value in meta.items())
-    return f" [{source}]" if source else ""
+    """`` [release X (commit C, version V), config Y, split Z]`` for a table title: what the score was
+    computed on."""
+    parts = []
+    for key, value in meta.items():
+        if key in _RELEASE_DETAILS:
+            continue
+        part = f"{key} {value}"
+        if key == "release":
+            details = [f"{label} {meta[k]}" for k, label in _RELEASE_DETAILS.items() if meta.get(k)]
+            part += f" ({', '.join(details)})" if details else ""
+        parts.append(part)
+    return f" [{', '.join(parts)}]" if parts else ""
 
 
 def problem_lines(problems: Sequence[str]) -> list[str]:

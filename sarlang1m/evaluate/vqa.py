@@ -14,45 +14,43 @@ texts are compared as words (lower-cased, punctuation ignored); a yes/no or whol
 truth (digits or a number word up to twenty) is correct only if the prediction commits to exactly
 that one yes/no or number; any other ground truth is correct if its words occur consecutively in
 the prediction, else the judge decides.
+
+The default is `paper` with the offline `synonyms` judge (see `judges`): the authors' rule, so the
+number is computed as the paper's are, with a judge that never rejects the ground truth itself
+("yes" for the release's "Yes."). `judge="none"` keeps the authors' rule alone, a lower bound.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .judges import Judge, JudgeRequest, contains_phrase, make_judge
-from .predictions import Predictions, Problems, check_missing_policy, match_ids, read_predictions
-from .references import VQAReference, load_vqa_references, release_meta
+from ..errors import InputError
+from .judges import DEFAULT_JUDGE, NO_JUDGE, Judge, JudgeRequest, describe_judge, make_judge
+from .matching import Decision, strict_decision
+from .predictions import (
+    Predictions,
+    Problems,
+    check_missing_policy,
+    match_ids,
+    read_predictions,
+    require_overlap,
+    require_predictions,
+)
+from .references import VQAReference, describe_scope, load_vqa_references, release_meta
 from .report import Score, breakdown, format_table, meta_suffix, percent, problem_lines, score_rows, tally
 
 PROTOCOLS = ("paper", "strict")
+#: The protocol `evaluate vqa` uses unless told otherwise: the authors' rule, comparable with the paper.
+DEFAULT_PROTOCOL = "paper"
 #: The answers the authors' script never sends to the judge.
 PAPER_CLOSED_ANSWERS = frozenset(["yes", "no", *map(str, range(100))])
 #: Attributes of a question that accuracy is broken down by, in report order.
 BREAKDOWNS = ("application", "answer_type", "source", "tier", "subset")
 #: How an outcome was decided: by a string rule, by the judge, or for want of a prediction.
 RULES = ("substring", "phrase", "closed", "judge_accept", "judge_reject", "unjudged", "missing")
-
-_NUMBER_WORDS = {
-    word: value
-    for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What a string rule concludes; `correct` is None when the judge has to decide."""
-
-    correct: bool | None
-    rule: str
 
 
 def paper_decision(ground_truth: str, predicted: str) -> Decision:
@@ -62,30 +60,6 @@ def paper_decision(ground_truth: str, predicted: str) -> Decision:
         return Decision(True, "substring")
     if truth in PAPER_CLOSED_ANSWERS:
         return Decision(truth == prediction, "closed")
-    return Decision(None, "judge")
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", unicodedata.normalize("NFKC", text).lower())
-
-
-def _number(word: str) -> int | None:
-    if word.isdigit():
-        return int(word)
-    return _NUMBER_WORDS.get(word)
-
-
-def strict_decision(ground_truth: str, predicted: str) -> Decision:
-    """Word-level matching: "2" does not match "12", and "yes and no" answers nothing."""
-    truth, prediction = _words(ground_truth), _words(predicted)
-    if truth in (["yes"], ["no"]):
-        said = {w for w in prediction if w in ("yes", "no")}
-        return Decision(said == set(truth), "closed")
-    if len(truth) == 1 and (value := _number(truth[0])) is not None:
-        said_numbers = {n for w in prediction if (n := _number(w)) is not None}
-        return Decision(said_numbers == {value}, "closed")
-    if contains_phrase(prediction, truth):
-        return Decision(True, "phrase")
     return Decision(None, "judge")
 
 
@@ -112,6 +86,9 @@ class VQAResult:
     outcomes: list[Outcome]
     problems: Problems
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The judge as the title names it, e.g. "synonyms (offline)" or "none (a lower bound: ...)".
+    judge_description: str = ""
+    references: int = 0
 
     @property
     def overall(self) -> Score:
@@ -140,6 +117,7 @@ class VQAResult:
             **self.meta,
             "protocol": self.protocol,
             "judge": self.judge,
+            "lower_bound": self.judge == NO_JUDGE,
             "missing_predictions": self.missing_policy,
             "overall": self.overall.to_json(),
         }
@@ -167,16 +145,24 @@ class VQAResult:
         rows = [["overall", str(overall.count), str(overall.correct), percent(overall.accuracy)]]
         for name, scores in self.breakdowns().items():
             rows += score_rows(name.replace("_", " "), scores)
-        title = f"VQA accuracy (%), protocol {self.protocol}, judge {self.judge}" + meta_suffix(self.meta)
+        judge = self.judge_description or self.judge
+        title = f"VQA accuracy (%), protocol {self.protocol}, judge {judge}" + meta_suffix(self.meta)
         decided = ", ".join(f"{rule} {n}" for rule, n in self.rule_counts().items())
         lines = [title, format_table(["group", "count", "correct", "accuracy"], rows), f"decided by: {decided}"]
-        effect = "counted wrong" if self.missing_policy == "wrong" else "left out of the score"
-        return "\n".join(lines + problem_lines(self.problems.describe(effect)))
+        return "\n".join(lines + problem_lines(self.problems.describe(self._missing_effect)))
+
+    @property
+    def _missing_effect(self) -> str:
+        return "counted wrong" if self.missing_policy == "wrong" else "left out of the score"
+
+    def warning(self) -> str | None:
+        """One line for stderr when predictions cover the split only in part (None when they match)."""
+        return self.problems.warning(self.references or len(self.outcomes), "question", self._missing_effect)
 
 
 def _check_options(protocol: str, missing: str) -> None:
     if protocol not in _DECIDERS:
-        raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+        raise InputError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
     check_missing_policy(missing)
 
 
@@ -194,19 +180,23 @@ def score_vqa(
     predictions: Predictions | str | Path | Iterable[Mapping[str, Any]],
     references: Iterable[VQAReference],
     *,
-    protocol: str = "paper",
-    judge: str | Judge = "none",
+    protocol: str = DEFAULT_PROTOCOL,
+    judge: str | Judge = DEFAULT_JUDGE,
     missing: str = "wrong",
 ) -> VQAResult:
     """Score predictions against reference questions.
 
     `missing="wrong"` counts a question without a prediction as wrong (the score covers the whole
-    split); `"skip"` leaves it out. Either way it is listed in `problems`.
+    split); `"skip"` leaves it out. Either way it is listed in `problems`. Predictions none of which
+    is usable, or none of which answers a reference, raise `InputError`: no score would mean anything.
     """
     _check_options(protocol, missing)
     decide, the_judge = _DECIDERS[protocol], make_judge(judge)
     found = predictions if isinstance(predictions, Predictions) else read_predictions(predictions)
     refs = list(references)
+    if refs:  # with nothing to score, no prediction is needed
+        require_predictions(found)
+        require_overlap(found, [r.id for r in refs], task="vqa", scope="the references")
     problems = match_ids(found, [r.id for r in refs])
 
     decided: dict[int, Outcome] = {}
@@ -227,7 +217,15 @@ def score_vqa(
         decided[index] = Outcome(refs[index], found.texts[refs[index].id], bool(verdict), rule)
 
     outcomes = [decided[i] for i in sorted(decided)]
-    return VQAResult(protocol, the_judge.name, missing, outcomes, problems)
+    return VQAResult(
+        protocol,
+        the_judge.name,
+        missing,
+        outcomes,
+        problems,
+        judge_description=describe_judge(the_judge),
+        references=len(refs),
+    )
 
 
 def evaluate_vqa(
@@ -235,15 +233,23 @@ def evaluate_vqa(
     release: str | Path,
     *,
     split: str = "test",
-    protocol: str = "paper",
-    judge: str | Judge = "none",
+    protocol: str = DEFAULT_PROTOCOL,
+    judge: str | Judge = DEFAULT_JUDGE,
     config: str = "vqa",
     missing: str = "wrong",
 ) -> VQAResult:
-    """Score a JSONL of {id, prediction} against a release folder or `ORG/NAME@REV` on the Hub."""
+    """Score a JSONL of {id, prediction} against a release folder or `ORG/NAME@REV` on the Hub.
+
+    The default, the authors' protocol with the offline `synonyms` judge, needs no network beyond
+    the release; `judge="none"` gives the lower bound the string rules alone allow.
+    """
     _check_options(protocol, missing)  # before reading a release that may be remote
     the_judge = make_judge(judge)
+    found = read_predictions(predictions)
+    require_predictions(found)  # an unusable file fails before the release is read
     references = load_vqa_references(release, config=config, split=split)
-    result = score_vqa(predictions, references, protocol=protocol, judge=the_judge, missing=missing)
-    result.meta = release_meta(release, config, split)
+    meta = release_meta(release, config, split)
+    require_overlap(found, [r.id for r in references], task="vqa", scope=describe_scope(meta))
+    result = score_vqa(found, references, protocol=protocol, judge=the_judge, missing=missing)
+    result.meta = meta
     return result

@@ -161,3 +161,15 @@ def write_jsonl(tmp_path: Path) -> Callable[[Sequence[Any], str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def make_release(tmp_path: Path) -> Callable[..., Path]:
+    """Write another synthetic release (keyword arguments of `write_release`), in a folder of this test."""
+
+    def make(name: str = "other", **rows: Any) -> Path:
+        root = tmp_path / name / "sarlang-1m"
+        root.mkdir(parents=True)
+        return write_release(root, **rows)
+
+    return make

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import logging
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +24,7 @@ from sarlang1m.evaluate import (
     make_judge,
     score_vqa,
 )
-from sarlang1m.evaluate.judges import parse_verdict
+from sarlang1m.evaluate.judges import parse_verdict, retry_delays
 from sarlang1m.evaluate.references import VQAReference
 
 # Copied by hand from the authors' Evaluate_VQA.py (the f-string of check_match_with_gpt).
@@ -160,3 +164,101 @@ def test_make_judge_spellings(tmp_path: Path) -> None:
     assert isinstance(make_judge("http://127.0.0.1:9/v1", cache_path=tmp_path / "c"), OpenAICompatibleJudge)
     with pytest.raises(ValueError, match="unknown judge 'gpt-4o'"):
         make_judge("gpt-4o")
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures of the endpoint: retried as documented, then one JudgeError that says what was tried
+
+
+class _DroppingServer:
+    """A local endpoint that drops the first `drops` connections without a reply, then answers "1".
+
+    `how="close"` closes the socket (the client sees http.client.RemoteDisconnected); `how="reset"`
+    aborts it with an RST (ConnectionResetError).
+    """
+
+    def __init__(self, drops: int | None, how: str) -> None:
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                server.requests += 1
+                if drops is None or server.requests <= drops:
+                    if how == "reset":  # linger 0: closing sends an RST instead of a FIN
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        self.connection.close()
+                    self.close_connection = True
+                    return  # no status line: the client reads an empty reply
+                payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": "1"}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+def test_a_dropped_connection_is_retried(how: str, tmp_path: Path) -> None:
+    server = _DroppingServer(drops=2, how=how)
+    try:
+        judge = OpenAICompatibleJudge(server.url, cache_path=tmp_path / "c.jsonl", backoff_s=0.01, progress=False)
+        assert judge.verdicts([JudgeRequest("q", "a", "b")]) == [True]
+        assert server.requests == 3
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(("how", "kind"), [("close", "RemoteDisconnected"), ("reset", "ConnectionResetError")])
+def test_a_judge_that_keeps_dropping_ends_in_one_judge_error(how: str, kind: str, tmp_path: Path) -> None:
+    server = _DroppingServer(drops=None, how=how)
+    try:
+        judge = OpenAICompatibleJudge(
+            server.url, cache_path=tmp_path / "c.jsonl", retries=2, backoff_s=0.01, progress=False
+        )
+        with pytest.raises(JudgeError, match=rf"dropped the connection \({kind}.*tried 3 times over") as raised:
+            judge.verdicts([JudgeRequest("q", "a", str(i)) for i in range(20)])
+        assert "\n" not in str(raised.value) and "c.jsonl" in str(raised.value)
+        # the first request is sent alone: 20 pending answers cost the retries of one, not of twenty
+        assert server.requests == 3
+    finally:
+        server.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_endpoint_fails_once_saying_what_was_tried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    judge = OpenAICompatibleJudge(url, cache_path=tmp_path / "c.jsonl", backoff_s=0.01, progress=False)
+    with caplog.at_level(logging.WARNING), pytest.raises(JudgeError) as raised:
+        judge.verdicts([JudgeRequest("q", "a", str(i)) for i in range(40)])
+    message = str(raised.value)
+    assert message.startswith(f"judge endpoint {url}/chat/completions cannot be reached (")
+    assert "tried 4 times over" in message and "base URL" in message
+    retries = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(retries) == 3  # one request's retries, each said as it happens, not one per pending answer
+
+
+def test_the_default_retry_schedule_is_short() -> None:
+    """The documented schedule: 3 retries after 0.5, 1 and 2 s, so an endpoint that is down fails in ~3.5 s."""
+    defaults = inspect.signature(OpenAICompatibleJudge).parameters
+    retries, backoff_s = defaults["retries"].default, defaults["backoff_s"].default
+    assert retry_delays(retries, backoff_s) == [0.5, 1.0, 2.0]
+    assert retry_delays(10, 0.5)[-1] == 30.0  # capped

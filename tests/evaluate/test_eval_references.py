@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
+from hub_server import HubServer, run_client
 
+from sarlang1m.errors import ReleaseError
 from sarlang1m.evaluate import (
     caption_references,
     evaluate_vqa,
@@ -79,12 +84,64 @@ def test_scores_of_a_synthetic_release_say_so(tiny_release: Path, release_dir: P
     """The tiny release's MANIFEST says it is synthetic; the hand-written one has no MANIFEST to say it."""
     assert release_meta(tiny_release, "vqa", "test") == {
         "release": str(tiny_release),
+        "release_version": "1.0.0",
         "config": "vqa",
         "split": "test",
         "synthetic": True,
     }
     assert "synthetic" not in release_meta(release_dir, "vqa", "test")
-    predictions = tmp_path / "none.jsonl"
-    predictions.write_text("")
+    predictions = tmp_path / "one.jsonl"
+    first = load_vqa_references(tiny_release)[0]
+    predictions.write_text(json.dumps({"id": first.id, "prediction": first.answer}) + "\n")
     result = evaluate_vqa(predictions, str(tiny_release))
     assert result.to_json()["synthetic"] is True and "synthetic True" in result.table()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "overwritten"])
+def test_a_damaged_parquet_file_is_named_with_the_verify_hint(release_dir: Path, tmp_path: Path, damage: str) -> None:
+    copy = tmp_path / "sarlang-1m"
+    shutil.copytree(release_dir, copy)
+    shard = sorted((copy / "data" / "vqa").rglob("test-*.parquet"))[-1]
+    data = shard.read_bytes()
+    shard.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"\0" * len(data))
+    with pytest.raises(ReleaseError) as raised:
+        load_vqa_references(copy)
+    message = str(raised.value)
+    assert message.startswith(f"{shard}: not readable as Parquet (")
+    assert message.endswith(f"run `sarlang1m verify {copy}`") and "\n" not in message
+
+
+def test_a_hub_release_is_reported_with_the_revision_and_commit_read(
+    hub_server: HubServer, hub_env: dict[str, str], tiny_release: Path
+) -> None:
+    """Against tests/hub_server.py, the offline stand-in for the Hub: `release` names ORG/NAME@REV as read."""
+    repo = "sarlang/SARLANG-1M-eval"
+    report = run_client(
+        f"""
+        import json, pathlib
+        from sarlang1m.hub import push_release
+        from sarlang1m.evaluate import evaluate_vqa, load_vqa_references
+        push_release({str(tiny_release)!r}, {repo!r}, "1.0.0", progress=False)
+        first = load_vqa_references({repo!r} + "@v1.0.0")[0]
+        path = pathlib.Path("p.jsonl")
+        path.write_text(json.dumps({{"id": first.id, "prediction": first.answer}}) + "\\n")
+        result = evaluate_vqa(path, {repo!r})  # no @REV: the revision this package pins
+        emit({{"json": result.to_json(), "title": result.table().splitlines()[0]}})
+        """,
+        hub_env,
+    )
+    commit = hub_server.head(repo, "v1.0.0")
+    meta = {key: report["json"][key] for key in ("release", "release_commit", "release_version")}
+    assert meta == {"release": f"{repo}@v1.0.0", "release_commit": commit, "release_version": "1.0.0"}
+    assert f"[release {repo}@v1.0.0 (commit {commit}, version 1.0.0), config vqa, split test" in report["title"]
+
+
+def test_a_folder_that_is_no_release_and_an_absent_config_are_named(release_dir: Path, tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "Text").mkdir(parents=True)  # the authors' layout, not yet built
+    with pytest.raises(ReleaseError, match=rf"^{re.escape(str(raw))}: not a release folder .*sarlang1m build"):
+        load_vqa_references(raw)
+    with pytest.raises(
+        ReleaseError, match=r"no config 'vqa-low' in this release \(it has: vqa, captions, .*vqa-mixed\)$"
+    ):
+        load_vqa_references(release_dir, config="vqa-low")

@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sarlang1m.errors import InputError
 from sarlang1m.evaluate import (
+    JudgeRequest,
+    SynonymJudge,
     VQAReference,
     evaluate_vqa,
     paper_decision,
@@ -117,7 +120,7 @@ def test_overall_accuracy_per_protocol_and_judge(
 
 
 def test_breakdowns_count_each_group(release_dir: Path, predictions_file: Path) -> None:
-    report = evaluate_vqa(predictions_file, str(release_dir)).to_json()
+    report = evaluate_vqa(predictions_file, str(release_dir), judge="none").to_json()
 
     def pairs(scores: dict) -> dict[str, tuple[int, int]]:
         return {group: (s["correct"], s["count"]) for group, s in scores.items()}
@@ -163,15 +166,17 @@ def test_problems_are_reported_with_line_numbers(release_dir: Path, predictions_
 
 
 def test_missing_predictions_can_be_left_out(release_dir: Path, predictions_file: Path) -> None:
-    result = evaluate_vqa(predictions_file, str(release_dir), missing="skip")
+    result = evaluate_vqa(predictions_file, str(release_dir), judge="none", missing="skip")
     assert (result.overall.correct, result.overall.count) == (4, 6)
     assert result.problems.missing == ("q5",)
     assert "left out of the score" in result.table()
 
 
 def test_table_shows_groups_counts_and_problems(release_dir: Path, predictions_file: Path) -> None:
-    table = evaluate_vqa(predictions_file, str(release_dir)).table()
-    assert "protocol paper, judge none" in table
+    table = evaluate_vqa(predictions_file, str(release_dir), judge="none").table()
+    assert table.startswith(
+        "VQA accuracy (%), protocol paper, judge none (a lower bound: open answers are counted wrong)"
+    )
     overall = next(line for line in table.splitlines() if line.startswith("overall"))
     assert overall.split() == ["overall", "7", "4", f"{100 * 4 / 7:.2f}"]
     assert "  sardet_100k" in table
@@ -241,7 +246,86 @@ def test_bad_options_fail_before_reading_anything(tmp_path: Path) -> None:
         score_vqa([], [], missing="drop")
 
 
-def test_an_empty_prediction_set_scores_zero_not_nothing() -> None:
-    result = score_vqa([], [_reference("a", "ship")])
-    assert result.to_json()["overall"] == {"accuracy": 0.0, "count": 1, "correct": 0}
+def test_an_empty_prediction_set_is_refused_and_nothing_to_score_is_no_score() -> None:
+    with pytest.raises(InputError, match="no predictions: none was given"):
+        score_vqa([], [_reference("a", "ship")])
     assert score_vqa([], []).to_json()["overall"]["accuracy"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The default: the authors' protocol with the offline judge, which never rejects the truth itself
+
+
+def _authors_rule(ground_truth: str, predicted: str) -> bool:
+    """Evaluate_VQA.py's decision, transcribed from the authors' script, with no judge (GPT never called)."""
+    gt, pred = ground_truth.lower(), predicted.lower()
+    if gt in pred:
+        return True
+    if gt in ["yes", "no"] + [str(i) for i in range(100)]:
+        return gt == pred
+    return False  # the judge's turn: `--judge none` counts it wrong
+
+
+_ANSWER_TEXT = st.text(alphabet=st.sampled_from("YyEeSsNnOo 0123456789.,!?'-aAbB\u00e9"), max_size=8)
+
+
+@given(st.lists(st.tuples(_ANSWER_TEXT, _ANSWER_TEXT), min_size=1, max_size=8))
+def test_paper_without_a_judge_is_the_authors_rule_bit_for_bit(pairs: list[tuple[str, str]]) -> None:
+    references = [_reference(f"q{i}", truth) for i, (truth, _) in enumerate(pairs)]
+    predictions = [{"id": f"q{i}", "prediction": predicted} for i, (_, predicted) in enumerate(pairs)]
+    result = score_vqa(predictions, references, protocol="paper", judge="none")
+    assert [o.correct for o in result.outcomes] == [_authors_rule(t, p) for t, p in pairs]
+
+
+_TRUTHS = st.sampled_from(["Yes.", "No.", "2.", "Bridge.", "Top left.", "yes", "12", "Ground track field!", "Ship"])
+
+
+@given(_TRUTHS, st.sampled_from(["", ".", "!", " .", ". ", "?"]), st.booleans(), st.sampled_from(["paper", "strict"]))
+def test_the_default_never_rejects_the_truth_up_to_case_and_trailing_punctuation(
+    truth: str, ending: str, upper: bool, protocol: str
+) -> None:
+    bare = truth.rstrip(".!? ")
+    predicted = (bare.upper() if upper else bare.lower()) + ending
+    result = score_vqa([{"id": "a", "prediction": predicted}], [_reference("a", truth)], protocol=protocol)
+    assert result.outcomes[0].correct, (truth, predicted, result.outcomes[0].rule)
+
+
+def test_yes_for_yes_with_a_period_is_right_by_default_and_the_judge_is_named(make_release, write_jsonl) -> None:
+    """The release's answers end with a period; a model answering "yes" must not score 0 by default."""
+    questions = [
+        ("p1", "Is there a ship?", "Yes.", "object_identification", None, "yes_no"),
+        ("p2", "Is there a car?", "No.", "object_identification", None, "yes_no"),
+    ]
+    image = {"image_id": "0000001", "source": "sardet_100k", "tier": "mixed", "subset": "sarvqa1", "qa": questions}
+    release = make_release(vqa=[image])
+    predictions = write_jsonl([{"id": "p1", "prediction": "yes"}, {"id": "p2", "prediction": "yes"}])
+
+    default = evaluate_vqa(predictions, str(release))
+    assert (default.overall.correct, default.overall.count) == (1, 2)
+    report = default.to_json()
+    assert (report["protocol"], report["judge"], report["lower_bound"]) == ("paper", "synonyms", False)
+    assert default.table().startswith("VQA accuracy (%), protocol paper, judge synonyms (offline) [")
+
+    lower = evaluate_vqa(predictions, str(release), judge="none")
+    assert lower.overall.correct == 0  # the authors' rule alone: "yes." is not in "yes", and goes to the judge
+    assert lower.to_json()["lower_bound"] is True
+    assert "judge none (a lower bound: open answers are counted wrong)" in lower.table().splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("truth", "predicted", "verdict"),
+    [
+        ("yes.", "yes", True),
+        ("yes.", "yes, there is one", True),
+        ("yes.", "yes and no", False),  # commits to nothing
+        ("no.", "i don't know", False),
+        ("2.", "two", True),
+        ("2.", "12", False),
+        ("bridge.", "a bridge", True),
+        ("playground.", "a ground track field", True),
+        ("...", "", True),
+        ("yes_", "yes", True),  # trailing punctuation, though "_" is a word character
+    ],
+)
+def test_the_offline_judge(truth: str, predicted: str, verdict: bool) -> None:
+    assert SynonymJudge().verdicts([JudgeRequest("q", truth, predicted)]) == [verdict]
