@@ -23,7 +23,15 @@ from PIL import Image
 from .errors import SarlangError
 from .originals import DEFAULT_FETCH_WORKERS, OriginalsReader
 from .sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, SARMetadata, infer_radiometry_of, read_geotiff
-from .sar.normalize import DEFAULT_PERCENTILES, NORMALIZATIONS, check_percentiles, normalize_band
+from .sar.normalize import (
+    DEFAULT_PERCENTILE_METHOD,
+    DEFAULT_PERCENTILES,
+    NORMALIZATIONS,
+    PercentileMethod,
+    check_percentile_method,
+    check_percentiles,
+    normalize_band,
+)
 from .sar.radiometry import check_radiometry, radiometry_fits
 
 #: Fields `SARDecode` adds to each example.
@@ -103,10 +111,12 @@ def decode_sar_detailed(
     statistics: Mapping[str, Any] | None = None,
     nodata: float | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    percentile_method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
 ) -> DecodedSAR:
     """`decode_sar` returning pixels, mask, radiometry used, kept bands and the file's header."""
     method = resolve_normalization(normalize, db_range)
     check_percentiles(percentiles)
+    check_percentile_method(percentile_method)
     if method == "standardize" and statistics is None:
         raise ValueError("normalize='standardize' needs statistics={'mean_db': [...], 'std_db': [...]}")
     array, metadata = read_geotiff(data, max_pixels=max_pixels)
@@ -126,9 +136,14 @@ def decode_sar_detailed(
     band_stats = _band_statistics(statistics, kept, array.shape[0]) if method == "standardize" else None
     nodata = metadata.nodata if nodata is None else nodata
     options = {"method": method, "percentiles": percentiles, "db_range": db_range, "nodata": nodata}
+    options["percentile_method"] = percentile_method
     if len(kept) == 1:  # the band's own output, viewed as (1, H, W): no copy
         mean_db, std_db = band_stats[0] if band_stats else (None, None)
-        band_pixels, band_valid = normalize_band(array[kept[0]], used, mean_db=mean_db, std_db=std_db, **options)
+        band = array[kept[0]]
+        # A float32 band decoded here, alone in its file, becomes its own output: no second buffer.
+        in_place = array.shape[0] == 1 and band.dtype == np.float32 and not isinstance(data, np.ndarray)
+        options["out"] = band if in_place and band.flags.c_contiguous else None
+        band_pixels, band_valid = normalize_band(band, used, mean_db=mean_db, std_db=std_db, **options)
         return DecodedSAR(band_pixels[np.newaxis], band_valid[np.newaxis], used, kept, metadata)
     pixels = np.empty((len(kept), *array.shape[1:]), dtype=np.float32)
     valid = np.empty(pixels.shape, dtype=bool)
@@ -152,6 +167,7 @@ def decode_sar(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     out: str = "numpy",
     with_mask: bool = False,
+    percentile_method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
 ) -> Any:
     """SAR pixels (GeoTIFF bytes, a path or an array) as float32 ``(bands, H, W)``, normalised per band.
 
@@ -166,6 +182,8 @@ def decode_sar(
       negative ones are 0 and excluded from statistics; a constant band gives zeros.
     - ``max_pixels``: samples (bands x H x W) allowed, checked on the header before decoding.
     - ``out``: ``numpy`` or ``torch``; ``with_mask=True`` returns ``(pixels, valid_mask)``.
+    - ``percentile_method``: ``approximate`` (default: each stretch limit is certified to lie between
+      the exact percentiles p -/+ 0.1) or ``exact`` (np.percentile's values); see docs/sar-decoding.md.
 
     Unreadable input raises `SARDecodeError`.
     """
@@ -180,6 +198,7 @@ def decode_sar(
         statistics=statistics,
         nodata=nodata,
         max_pixels=max_pixels,
+        percentile_method=percentile_method,
     )
     pixels, valid = _as_output(decoded, out)
     return (pixels, valid) if with_mask else pixels
@@ -265,6 +284,7 @@ class SARDecode:
         fallback_to_image: bool = True,
         keep_inputs: bool = False,
         image_column: str = "image",
+        percentile_method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
         root: str | os.PathLike[str] | None = None,
         fetch_workers: int = DEFAULT_FETCH_WORKERS,
         check_sha256: bool = True,
@@ -280,6 +300,7 @@ class SARDecode:
         self.radiometry = radiometry
         self.bands = None if bands is None else tuple(bands)
         self.percentiles = check_percentiles(percentiles)
+        self.percentile_method = check_percentile_method(percentile_method)
         self.db_range = None if db_range is None else (float(db_range[0]), float(db_range[1]))
         self.statistics = None if statistics is None else {k: dict(v) for k, v in statistics.items()}
         self.nodata = nodata
@@ -403,6 +424,7 @@ class SARDecode:
             statistics=statistics,
             nodata=self.nodata,
             max_pixels=self.max_pixels,
+            percentile_method=self.percentile_method,
         )
         pixels, valid = _as_output(decoded, self.out)
         return {PIXELS_FIELD: pixels, VALID_FIELD: valid, RADIOMETRY_FIELD: decoded.radiometry, SOURCE_FIELD: source}

@@ -347,3 +347,40 @@ def test_standardize_treats_display_originals_as_display() -> None:
     out = SARDecode(root=ROOT, normalize="standardize", statistics=statistics)(row)
     assert out[SOURCE_FIELD] == "sar" and out[RADIOMETRY_FIELD] == "display"
     np.testing.assert_allclose(out[PIXELS_FIELD][0], grey / 255.0, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------------
+# percentile_method
+
+
+def test_percentile_method_reaches_the_stretch_and_inputs_stay_intact() -> None:
+    """A 400 x 400 float32 amplitude band (big enough for the approximate path): ``exact`` is the usual
+    stretch, the default's limits lie between the exact percentiles 1.9/2.1 and 97.9/98.1, and an
+    array passed in is never overwritten (a band decoded from bytes may be)."""
+    amplitude = RNG.gamma(1, 50, (400, 400)).astype(np.float32)
+    data = encode_tiff(amplitude, photometric="minisblack", compression="zstd")
+    decibels = 20 * np.log10(amplitude.astype(np.float64))
+    exact = decode_sar(data, percentile_method="exact")
+    np.testing.assert_allclose(exact[0], stretch_reference(decibels), atol=1e-5)
+    default, valid = decode_sar(data, with_mask=True)
+    assert valid.all()
+    # Recover the default's limits from two pixels of its output (it is linear in dB between them).
+    order = np.argsort(decibels, axis=None)
+    inside = [i for i in order if 0.1 < default[0].flat[i] < 0.9]
+    first, second = inside[0], inside[-1]
+    slope = (default[0].flat[second] - default[0].flat[first]) / (decibels.flat[second] - decibels.flat[first])
+    low_db = decibels.flat[first] - default[0].flat[first] / slope
+    high_db = low_db + 1 / slope
+    assert np.percentile(decibels, 1.9) - 1e-3 <= low_db <= np.percentile(decibels, 2.1) + 1e-3
+    assert np.percentile(decibels, 97.9) - 1e-3 <= high_db <= np.percentile(decibels, 98.1) + 1e-3
+    copy = amplitude.copy()
+    np.testing.assert_array_equal(decode_sar(amplitude), default)
+    np.testing.assert_array_equal(amplitude, copy)
+    transform = SARDecode(root=ROOT, percentile_method="exact")
+    columns = original("originals/dfc2023/percentile_method.tif", data)
+    row = transform({"image_id": "a", **columns, "sar_radiometry": "amplitude", "source": "s"})
+    np.testing.assert_array_equal(row[PIXELS_FIELD], exact)
+    with pytest.raises(ValueError, match="percentile_method"):
+        decode_sar(data, percentile_method="histogram")
+    with pytest.raises(ValueError, match="percentile_method"):
+        SARDecode(root=ROOT, percentile_method="sorted")

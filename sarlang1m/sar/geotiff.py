@@ -291,11 +291,14 @@ def read_sar_metadata(
 
 
 def infer_radiometry_of(array: np.ndarray) -> str:
-    """`infer_radiometry` for decoded pixels: looks at the sign of the values when the type is signed."""
+    """`infer_radiometry` for decoded pixels: looks at the sign of the values when the type is signed.
+
+    One reduction (``np.fmin``, which skips NaN), not a comparison pass plus ``any``: it runs on every
+    float image whose radiometry neither the caller nor the header gives.
+    """
     has_negative = None
     if array.dtype.kind in "fi":
-        with np.errstate(invalid="ignore"):
-            has_negative = bool(np.any(array < 0))
+        has_negative = bool(array.size) and bool(np.fmin.reduce(array, axis=None) < 0)
     return infer_radiometry(array.dtype, has_negative=has_negative)
 
 

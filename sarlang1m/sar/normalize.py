@@ -2,12 +2,19 @@
 
 The usual way (log10 every pixel, then np.percentile) spends most of its time in a sort-like selection
 over every pixel. Here the percentiles are located on the *linear* values: the dB map is monotone, so
-order statistics commute with it, and np.percentile's interpolation between the two neighbouring order
-statistics is then redone in dB, which makes the result the reference's, not an approximation of it.
-8-bit integers are counted (``np.bincount``); other types are bracketed by a strided sample, one pass
-counts the pixels below each bracket and collects the few inside, and a bracket that misses falls back
-to a full partition. Then a log2 pass, with the dB factor and the scaling folded into constants, and a
-clip write the output.
+order statistics commute with it. Two ways, chosen by ``percentile_method``:
+
+- ``approximate`` (default): a histogram of the top 16 bits of a strided sample's float32 pattern
+  proposes a threshold, and one exact count of the band's pixels at or below it certifies that it lies
+  between the exact percentiles p - 0.1 and p + 0.1 (`APPROXIMATE_TOLERANCE`). A threshold that is not
+  certified is corrected from the count (a secant step), and after a few tries the exact way runs: only
+  the time depends on the data, never the guarantee. About two passes over the band in all.
+- ``exact``: np.percentile's 'linear' rule itself. 8-bit integers are counted (``np.bincount``); other
+  types are bracketed from the same sample, one pass counts the pixels below each bracket and collects
+  the few inside, and a bracket that misses falls back to a full partition. The interpolation between
+  neighbouring order statistics is done in dB, as the reference does.
+
+Then a log2 pass, with the dB factor and the scaling folded into constants, and a clip write the output.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -25,8 +33,21 @@ from .radiometry import DB_FACTOR, check_radiometry, display_scale, nodata_in_ty
 NORMALIZATIONS = ("percentile", "range", "standardize", "none")
 DEFAULT_PERCENTILES = (2.0, 98.0)
 
+#: How the percentiles of the stretch are found: ``approximate`` (certified within
+#: `APPROXIMATE_TOLERANCE`, the default) or ``exact`` (np.percentile's value).
+PercentileMethod = Literal["approximate", "exact"]
+PERCENTILE_METHODS: tuple[PercentileMethod, ...] = ("approximate", "exact")
+DEFAULT_PERCENTILE_METHOD: PercentileMethod = "approximate"
+#: The guarantee of ``approximate``, in percentile points: the stretch limit asked as percentile p is a
+#: value between the exact percentiles p - 0.1 and p + 0.1 of the band's valid pixels (clamped to 0-100).
+APPROXIMATE_TOLERANCE = 0.1
+#: Counts tried per percentile before ``approximate`` falls back to exact selection.
+_MAX_PROBES = 6
+
 #: Pixels in the strided sample used to bracket each order statistic.
 _SAMPLE_SIZE = 65_536
+#: Consecutive pixels the sample takes at a time from positive float32 bands (64 bytes: a cache line).
+_SAMPLE_RUN = 16
 #: Half-width of a bracket in standard deviations of the sample rank (plus a few samples for ties):
 #: a 4.5-sigma bracket misses about once in 10^5 brackets (Gaussian approximation of the sample rank),
 #: which then costs one full partition.
@@ -69,6 +90,13 @@ def check_percentiles(percentiles: Sequence[float]) -> tuple[float, float]:
     if not 0.0 <= low < high <= 100.0:
         raise ValueError(f"percentiles must satisfy 0 <= low < high <= 100, got {tuple(percentiles)}")
     return low, high
+
+
+def check_percentile_method(method: str) -> PercentileMethod:
+    """The method itself if it is one of `PERCENTILE_METHODS`, else a ValueError listing them."""
+    if method not in PERCENTILE_METHODS:
+        raise ValueError(f"unknown percentile_method {method!r}; expected one of {PERCENTILE_METHODS}")
+    return method  # type: ignore[return-value]
 
 
 def linear_band(band: np.ndarray, radiometry: str) -> LinearBand:
@@ -125,6 +153,12 @@ class Validity:
             return self.below_low  # nodata at or below ``low`` is already counted there
         return self.below_low + (self.nodata_count if self.nodata < threshold else 0)
 
+    def invalid_at_most(self, threshold: np.generic) -> int:
+        """Invalid pixels at or below a ``threshold`` above ``low`` (NaN is never at or below anything)."""
+        if self.nodata is None or (self.low is not None and self.nodata <= self.low):
+            return self.below_low
+        return self.below_low + (self.nodata_count if self.nodata <= threshold else 0)
+
 
 def validity(band: LinearBand, nodata: float | None) -> Validity:
     """The valid pixels of a band (finite, positive if logged, not nodata).
@@ -155,25 +189,152 @@ def validity(band: LinearBand, nodata: float | None) -> Validity:
     return Validity(low, valid.nodata, mask, count, below_low=below_low, nodata_count=nodata_count)
 
 
-def order_statistics(values: np.ndarray, ranks: Sequence[int], valid: Validity | None = None) -> np.ndarray:
+class SortedSample:
+    """Order statistics of a strided sample of a band's valid values, sorting only the bins asked for.
+
+    A histogram (``np.bincount``) of the top 16 bits of each sampled value's float32 pattern, made
+    order-preserving, finds the bin that holds a rank; only the sampled values of that bin are sorted
+    (a bin is ~0.8% wide in value, so it holds few). Sorting the whole sample would cost about as much
+    as the passes over the band that it saves. The step is odd, so that the sample does not fall on the
+    same columns of every row of a power-of-two-wide image.
+    """
+
+    def __init__(self, values: np.ndarray, valid: Validity) -> None:
+        step = max(1, values.size // _SAMPLE_SIZE) | 1
+        sample = values[::step]
+        positive = valid.low is not None and valid.low >= 0
+        if valid.mask is None and positive and values.dtype == np.float32 and values.flags.c_contiguous:
+            # Positive native float32: runs of 16 pixels (one cache line) every 17 x 16, so that a
+            # sixteenth of the band is read; the keys are the high halves of their patterns.
+            run, stride = _SAMPLE_RUN, _SAMPLE_RUN * step
+            sample = values[: values.size // stride * stride].reshape(-1, stride)[:, :run].reshape(-1)
+            high_half = 1 if np.little_endian else 0
+            keys = sample.view(np.uint16)[high_half::2].copy()
+        else:
+            if valid.mask is not None:
+                sample = sample[valid.is_valid(sample)]
+            keys = _order_keys(sample, positive=positive)
+            if keys.size:
+                keys -= keys.min()
+        self.values = sample
+        self.size = int(sample.size)
+        self._keys = keys
+        self._ends = np.cumsum(np.bincount(keys)) if self.size else np.zeros(1, dtype=np.int64)
+        self._sorted_bins: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, rank: int) -> np.generic:
+        """The sampled value of this rank (0 = smallest), as ``np.sort(sample)[rank]``."""
+        if not 0 <= rank < self.size:
+            raise IndexError(f"rank {rank} outside a sample of {self.size}")
+        index = int(np.searchsorted(self._ends, rank, side="right"))
+        members = self._sorted_bins.get(index)
+        if members is None:
+            members = self._sorted_bins[index] = np.sort(self.values[self._keys == index])
+        return members[rank - (int(self._ends[index - 1]) if index else 0)]
+
+    def count_at_most(self, threshold: np.generic) -> int:
+        return int(np.count_nonzero(self.values <= threshold))
+
+    def count_below(self, threshold: np.generic) -> int:
+        return int(np.count_nonzero(self.values < threshold))
+
+
+def _order_keys(values: np.ndarray, *, positive: bool = False) -> np.ndarray:
+    """The top 16 bits of the values' float32 patterns, flipped so that integer order is value order.
+
+    Positive floats keep their pattern with the sign bit set, negative ones are inverted (the usual
+    radix-sort mapping); ``positive=True`` (no value below 0) skips the mapping. The float32 rounding of
+    wider types is monotone, so bins stay ranges of values.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        bits = values.astype(np.float32).view(np.uint32)
+    if positive:
+        return bits >> np.uint32(16)
+    flip = (bits >> np.uint32(31)) * np.uint32(0x7FFFFFFF) + np.uint32(0x80000000)
+    return (bits ^ flip) >> np.uint32(16)
+
+
+def _previous_value(value: np.generic) -> np.generic | None:
+    """The largest value of the pixel type below ``value`` (None below the smallest integer)."""
+    if value.dtype.kind == "f":
+        return np.nextafter(value, value.dtype.type(-np.inf))
+    if value == np.iinfo(value.dtype).min:
+        return None
+    return value.dtype.type(int(value) - 1)
+
+
+def _count_at_most(values: np.ndarray, threshold: np.generic, valid: Validity, buffer: np.ndarray) -> int:
+    """Valid pixels at or below ``threshold``: one comparison pass and a count."""
+    np.less_equal(values, threshold, out=buffer)
+    return int(np.count_nonzero(buffer)) - valid.invalid_at_most(threshold)
+
+
+def certified_percentile(
+    values: np.ndarray, valid: Validity, sample: SortedSample, percentile: float, buffer: np.ndarray
+) -> np.generic | None:
+    """A value between the exact percentiles ``percentile`` -/+ `APPROXIMATE_TOLERANCE` of the valid
+    values, or None when `_MAX_PROBES` counts did not find one (the caller then selects exactly).
+
+    With sorted valid values x, a threshold t having c = #(x <= t) satisfies x[c - 1] <= t < x[c]; so
+    ``first < c <= last`` certifies x[first] <= t <= x[last], where x[first] and x[last] are the order
+    statistics just inside the two tolerance percentiles. Thresholds are sampled values at the rank the
+    sample predicts, corrected by the exact count of the previous try. When one value fills the whole
+    window (ties: integers, quantised floats), the value just below it counts too few and the value
+    itself too many: it is then the answer, exactly.
+    """
+    n = valid.count
+    position, spread = percentile / 100.0 * (n - 1), APPROXIMATE_TOLERANCE / 100.0 * (n - 1)
+    slack = 1e-9 * n  # float rounding of the positions may only narrow the window
+    first = max(0, math.ceil(position - spread + slack))
+    last = min(n - 1, math.floor(position + spread - slack))
+    if last <= first or not sample.size:
+        return None
+    goal, size = (first + 1 + last) / 2.0, sample.size
+    rank = round(goal * size / n) - 1
+    low_rank, high_rank = -1, size  # sample ranks known to count too few / too many (exclusive)
+    too_few: np.generic | None = None
+    too_many: np.generic | None = None
+    for _ in range(_MAX_PROBES):
+        if low_rank + 1 < high_rank:
+            rank = min(max(rank, low_rank + 1), high_rank - 1)
+            threshold = sample[rank]
+        elif too_many is not None:  # no sampled value left between: try the value just below
+            threshold = _previous_value(too_many)
+            if threshold is None or (too_few is not None and threshold <= too_few):
+                return too_many
+        else:
+            return None
+        count = _count_at_most(values, threshold, valid, buffer)
+        if first < count <= last:
+            return threshold
+        if count <= first:
+            too_few, low_rank = threshold, sample.count_at_most(threshold) - 1
+        else:
+            too_many, high_rank = threshold, sample.count_below(threshold)
+        rank += round((goal - count) * size / n)  # the sample's density stands in for the band's
+    return None
+
+
+def order_statistics(
+    values: np.ndarray, ranks: Sequence[int], valid: Validity | None = None, sample: SortedSample | None = None
+) -> np.ndarray:
     """``np.sort(values[valid.mask])[ranks]`` for 1-D values, without sorting them.
 
     8-bit integers are counted, exact whatever the ties. Otherwise each run of neighbouring ranks is
-    bracketed by values of a sorted strided sample, wide enough to hold it almost surely; one pass
-    counts the values below each bracket and collects those inside, which are few. A bracket that does
-    not hold its ranks (the check is exact) falls back to ``np.partition``: only the time depends on the
-    data, never the result.
+    bracketed by values of a strided sample (`SortedSample`), wide enough to hold it almost surely; one
+    pass counts the values below each bracket and collects those inside, which are few. A bracket that
+    does not hold its ranks (the check is exact) falls back to ``np.partition``: only the time depends on
+    the data, never the result.
     """
     ranks = [int(r) for r in ranks]
     valid = valid or Validity(None, None, None, values.size)
     if values.dtype.kind in "ui" and values.dtype.itemsize == 1:
         return _order_statistics_by_counting(values, ranks, valid)
-    sample = values[:: max(1, values.size // _SAMPLE_SIZE)]
-    if valid.mask is not None:
-        sample = sample[valid.is_valid(sample)]
-    if values.size <= 2 * _SAMPLE_SIZE or sample.size < _SAMPLE_SIZE // 4:
+    if values.size <= 2 * _SAMPLE_SIZE:
         return _partition_valid(values, ranks, valid)
-    sample = np.sort(sample)  # a copy: the strided sample may be a view of the caller's pixels
+    sample = sample or SortedSample(values, valid)
+    if sample.size < _SAMPLE_SIZE // 4:
+        return _partition_valid(values, ranks, valid)
     brackets = [_sample_bracket(sample, group, valid.count) for group in _adjacent_groups(ranks)]
     belows, selected = _select_brackets(values, [(lower, upper) for _, lower, upper in brackets], valid)
     found: dict[int, np.generic] = {}
@@ -224,7 +385,7 @@ def _adjacent_groups(ranks: list[int]) -> list[list[int]]:
 
 
 def _sample_bracket(
-    sample: np.ndarray, group: list[int], size: int
+    sample: SortedSample, group: list[int], size: int
 ) -> tuple[list[int], np.generic | None, np.generic | None]:
     """Sample values around where ranks ``group`` of ``size`` values should fall (None: unbounded)."""
     fraction = group[0] / (size - 1)
@@ -259,25 +420,51 @@ def _select_brackets(
 
 
 def percentile_bounds_db(
-    band: LinearBand, percentiles: Sequence[float], valid: Validity | None = None
+    band: LinearBand,
+    percentiles: Sequence[float],
+    valid: Validity | None = None,
+    method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
 ) -> tuple[float, float] | None:
-    """The two percentiles, in dB, of the valid pixels (np.percentile's 'linear' rule); None if none.
+    """The two percentiles, in dB, of the valid pixels; None if there is none.
 
-    Located on the linear values (the dB map is monotone); the interpolation between neighbouring
-    order statistics is done in dB, as the reference does.
+    ``exact``: np.percentile's 'linear' rule, located on the linear values (the dB map is monotone) and
+    interpolated in dB as the reference does. ``approximate``: a value between the exact percentiles
+    p -/+ `APPROXIMATE_TOLERANCE` (`certified_percentile`); bands of at most ``2 * _SAMPLE_SIZE`` pixels,
+    and percentiles not certified within a few counts, are computed exactly.
     """
-    count = band.values.size if valid is None else valid.count
-    if count == 0:
+    valid = valid or Validity(None, None, None, band.values.size)
+    if valid.count == 0:
         return None
-    positions = [q / 100.0 * (count - 1) for q in check_percentiles(percentiles)]
+    wanted = check_percentiles(percentiles)
+    bounds: dict[float, float] = {}
+    sample = None
+    if check_percentile_method(method) == "approximate" and band.values.size > 2 * _SAMPLE_SIZE:
+        sample = SortedSample(band.values, valid)
+        buffer = np.empty(band.values.shape, dtype=bool)
+        for percentile in wanted:
+            threshold = certified_percentile(band.values, valid, sample, percentile, buffer)
+            if threshold is not None:
+                bounds[percentile] = band.db(threshold)
+    missing = [percentile for percentile in wanted if percentile not in bounds]
+    if missing:
+        bounds.update(_exact_percentiles_db(band, missing, valid, sample))
+    return bounds[wanted[0]], bounds[wanted[1]]
+
+
+def _exact_percentiles_db(
+    band: LinearBand, percentiles: list[float], valid: Validity, sample: SortedSample | None
+) -> dict[float, float]:
+    """np.percentile's values, in dB: neighbouring order statistics, interpolated in dB."""
+    count = valid.count
+    positions = [q / 100.0 * (count - 1) for q in percentiles]
     neighbours = [(math.floor(p), min(math.floor(p) + 1, count - 1)) for p in positions]
     ranks = sorted({rank for pair in neighbours for rank in pair})
-    stats = dict(zip(ranks, order_statistics(band.values, ranks, valid).tolist(), strict=True))
-    bounds = []
-    for position, (below, above) in zip(positions, neighbours, strict=True):
+    stats = dict(zip(ranks, order_statistics(band.values, ranks, valid, sample).tolist(), strict=True))
+    bounds = {}
+    for percentile, position, (below, above) in zip(percentiles, positions, neighbours, strict=True):
         low_db, high_db = band.db(stats[below]), band.db(stats[above])
-        bounds.append(low_db + (position - below) * (high_db - low_db))
-    return bounds[0], bounds[1]
+        bounds[percentile] = low_db + (position - below) * (high_db - low_db)
+    return bounds
 
 
 def scale_from_db(low_db: float, high_db: float) -> BandScale:
@@ -371,23 +558,28 @@ def normalize_band(
     nodata: float | None = None,
     out: np.ndarray | None = None,
     valid_out: np.ndarray | None = None,
+    percentile_method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One band (H, W) of any SAR pixel type -> float32 (H, W) and its valid-pixel mask.
 
     ``display`` pixels are already stretched: they become value / 255 (65535 for 16-bit) whatever the
     method. Invalid pixels (non-finite, nodata, and for logged radiometries zero or negative) are 0 in
     the output, False in the mask and excluded from the percentiles. A constant band gives zeros, never
-    NaN. ``out`` / ``valid_out``: contiguous float32 / bool (H, W) arrays to fill instead of new ones.
+    NaN. ``out`` / ``valid_out``: contiguous float32 / bool (H, W) arrays to fill instead of new ones;
+    ``out`` may be a float32 ``band`` itself, which is then overwritten (one buffer instead of two).
+    ``percentile_method``: ``approximate`` (each stretch limit certified to lie between the exact
+    percentiles p -/+ `APPROXIMATE_TOLERANCE`) or ``exact`` (np.percentile's values).
     """
     if method not in NORMALIZATIONS:
         raise ValueError(f"unknown normalisation {method!r}; expected one of {NORMALIZATIONS}")
+    check_percentile_method(percentile_method)
     linear = linear_band(band, radiometry)
     valid = validity(linear, nodata)
     mask = valid.mask
     if radiometry == "display":
         scale = BandScale(0.0, 1.0 / display_scale(band.dtype), clip=True)
     elif method == "percentile":
-        bounds = percentile_bounds_db(linear, percentiles, valid)
+        bounds = percentile_bounds_db(linear, percentiles, valid, percentile_method)
         scale = scale_from_db(*bounds) if bounds else BandScale(0.0, 0.0, clip=True)
     elif method == "range":
         if db_range is None or len(db_range) != 2:

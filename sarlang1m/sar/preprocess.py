@@ -80,8 +80,12 @@ def lee_filter(intensity: np.ndarray, window: int = 5, *, noise_cv2: float | Non
 
 
 def stretch_to_uint8(decibels: np.ndarray, percentiles: tuple[float, float] = DEFAULT_PERCENTILES) -> np.ndarray:
-    """Linear stretch of dB values between two percentiles of the finite ones to 0-255; others -> 0."""
-    stretched, _ = normalize_band(decibels, "db", percentiles=percentiles)
+    """Linear stretch of dB values between two percentiles of the finite ones to 0-255; others -> 0.
+
+    Exact percentiles: the build writes these PNGs once, so they follow the published recipe to the
+    letter rather than saving a millisecond.
+    """
+    stretched, _ = normalize_band(decibels, "db", percentiles=percentiles, percentile_method="exact")
     return np.rint(stretched * 255.0).astype(np.uint8)
 
 
