@@ -186,28 +186,40 @@ def profile_steps(trials: int) -> dict[str, float]:
 
 
 def write_stream_shards(folder: Path, rows: int, shards: int, side: int) -> None:
-    """Synthetic Parquet shards of release-like rows holding uint16 zstd GeoTIFF bytes."""
+    """A release-like folder: Parquet shards under ``shards/`` whose rows name uint16 zstd GeoTIFFs stored
+    as files under ``originals/`` (as a release stores them)."""
+    import hashlib
+
     import datasets
 
     datasets.disable_progress_bars()
     rng = np.random.default_rng(1)
     per_shard = rows // shards
+    (folder / "originals" / "dfc2023").mkdir(parents=True)
+    (folder / "shards").mkdir()
     for shard in range(shards):
-        records = [
-            {
-                "image_id": f"synthetic-{shard}-{i}",
-                "sar": tiff_bytes(synthetic_pixels("uint16", rng, side), "zstd"),
-                "sar_radiometry": "amplitude",
-                "polarizations": [],
-                "source": "dfc2023",
-            }
-            for i in range(per_shard)
-        ]
-        datasets.Dataset.from_list(records).to_parquet(folder / f"train-{shard:05d}-of-{shards:05d}.parquet")
+        records = []
+        for i in range(per_shard):
+            data = tiff_bytes(synthetic_pixels("uint16", rng, side), "zstd")
+            path = f"originals/dfc2023/synthetic-{shard}-{i}.tif"
+            (folder / path).write_bytes(data)
+            records.append(
+                {
+                    "image_id": f"synthetic-{shard}-{i}",
+                    "sar_path": path,
+                    "sar_sha256": hashlib.sha256(data).hexdigest(),
+                    "sar_bytes": len(data),
+                    "sar_radiometry": "amplitude",
+                    "polarizations": [],
+                    "source": "dfc2023",
+                }
+            )
+        shard_path = folder / "shards" / f"train-{shard:05d}-of-{shards:05d}.parquet"
+        datasets.Dataset.from_list(records).to_parquet(shard_path)
 
 
 def ids_only(examples: list[dict]) -> dict[str, list]:
-    """Collate of the no-decode baseline: the ids only (the raw GeoTIFF bytes are not batched)."""
+    """Collate of the no-decode baseline: the ids only (the originals are not read)."""
     return {"image_id": [example["image_id"] for example in examples]}
 
 
@@ -223,8 +235,9 @@ def bench_streaming(rows: int, side: int, workers: tuple[int, ...] = (0, 2)) -> 
         write_stream_shards(Path(folder), rows, shards=4, side=side)
         for decoded in (False, True):
             for count in workers:
-                stream = datasets.load_dataset("parquet", data_dir=folder, split="train", streaming=True)
-                source = SARDecode().apply(stream, batch_size=4) if decoded else stream
+                shards = str(Path(folder) / "shards")
+                stream = datasets.load_dataset("parquet", data_dir=shards, split="train", streaming=True)
+                source = SARDecode(root=folder).apply(stream, batch_size=4) if decoded else stream
                 collate = SARCollate() if decoded else ids_only
                 loader = torch.utils.data.DataLoader(source, batch_size=8, num_workers=count, collate_fn=collate)
                 start = time.perf_counter()
