@@ -104,7 +104,7 @@ def export(
         raise InputError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
     if "{question}" not in vqa_prompt:
         raise InputError(f"the VQA prompt needs a {{question}} field, got {vqa_prompt!r}")
-    task = check_config(config, release, revision).task
+    task = check_config(config, release, revision, split=split).task
     out = Path(out)
     lines = out.suffix.lower() == ".jsonl"
     if fmt == "llava" and lines:

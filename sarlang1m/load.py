@@ -61,23 +61,28 @@ def _refuse_raw_release(folder: Path) -> None:
         )
 
 
-def check_config(config: str, source: str | Path | None = None, revision: str | None = None) -> schema.ConfigSpec:
-    """The spec of `config`, refused with the configs THIS release has when it has no such config.
+def check_config(
+    config: str, source: str | Path | None = None, revision: str | None = None, *, split: str | None = None
+) -> schema.ConfigSpec:
+    """The spec of `config`, refused with the configs (and splits) THIS release has when it has no such one.
 
     The release's configs come from its MANIFEST; when that cannot be read, the package's own list decides.
     """
     configs = _release_configs(source, revision)
     if configs is not None and config not in configs:
-        raise InputError(f"unknown config {config!r}; this release has {configs}")
+        raise InputError(f"unknown config {config!r}; this release has {list(configs)}")
+    splits = list((configs or {}).get(config, {}).get("splits") or schema.SPLITS)
+    if split is not None and split not in splits:
+        raise InputError(f"unknown split {split!r} of config {config!r}; this release has {splits}")
     return schema.config_spec(config)
 
 
-def _release_configs(source: str | Path | None, revision: str | None) -> list[str] | None:
+def _release_configs(source: str | Path | None, revision: str | None) -> dict[str, Any] | None:
     try:
         configs = read_release_manifest(source, revision).get("configs")
     except (OSError, ValueError):
         return None
-    return list(configs) if isinstance(configs, Mapping) and configs else None
+    return dict(configs) if isinstance(configs, Mapping) and configs else None
 
 
 @contextlib.contextmanager
@@ -175,7 +180,7 @@ def load(
     if sar_options and decode != "sar":
         raise ValueError("sar_options only apply with decode='sar'")
     path, revision = resolve_release(source, revision)
-    check_config(config, path, revision)
+    check_config(config, path, revision, split=split)
     if revision is None and not streaming and "cache_dir" not in load_kwargs:
         load_kwargs["cache_dir"] = _local_cache_dir(Path(path))
     with damaged_shards_named(path, revision, config, split):

@@ -260,3 +260,42 @@ def test_benchmark_docstrings_name_only_real_flags(script: Path) -> None:
     assert documented_flags(script) <= accepted, (
         f"{script.name}: not flags of the script: {documented_flags(script) - accepted}"
     )
+
+
+# ------------------------------------------------------------------------------------ error tables
+
+ERROR_TABLES = ROOT / "docs" / "robustness.md"
+ERROR_SECTION = "## Errors, command by command"
+
+
+def error_table_rows() -> list[tuple[str, str, int]]:
+    """(command, message, exit status) of every table row under ERROR_SECTION that starts with a command."""
+    text = ERROR_TABLES.read_text(encoding="utf-8")
+    if ERROR_SECTION not in text:
+        return []
+    section = text[text.index(ERROR_SECTION) :]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        command = re.fullmatch(r"`(sarlang1m [^`]+)`", cells[0]) if len(cells) == 3 else None
+        message = re.match(r"`([^`]+)`", cells[1]) if command else None
+        if command and message and cells[2].isdigit():
+            rows.append((command[1], message[1], int(cells[2])))
+    return rows
+
+
+def test_the_error_tables_are_what_the_commands_print(reader_files: Path, tmp_path: Path) -> None:
+    """Each row of docs/robustness.md's error tables that starts with a command: its message and exit status."""
+    rows = error_table_rows()
+    assert len(rows) >= 10
+    work = tmp_path / "work"
+    shutil.copytree(reader_files, work)
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    wrong = []
+    for command, message, status in rows:
+        done = subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+        name = command.split()[1]
+        printed = [line for line in done.stderr.splitlines() if line.startswith(f"sarlang1m {name}: error: ")]
+        if done.returncode != status or not printed or message not in printed[0] or "Traceback" in done.stderr:
+            wrong.append(f"{command}: exit {done.returncode}, stderr:\n{done.stderr[-2000:]}")
+    assert not wrong, "\n\n".join(wrong)

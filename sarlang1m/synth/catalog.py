@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import schema
+from ..errors import InputError
 from .names import NameFactory
 from .plan import IMAGE_SOURCES, KINDS, SARDET, SARVQA2_SOURCES, ReleasePlan, apportion
 from .scenes import Scene, make_sardet_scene, make_sarvqa2_scene
@@ -83,7 +84,7 @@ def image_sizes(paper_scale: bool, image_size: int | None) -> tuple[dict[str, in
     """GeoTIFF side per SARVQA2 source and SARDet's (min, max) side."""
     if image_size is not None:
         if image_size < MIN_IMAGE_SIZE:
-            raise ValueError(f"image_size must be at least {MIN_IMAGE_SIZE} pixels, got {image_size}")
+            raise InputError(f"image_size must be at least {MIN_IMAGE_SIZE} pixels, got {image_size}")
         return dict.fromkeys(SARVQA2_SOURCES, image_size), (
             max(MIN_IMAGE_SIZE, image_size * 3 // 4),
             image_size * 3 // 2,
