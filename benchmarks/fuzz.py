@@ -9,8 +9,9 @@ Three parts, each reporting counts (all inputs are synthetic):
    spliced; TIFF tags rewritten) of seed files (valid GeoTIFFs of every type and codec, the tiny raw
    release's CSV and JSON, the regression corpus), each checked by the same invariant checks as the
    tests; counts per target and outcome. An input that breaks the contract is written to ``--out``.
-3. ``atheris`` (``--atheris``, needs ``pip install atheris``, not a dependency of the project):
-   coverage-guided fuzzing of the same checks with libFuzzer, ``-rss_limit_mb`` bounding memory.
+3. ``atheris`` (in ``--parts``, by default; ``--atheris-minutes`` long; needs ``pip install atheris``, not
+   a dependency of the project, and is skipped with a note without it): coverage-guided fuzzing of the
+   same checks with libFuzzer, ``-rss_limit_mb`` bounding memory.
 
     python benchmarks/fuzz.py [--scale 30] [--minutes 5] [--atheris-minutes 5] [--out FOLDER]
                               [--parts properties,campaign,atheris] [--seed 0] [--json counts.json]

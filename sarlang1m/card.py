@@ -552,10 +552,7 @@ def _tables(
     )
     tables["sizes"] = markdown_table(
         ["source", "image sizes (width x height: images)"],
-        [
-            (schema.SOURCES[s].title, ", ".join(f"{size}: {n:,}" for size, n in _most_common(stats.sizes[s], 4)))
-            for s in sorted(stats.sizes, key=source_order)
-        ],
+        [(schema.SOURCES[s].title, _size_summary(stats.sizes[s])) for s in sorted(stats.sizes, key=source_order)],
         "ll",
     )
     tables["sar"] = markdown_table(
@@ -653,6 +650,21 @@ def _band_names(entry: dict) -> list[str]:
     bands = len(entry["mean_db"])
     names = list(entry.get("polarizations") or [])
     return names if len(names) == bands else [f"band {i + 1}" for i in range(bands)]
+
+
+#: Image sizes listed per source in the card; the rest are counted ("4 most common of 37 sizes").
+SIZES_SHOWN = 4
+
+
+def _size_summary(sizes: Counter) -> str:
+    """The most common sizes of a source, and how many sizes and images they stand for out of all."""
+    shown = _most_common(sizes, SIZES_SHOWN)
+    listed = ", ".join(f"{size}: {n:,}" for size, n in shown)
+    total, covered = sum(sizes.values()), sum(n for _, n in shown)
+    if len(shown) == len(sizes):
+        every = "one size" if len(sizes) == 1 else f"all {len(sizes):,} sizes"
+        return f"{listed} ({every}, {total:,} images)"
+    return f"{listed} ({len(shown)} most common of {len(sizes):,} sizes, covering {covered:,} of {total:,} images)"
 
 
 def _most_common(counter: Counter, n: int) -> list[tuple[str, int]]:

@@ -157,6 +157,28 @@ def _prefetch(args: argparse.Namespace) -> None:
     print(f"{result.files} originals ({result.bytes / 2**20:.1f} MiB) are in {result.root}")
 
 
+def _positive_int(text: str) -> int:
+    """An argument that must be a whole number of at least 1 (a count of images, processes, shards)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _byte_size(text: str) -> str:
+    """A size such as 500MB or 2GB, checked here so that a typo is a usage error, not a failed build."""
+    from datasets.utils.py_utils import convert_file_size_to_int
+
+    try:
+        convert_file_size_to_int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 500MB or 2GB") from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sarlang1m", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sarlang1m {__version__}")
@@ -169,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="write a SYNTHETIC raw release in the authors' layout", parents=[common])
     synth.add_argument("out", type=Path, help="folder to create (must not exist or be empty)")
-    synth.add_argument("--images", type=int, default=120, help="number of images (default: 120)")
+    synth.add_argument("--images", type=_positive_int, default=120, help="number of images (default: 120)")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--paper-scale", action="store_true", help="the paper's 118,331 images and 1,126,277 texts")
     sizes = synth.add_mutually_exclusive_group()
@@ -180,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="each source at its real pixel size and type (SpaceNet6 900 px x 4 float32, DFC2023 512 px uint16, "
         "OpenEarthMap-SAR 1024 px uint8, SARDet-100K chips of 190-1024 px): slower and larger, for benchmarks",
     )
-    synth.add_argument("--workers", type=int, default=1, help="processes generating pixels")
+    synth.add_argument("--workers", type=_positive_int, default=1, help="processes generating pixels")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(run=_synth)
 
@@ -190,10 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("raw", type=Path, help="folder of the authors' raw release")
     build.add_argument("--out", type=Path, required=True, help="release folder to write")
     build.add_argument("--sardet-root", type=Path, help="SARDet-100K root (default: RAW/SARDet_100K if present)")
-    build.add_argument("--num-proc", type=int, default=1, help="processes writing shards")
-    build.add_argument("--max-shard-size", default="500MB", help="largest shard, e.g. 500MB (default)")
+    build.add_argument("--num-proc", type=_positive_int, default=1, help="processes writing shards")
+    build.add_argument("--max-shard-size", type=_byte_size, default="500MB", help="largest shard, e.g. 500MB (default)")
     build.add_argument(
-        "--shard-multiple", type=int, default=1, help="shards per partition a multiple of N (N = nodes x workers)"
+        "--shard-multiple",
+        type=_positive_int,
+        default=1,
+        help="shards per partition a multiple of N (N = nodes x workers)",
     )
     build.add_argument("--overwrite", action="store_true", help="replace an existing release folder")
     build.add_argument(
@@ -207,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="synth -> build -> load -> summary and contact sheet, on a small default", parents=[common]
     )
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for everything the demo writes")
-    demo.add_argument("--images", type=int, default=120)
+    demo.add_argument("--images", type=_positive_int, default=120)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo)
 
@@ -286,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", action="append", choices=sorted(schema.SOURCES), help="only this source dataset (repeatable)"
     )
     prefetch.add_argument("--local-dir", type=Path, help="a folder to fetch into (default: huggingface_hub's cache)")
-    prefetch.add_argument("--workers", type=int, default=8, help="concurrent downloads (default: 8)")
+    prefetch.add_argument("--workers", type=_positive_int, default=8, help="concurrent downloads (default: 8)")
     prefetch.set_defaults(run=_prefetch)
     return parser
 

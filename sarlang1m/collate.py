@@ -9,6 +9,12 @@ SARDet-100K images, so a batch needs a size policy:
   nearest neighbour. Invalid pixels are 0 and bleed slightly into their neighbours.
 - ``center_crop`` / ``random_crop``: a ``size`` window, padded (mask False) where an image is smaller.
 
+Bands: SARLANG-1M mixes 4-band quad-pol SpaceNet6 with single-band images in the same configs (``vqa``,
+``sarvqa2``, ``vqa-vhr``). Examples with fewer bands than the batch's channel count get zero channels at
+the end, False in the valid mask: ``channels=None`` (default) gives the batch as many channels as its
+example with the most bands, ``channels=N`` exactly N in every batch (a model's fixed input width). To
+give every example the same bands instead, choose them with ``SARDecode(bands=[...])``.
+
 Pixels and masks are stacked into tensors; every other field (ids, texts, nested questions) is passed
 through as a list, one entry per example.
 """
@@ -41,8 +47,10 @@ def _as_size(size: int | Sequence[int] | None) -> tuple[int, int] | None:
 class SARCollate:
     """``collate_fn`` for a DataLoader over `SARDecode` output (see the module docstring for the modes).
 
-    Picklable, so it works with ``num_workers >= 2``. ``pad_to_multiple`` rounds the padded size up (e.g.
-    to a ViT patch size). ``generator`` seeds ``random_crop``; by default torch's per-worker seed is used.
+    Picklable, so it works with ``num_workers >= 2``. ``channels`` fixes the channel count (None: the
+    batch's most bands); missing channels are zeros, False in the valid mask. ``pad_to_multiple`` rounds
+    the padded size up (e.g. to a ViT patch size). ``generator`` seeds ``random_crop``; by default torch's
+    per-worker seed is used.
     """
 
     def __init__(
@@ -50,6 +58,7 @@ class SARCollate:
         mode: str = "pad",
         size: int | Sequence[int] | None = None,
         *,
+        channels: int | None = None,
         pad_to_multiple: int = 1,
         antialias: bool = True,
         generator: torch.Generator | None = None,
@@ -61,9 +70,12 @@ class SARCollate:
         self.size = _as_size(size)
         if mode != "pad" and self.size is None:
             raise ValueError(f"collate mode {mode!r} needs size=(height, width)")
+        if channels is not None and channels < 1:
+            raise ValueError(f"channels must be >= 1, got {channels}")
         if pad_to_multiple < 1:
             raise ValueError(f"pad_to_multiple must be >= 1, got {pad_to_multiple}")
         self.mode = mode
+        self.channels = channels
         self.pad_to_multiple = pad_to_multiple
         self.antialias = antialias
         self.generator = generator
@@ -71,7 +83,10 @@ class SARCollate:
         self.valid_field = valid_field
 
     def __repr__(self) -> str:
-        return f"SARCollate(mode={self.mode!r}, size={self.size!r}, pad_to_multiple={self.pad_to_multiple})"
+        return (
+            f"SARCollate(mode={self.mode!r}, size={self.size!r}, channels={self.channels!r}, "
+            f"pad_to_multiple={self.pad_to_multiple})"
+        )
 
     def __call__(self, examples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if not examples:
@@ -85,12 +100,13 @@ class SARCollate:
         height, width = self._batch_size(pixels)
         # Assembled with numpy: one single-threaded copy per example into a zeroed batch, which also
         # pads (0 pixels, False mask); torch.stack's intra-op threads only contend with the loader.
-        batch_pixels = np.zeros((len(pixels), pixels[0].shape[0], height, width), dtype=np.float32)
+        # Fewer bands than channels: the missing channels stay 0 and False, like the spatial padding.
+        batch_pixels = np.zeros((len(pixels), self._channel_count(pixels), height, width), dtype=np.float32)
         batch_valid = np.zeros(batch_pixels.shape, dtype=bool)
         for index, (image, mask) in enumerate(zip(pixels, valid, strict=True)):
-            rows, cols = image.shape[-2:]
-            batch_pixels[index, :, :rows, :cols] = image
-            batch_valid[index, :, :rows, :cols] = mask
+            bands, (rows, cols) = image.shape[0], image.shape[-2:]
+            batch_pixels[index, :bands, :rows, :cols] = image
+            batch_valid[index, :bands, :rows, :cols] = mask
         batch: dict[str, Any] = {
             self.pixels_field: torch.from_numpy(batch_pixels),
             self.valid_field: torch.from_numpy(batch_valid),
@@ -114,14 +130,18 @@ class SARCollate:
                     f"example {index} ({example.get('image_id', '?')}): pixels must be (bands, H, W) with a mask of "
                     f"the same shape, got {tuple(image.shape)} and {tuple(mask.shape)}"
                 )
+            if self.channels is not None and image.shape[0] > self.channels:
+                raise ValueError(
+                    f"example {index} ({example.get('image_id', '?')}) has {image.shape[0]} bands, more than "
+                    f"channels={self.channels}: raise channels or pick bands with SARDecode(bands=[...])"
+                )
             pixels.append(image)
             valid.append(mask)
-        bands = {p.shape[0] for p in pixels}
-        if len(bands) > 1:
-            raise ValueError(
-                f"examples have different band counts {sorted(bands)}: pick bands with SARDecode(bands=[...])"
-            )
         return pixels, valid
+
+    def _channel_count(self, pixels: list[np.ndarray]) -> int:
+        """``channels``, or the most bands of any example in the batch."""
+        return self.channels if self.channels is not None else max(p.shape[0] for p in pixels)
 
     def _batch_size(self, pixels: list[np.ndarray]) -> tuple[int, int]:
         """(height, width) of the batch: ``size``, or for ``pad`` without it the largest image, rounded up."""

@@ -52,6 +52,11 @@ OUTPUTS = ("numpy", "torch")
 PIXELS_FROM_SAR = "sar"
 PIXELS_FROM_IMAGE = "image"
 
+#: What `SARDecode(bands=[name, ...])` does when a row does not list a named polarisation (single-pol
+#: images whose polarisation was not recorded, the 8-bit fallback): ``first`` takes the image's first band,
+#: ``zeros`` gives a band of zeros that is False in the valid mask, ``error`` raises.
+MISSING_BAND_POLICIES = ("first", "zeros", "error")
+
 
 @dataclass(frozen=True)
 class DecodedSAR:
@@ -63,6 +68,17 @@ class DecodedSAR:
     #: Indices, in the file, of the bands kept.
     bands: tuple[int, ...]
     metadata: SARMetadata
+
+
+def _with_zero_bands(decoded: DecodedSAR, plan: Sequence[int | None]) -> DecodedSAR:
+    """``decoded`` (the plan's present bands, in order) with a zero, invalid band wherever the plan has None."""
+    height, width = decoded.pixels.shape[-2:]
+    pixels = np.zeros((len(plan), height, width), dtype=np.float32)
+    valid = np.zeros(pixels.shape, dtype=bool)
+    present = [position for position, band in enumerate(plan) if band is not None]
+    pixels[present], valid[present] = decoded.pixels[: len(present)], decoded.valid[: len(present)]
+    kept = tuple(band for band in plan if band is not None)
+    return DecodedSAR(pixels, valid, decoded.radiometry, kept, decoded.metadata)
 
 
 def resolve_normalization(normalize: str, db_range: Sequence[float] | None) -> str:
@@ -261,8 +277,11 @@ class SARDecode:
     ``hf://datasets/ORG/NAME@REV``) at the row's ``sar_path``, its SHA-256 checked against ``sar_sha256``
     (``check_sha256``); a batch fetches its distinct originals once each, ``fetch_workers`` at a time.
     The radiometry is ``radiometry`` if given, else the row's ``sar_radiometry``, else inferred;
-    ``bands`` may name polarisations (looked up in the row's ``polarizations``) or give indices;
-    ``statistics`` is the release's ``sar_statistics`` mapping {source: {"bands", "mean_db", "std_db"}}
+    ``bands`` may name polarisations (looked up in the row's ``polarizations``) or give indices. A named
+    polarisation the row does not list (a single-pol image whose polarisation was not recorded, the 8-bit
+    fallback) follows ``missing``: ``first`` (default) takes the image's first band, ``zeros`` a zero band
+    marked invalid, ``error`` raises; so the same ``bands`` give the same band count on every row of every
+    config. ``statistics`` is the release's ``sar_statistics`` mapping {source: {"bands", "mean_db", "std_db"}}
     used for ``normalize="standardize"``. A row without an original falls back to its 8-bit ``image`` as
     ``display`` (``pixels_source == "image"``) unless ``fallback_to_image=False``. The ``image`` column
     is dropped from the output unless ``keep_inputs``. Picklable, so DataLoader workers can run it (each
@@ -274,6 +293,7 @@ class SARDecode:
         *,
         radiometry: str | None = None,
         bands: Sequence[int | str] | None = None,
+        missing: str = "first",
         normalize: str = "percentile",
         percentiles: Sequence[float] = DEFAULT_PERCENTILES,
         db_range: Sequence[float] | None = None,
@@ -297,8 +317,15 @@ class SARDecode:
         if self.method == "standardize" and not statistics:
             raise ValueError("normalize='standardize' needs statistics={source: {'mean_db': [...], 'std_db': [...]}}")
         _check_out(out)
+        if missing not in MISSING_BAND_POLICIES:
+            raise ValueError(f"unknown missing-band policy {missing!r}; expected one of {MISSING_BAND_POLICIES}")
+        if isinstance(bands, (str, int)):
+            raise ValueError(f"bands must be a list, e.g. bands=[{bands!r}]")
+        if bands is not None and not bands:
+            raise ValueError("bands=[] keeps no band; pass None for all of them")
         self.radiometry = radiometry
         self.bands = None if bands is None else tuple(bands)
+        self.missing = missing
         self.percentiles = check_percentiles(percentiles)
         self.percentile_method = check_percentile_method(percentile_method)
         self.db_range = None if db_range is None else (float(db_range[0]), float(db_range[1]))
@@ -322,7 +349,8 @@ class SARDecode:
 
     def __repr__(self) -> str:
         return (
-            f"SARDecode(radiometry={self.radiometry!r}, bands={self.bands!r}, normalize={self.method!r}, "
+            f"SARDecode(radiometry={self.radiometry!r}, bands={self.bands!r}, missing={self.missing!r}, "
+            f"normalize={self.method!r}, "
             f"percentiles={self.percentiles!r}, db_range={self.db_range!r}, out={self.out!r}, reader={self.reader!r})"
         )
 
@@ -409,7 +437,8 @@ class SARDecode:
         else:
             fallback = "and no image to fall back to" if self.fallback_to_image else "(fallback_to_image is off)"
             raise SARDecodeError(f"no original GeoTIFF ({PATH_COLUMN} is null) {fallback}")
-        bands = self._band_indices(row) if source == PIXELS_FROM_SAR else None
+        plan = self._band_indices(row, source)
+        bands = None if plan is None else [band for band in plan if band is not None] or [0]
         # Display pixels (8-bit, no calibrated values) have no dB statistics: they are x / 255 whatever the method.
         calibrated = source == PIXELS_FROM_SAR and radiometry != "display"
         statistics = self._statistics_for(row) if calibrated else None
@@ -426,21 +455,34 @@ class SARDecode:
             max_pixels=self.max_pixels,
             percentile_method=self.percentile_method,
         )
+        if plan is not None and None in plan:
+            decoded = _with_zero_bands(decoded, plan)
         pixels, valid = _as_output(decoded, self.out)
         return {PIXELS_FIELD: pixels, VALID_FIELD: valid, RADIOMETRY_FIELD: decoded.radiometry, SOURCE_FIELD: source}
 
-    def _band_indices(self, row: Mapping[str, Any]) -> list[int] | None:
+    def _band_indices(self, row: Mapping[str, Any], source: str = PIXELS_FROM_SAR) -> list[int | None] | None:
+        """Index in the file of each requested band (None: a zero band); None keeps every band.
+
+        The 8-bit fallback is one grey band of no known polarisation, whatever the row lists: a name, or
+        an index other than 0, is missing there.
+        """
         if self.bands is None:
             return None
-        polarizations = list(row.get("polarizations") or [])
-        indices = []
+        fallback = source != PIXELS_FROM_SAR
+        polarizations = [] if fallback else list(row.get("polarizations") or [])
+        indices: list[int | None] = []
         for band in self.bands:
-            if isinstance(band, str):
-                if band not in polarizations:
-                    raise SARDecodeError(f"polarisation {band!r} not in this image's {polarizations}")
-                indices.append(polarizations.index(band))
-            else:
+            if not isinstance(band, str) and not (fallback and int(band) != 0):
                 indices.append(int(band))
+            elif band in polarizations:
+                indices.append(polarizations.index(band))
+            elif self.missing == "error":
+                where = "the 8-bit fallback image (one grey band)" if fallback else f"this image's {polarizations}"
+                raise SARDecodeError(
+                    f"band {band!r} not in {where}; SARDecode(missing='first' or 'zeros') decodes such rows too"
+                )
+            else:
+                indices.append(0 if self.missing == "first" else None)
         return indices
 
     def _statistics_for(self, row: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -95,10 +95,11 @@ def _decode_example(release: Path) -> str:
 
 def _contact_sheet(release: Path, path: Path) -> None:
     """One captioned image and one image with its questions per source."""
-    from .preview import contact_sheet, sample_rows
+    from .preview import SYNTHETIC_WATERMARK, contact_sheet, release_is_synthetic, sample_rows
 
     rows = sample_rows(release, per_source=1, task="captions") + sample_rows(release, per_source=1, task="vqa")
-    contact_sheet(rows, columns=4).save(path)
+    watermark = SYNTHETIC_WATERMARK if release_is_synthetic(release) else None
+    contact_sheet(rows, columns=4, watermark=watermark).save(path)
 
 
 def _prepare(out: Path) -> None:

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from . import schema
 from .errors import InputError, OutputExistsError
-from .load import is_synthetic_release, load, read_release_manifest
+from .load import check_config, damaged_shards_named, is_synthetic_release, load, read_release_manifest
 from .views import flatten_row, resolve_class_prompts
 
 FORMATS = ("llamafactory", "llava", "messages")
@@ -104,7 +104,7 @@ def export(
         raise InputError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
     if "{question}" not in vqa_prompt:
         raise InputError(f"the VQA prompt needs a {{question}} field, got {vqa_prompt!r}")
-    task = schema.config_spec(config).task
+    task = check_config(config, release, revision, split=split).task
     out = Path(out)
     lines = out.suffix.lower() == ".jsonl"
     if fmt == "llava" and lines:
@@ -135,6 +135,7 @@ def export(
     examples = 0
     try:
         with (
+            damaged_shards_named(release, revision, config, split),
             _atomic(out) as partial,
             partial.open("w", encoding="utf-8") as handle,
             _RecordSink(handle, lines=lines) as sink,

@@ -7,6 +7,7 @@ or tensors, and the release's own per-source statistics for standardisation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -21,6 +22,8 @@ from .errors import InputError, NotFoundError, ReleaseError, SarlangError
 
 DECODE_MODES = ("sar", "image", None)
 _HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
+#: Folders of the authors' raw release (any one of them, with no MANIFEST.json, means "not built yet").
+_RAW_RELEASE_FOLDERS = ("Text", "SARimages", "SARimages_original", "SARimages_preprocessed")
 
 
 def resolve_release(source: str | Path | None = None, revision: str | None = None) -> tuple[str, str | None]:
@@ -34,6 +37,7 @@ def resolve_release(source: str | Path | None = None, revision: str | None = Non
     if Path(source).is_dir():
         if revision is not None:
             raise InputError(f"{source} is a local folder: it has no revision (got revision={revision!r})")
+        _refuse_raw_release(Path(source))
         return str(Path(source)), None
     match = _HUB_REPO.match(str(source)) if not isinstance(source, Path) else None
     if match is None:
@@ -41,6 +45,86 @@ def resolve_release(source: str | Path | None = None, revision: str | None = Non
     if match["revision"] and revision and match["revision"] != revision:
         raise InputError(f"{source} names revision {match['revision']!r} but revision={revision!r} was given")
     return match["repo"], revision or match["revision"] or schema.RELEASE_REVISION
+
+
+def _refuse_raw_release(folder: Path) -> None:
+    """A folder in the authors' raw layout (Text/, SARimages/, ...) given where a built release belongs."""
+    if (folder / schema.MANIFEST_FILE).is_file():
+        return
+    from .raw.layout import _find_dir
+
+    found = [name for name in _RAW_RELEASE_FOLDERS if _find_dir(folder, name) is not None]
+    if found:
+        raise ReleaseError(
+            f"{folder} is a raw release in the authors' layout ({', '.join(f + '/' for f in found)}), not a built "
+            f"release: build one with `sarlang1m build {folder} --out RELEASE` and pass RELEASE"
+        )
+
+
+def check_config(
+    config: str, source: str | Path | None = None, revision: str | None = None, *, split: str | None = None
+) -> schema.ConfigSpec:
+    """The spec of `config`, refused with the configs (and splits) THIS release has when it has no such one.
+
+    The release's configs come from its MANIFEST; when that cannot be read, the package's own list decides.
+    """
+    configs = _release_configs(source, revision)
+    if configs is not None and config not in configs:
+        raise InputError(f"unknown config {config!r}; this release has {list(configs)}")
+    splits = list((configs or {}).get(config, {}).get("splits") or schema.SPLITS)
+    if split is not None and split not in splits:
+        raise InputError(f"unknown split {split!r} of config {config!r}; this release has {splits}")
+    return schema.config_spec(config)
+
+
+def _release_configs(source: str | Path | None, revision: str | None) -> dict[str, Any] | None:
+    try:
+        configs = read_release_manifest(source, revision).get("configs")
+    except (OSError, ValueError):
+        return None
+    return dict(configs) if isinstance(configs, Mapping) and configs else None
+
+
+@contextlib.contextmanager
+def damaged_shards_named(
+    source: str | Path | None, revision: str | None, config: str, split: str | None
+) -> Iterator[None]:
+    """Reading a release inside this block: a damaged Parquet shard is one `ReleaseError` line naming the
+    file (found by reading the footers of the split's shards, local releases only) and `sarlang1m verify`."""
+    import pyarrow as pa
+
+    try:
+        yield
+    except Exception as error:
+        cause = error if isinstance(error, pa.ArrowException) else error.__cause__
+        if not isinstance(cause, pa.ArrowException) or isinstance(error, ReleaseError):
+            raise
+        path, revision = resolve_release(source, revision)
+        damaged = _damaged_shards(Path(path), config, split) if revision is None else []
+        where = f"{damaged[0]}: damaged Parquet shard" if damaged else f"a Parquet shard of {config}/{split or '*'}"
+        reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        target = path if revision is None else f"{path}@{revision}"
+        raise ReleaseError(
+            f"{where} cannot be read ({reason}); run `sarlang1m verify {target}` to check every file against "
+            "the MANIFEST, then rebuild or download the release again"
+        ) from error
+
+
+def _damaged_shards(release: Path, config: str, split: str | None) -> list[Path]:
+    """The split's shards whose Parquet footer does not read (a truncated or overwritten file)."""
+    import pyarrow.parquet as pq
+
+    try:
+        spec = schema.config_spec(config)
+    except InputError:
+        return []
+    damaged = []
+    for path in sorted(release.glob(spec.split_glob(split or "*"))):
+        try:
+            pq.ParquetFile(path).metadata  # noqa: B018 (reads and checks the footer)
+        except Exception:  # whatever pyarrow raises, the file is what is damaged
+            damaged.append(path)
+    return damaged
 
 
 def read_release_manifest(source: str | Path | None = None, revision: str | None = None) -> dict:
@@ -98,9 +182,13 @@ def load(
     if sar_options and decode != "sar":
         raise ValueError("sar_options only apply with decode='sar'")
     path, revision = resolve_release(source, revision)
+    check_config(config, path, revision, split=split)
     if revision is None and not streaming and "cache_dir" not in load_kwargs:
         load_kwargs["cache_dir"] = _local_cache_dir(Path(path))
-    dataset = datasets.load_dataset(path, config, split=split, streaming=streaming, revision=revision, **load_kwargs)
+    with damaged_shards_named(path, revision, config, split):
+        dataset = datasets.load_dataset(
+            path, config, split=split, streaming=streaming, revision=revision, **load_kwargs
+        )
     if decode != "image":  # before anything iterates: images stay bytes (SAR decoding reads them only as fallback)
         dataset = _each(dataset, lambda d: d.cast_column("image", datasets.Image(decode=False)))
     sar = None

@@ -3,12 +3,15 @@
 `contact_sheet` lays out any rows (release rows, one-example-per-question pairs, or plain dicts) and is
 what the demo uses to show images with their texts. `write_sample_grid` picks a few images of every
 source from a written release, deterministically, and writes `sample_grid.png` beside the card, which
-shows it, reading image bytes only from the row groups of the rows it shows.
+shows it, reading image bytes only from the row groups of the rows it shows. Images of a synthetic
+release carry the word SYNTHETIC on the image itself, so that no crop or copy of a cell passes for
+SARLANG-1M data.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,6 +34,10 @@ MAX_TEXT_LINES = 4
 #: Texts of a release row turned into lines by `text_lines`.
 MAX_TEXTS_PER_ROW = 2
 SAMPLE_TASK = "vqa"
+#: Drawn on every image of a contact sheet or sample grid of a synthetic release.
+SYNTHETIC_WATERMARK = "SYNTHETIC"
+WATERMARK_COLOUR = (230, 0, 0)
+WATERMARK_BACKGROUND = (255, 255, 255)
 
 
 def contact_sheet(
@@ -40,6 +47,7 @@ def contact_sheet(
     cell: int = 192,
     texts: bool = True,
     font_size: int | None = None,
+    watermark: str | None = None,
 ) -> PIL.Image.Image:
     """A grid of the rows' images, each fitted into a `cell` x `cell` square, with its label and texts.
 
@@ -47,6 +55,7 @@ def contact_sheet(
     PIL image) and optionally `label` (one bold line) and `lines` (text lines). Without `lines`, the
     texts of a release row (`qa`, `captions`) or of a pair (`question`/`answer`, `text`) are used, see
     `text_lines`. With `texts=False` only the labels are drawn. Rows are laid out left to right.
+    `watermark` (e.g. `SYNTHETIC_WATERMARK`) is written across the top of every image, on the image itself.
     """
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns}")
@@ -58,6 +67,7 @@ def contact_sheet(
     font_size = font_size or max(10, cell // 16)
     font = PIL.ImageFont.load_default(size=font_size)
     bold = PIL.ImageFont.load_default(size=font_size + 1)
+    watermark_font = PIL.ImageFont.load_default(size=max(font_size + 1, cell // 8))
     line_height = font_size + 4
     chars_per_line = max(8, int(cell / (font_size * 0.55)))
     wrapped = [(label and _shorten(label, chars_per_line), _wrap(lines, chars_per_line)) for _, label, lines in cells]
@@ -75,7 +85,10 @@ def contact_sheet(
         left = MARGIN + (index % grid_columns) * (cell + MARGIN)
         top = MARGIN + (index // grid_columns) * (cell_height + MARGIN)
         thumbnail = _fit(image, cell)
-        sheet.paste(thumbnail, (left + (cell - thumbnail.width) // 2, top + (cell - thumbnail.height) // 2))
+        image_left, image_top = left + (cell - thumbnail.width) // 2, top + (cell - thumbnail.height) // 2
+        sheet.paste(thumbnail, (image_left, image_top))
+        if watermark:
+            _draw_watermark(draw, watermark, (image_left, image_top), thumbnail.size, watermark_font)
         y = top + cell + MARGIN // 2
         if label:
             draw.text((left, y), label, fill=LABEL_COLOUR, font=bold)
@@ -84,6 +97,36 @@ def contact_sheet(
             draw.text((left, y), line, fill=TEXT_COLOUR, font=font)
             y += line_height
     return sheet
+
+
+def _draw_watermark(
+    draw: PIL.ImageDraw.ImageDraw,
+    text: str,
+    origin: tuple[int, int],
+    size: tuple[int, int],
+    font: PIL.ImageFont.FreeTypeFont | PIL.ImageFont.ImageFont,
+) -> None:
+    """`text` in red on a white band along the top of an image (inside it, however small the image)."""
+    left, top = origin
+    box = draw.textbbox((0, 0), text, font=font)
+    band_height = min(size[1], box[3] - box[1] + 6)
+    draw.rectangle((left, top, left + size[0] - 1, top + band_height - 1), fill=WATERMARK_BACKGROUND)
+    draw.text((left + 3, top + 3 - box[1]), text, fill=WATERMARK_COLOUR, font=font)
+
+
+def release_is_synthetic(release: str | Path) -> bool:
+    """Whether a release folder is synthetic: its MANIFEST says so, or (before the MANIFEST is written, during
+    a build) its dataset card carries the `synthetic` tag."""
+    release = Path(release)
+    manifest = release / schema.MANIFEST_FILE
+    if manifest.is_file():
+        return bool(json.loads(manifest.read_text(encoding="utf-8")).get("synthetic", False))
+    card = release / schema.CARD_FILE
+    if not card.is_file():
+        return False
+    from huggingface_hub import DatasetCard
+
+    return "synthetic" in (DatasetCard.load(card).data.to_dict().get("tags") or [])
 
 
 def text_lines(row: Mapping[str, Any], *, max_texts: int = MAX_TEXTS_PER_ROW) -> list[str]:
@@ -207,15 +250,21 @@ def write_sample_grid(
     columns: int = 4,
     cell: int = 192,
     texts: bool = True,
+    synthetic: bool | None = None,
 ) -> Path | None:
-    """Write `sample_grid.png` into the release folder (None, and no file, when it holds no image)."""
+    """Write `sample_grid.png` into the release folder (None, and no file, when it holds no image).
+
+    `synthetic` (None: see `release_is_synthetic`) writes SYNTHETIC on every image.
+    """
     release = Path(release)
+    synthetic = release_is_synthetic(release) if synthetic is None else synthetic
     rows = sample_rows(release, per_source=per_source)
     if not rows:
         return None
     for row in rows:
         row["lines"] = [row["image_id"], *text_lines(row, max_texts=1)]
-    sheet = contact_sheet(rows, columns=columns, cell=cell, texts=texts)
+    watermark = SYNTHETIC_WATERMARK if synthetic else None
+    sheet = contact_sheet(rows, columns=columns, cell=cell, texts=texts, watermark=watermark)
     path = release / schema.SAMPLE_GRID_FILE
     sheet.save(path, format="PNG", optimize=True)
     return path

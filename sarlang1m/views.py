@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from . import schema
+from .errors import InputError
 
 #: The question as released, before any class prompt is prepended.
 QUESTION_RAW = "question_raw"
@@ -82,7 +83,7 @@ def resolve_class_prompts(
     """
     if task != "vqa":
         if class_prompts:
-            raise ValueError("class prompts apply to VQA questions, not to captions")
+            raise InputError("class prompts apply to VQA questions, not to captions: leave out --class-prompts")
         return False
     if class_prompts is not None:
         return bool(class_prompts)

@@ -36,3 +36,18 @@ def tiny_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tiny")
     build_release(make_tiny_raw(root / "raw"), root / "sarlang-1m", progress=False)
     return root / "sarlang-1m"
+
+
+@pytest.fixture(scope="session")
+def synthetic_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release built from `sarlang1m synth`'s default synthetic raw release (every source and config).
+
+    Built once per test session, as `sarlang-1m` next to its raw release `sarlang-raw`; do not modify.
+    """
+    from sarlang1m.release import build_release
+    from sarlang1m.synth import write_synthetic_release
+
+    root = tmp_path_factory.mktemp("synthetic")
+    write_synthetic_release(root / "sarlang-raw", images=120, seed=0, progress=False)
+    build_release(root / "sarlang-raw", root / "sarlang-1m", progress=False)
+    return root / "sarlang-1m"

@@ -360,6 +360,32 @@ def test_a_version_without_changelog_entry_says_so(tiny_release):
     assert "### 1.0.0" in changelog
 
 
+def test_a_newer_version_without_an_entry_comes_first_in_the_changelog(tiny_release):
+    manifest = read_manifest(tiny_release)
+    kwargs = {"configs": manifest["configs"], "synthetic": True, "sar_statistics": manifest["sar_statistics"]}
+    changelog = section(str(render_card(tiny_release, version="1.1.0", **kwargs)), "## Changelog")
+    headings = re.findall(r"^### (\S+)", changelog, re.MULTILINE)
+    assert headings[:2] == ["1.1.0", "1.0.0"]  # newest first, like the entries themselves
+
+
+def test_image_sizes_say_how_many_sizes_and_images_they_cover(synthetic_release):
+    """The card lists a few sizes per source and says "of N": SARDet-100K has many sizes (synthetic here)."""
+    sizes: dict[str, Counter] = {}
+    for path in synthetic_release.glob(schema.config_spec("vqa").split_glob("*")):
+        for row in pq.read_table(path, columns=["source", "width", "height"]).to_pylist():
+            sizes.setdefault(row["source"], Counter())[f"{row['width']}x{row['height']}"] += 1
+    table = section(body(synthetic_release / "README.md"), "### Image sizes")
+    cells = {row[0]: row[1] for row in table_rows(table)}
+    sardet = sizes["sardet_100k"]
+    assert len(sardet) > 4
+    shown = sum(n for _, n in sorted(sardet.items(), key=lambda item: (-item[1], item[0]))[:4])
+    expected = f"(4 most common of {len(sardet)} sizes, covering {shown:,} of {sum(sardet.values()):,} images)"
+    assert cells[schema.SOURCES["sardet_100k"].title].endswith(expected)
+    spacenet = sizes["spacenet6"]
+    assert len(spacenet) == 1
+    assert cells[schema.SOURCES["spacenet6"].title].endswith(f"(one size, {sum(spacenet.values())} images)")
+
+
 def test_markdown_table_escapes_pipes_and_formats_numbers():
     table = markdown_table(["a", "b"], [("x|y", 1234567), ("z", 0.5)])
     assert table.splitlines() == ["| a | b |", "|---|---:|", "| x\\|y | 1,234,567 |", "| z | 0.50 |"]

@@ -142,3 +142,48 @@ def test_evaluate_with_an_unreachable_judge_says_what_was_tried_and_exits_3(tiny
     assert last.startswith(f"sarlang1m evaluate: error: judge endpoint {url}/chat/completions cannot be reached (")
     assert "tried 4 times over" in last
     assert result.stderr.count("retrying in") == 3  # each retry said as it happens, for one request only
+
+
+def test_a_damaged_shard_under_export_is_one_line_naming_the_file(tiny_release, tmp_path):
+    """A shard overwritten in its footer: one line naming it and `sarlang1m verify`, exit 2, no traceback."""
+    import shutil
+
+    release = tmp_path / "sarlang-1m"
+    shutil.copytree(tiny_release, release)
+    shard = sorted(release.glob(schema.config_spec("vqa").split_glob("train")))[0]
+    shard.write_bytes(shard.read_bytes()[:-64] + b"\0" * 64)
+    result = run("export", "llava", release, "--out", tmp_path / "llava" / "vqa.json")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("sarlang1m export:")]
+    assert line.startswith(f"sarlang1m export: error: {shard}: damaged Parquet shard")
+    assert f"run `sarlang1m verify {release}`" in line
+    assert not (tmp_path / "llava" / "vqa.json").exists()
+
+
+def test_an_unknown_config_lists_the_configs_of_this_release(tiny_release, tmp_path):
+    manifest = json.loads((tiny_release / schema.MANIFEST_FILE).read_text())
+    absent = [spec.name for spec in schema.config_specs() if spec.name not in manifest["configs"]]
+    assert absent  # the tiny release lacks some tiers: the package's full list would mislead
+    result = run("export", "llava", tiny_release, "--config", "vqa-nope", "--out", tmp_path / "x.json")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"unknown config 'vqa-nope'; this release has {list(manifest['configs'])}" in result.stderr
+    assert not any(f"'{name}'" in result.stderr for name in absent)
+
+
+def test_a_raw_release_where_a_built_one_belongs_says_to_build_it(tiny_raw, tmp_path):
+    result = run("export", "llava", tiny_raw, "--out", tmp_path / "x.json")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert f"{tiny_raw} is a raw release in the authors' layout" in result.stderr
+    assert f"`sarlang1m build {tiny_raw} --out RELEASE`" in result.stderr
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tiny_raw, tmp_path):
+    """`sarlang1m build ... | head -0`: the reader is gone before the command prints; exit 141, no traceback."""
+    command = [sys.executable, "-m", "sarlang1m.cli", "build", str(tiny_raw), "--out", str(tmp_path / "out")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # like `head` exiting before the first line
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr

@@ -78,9 +78,25 @@ def test_center_and_random_crops_pad_small_images() -> None:
     assert len(crops) > 3 and all(0 <= c // 10 <= 6 and c % 10 <= 6 for c in crops)
 
 
+def test_mixed_band_counts_get_zero_channels_marked_invalid() -> None:
+    """Quad-pol and single-band images in one batch (as in vqa, sarvqa2): padded channels are 0 and False."""
+    mixed = [example(4, 4, bands=4, value=0.5, image_id="quad"), example(3, 4, bands=1, value=0.25, image_id="one")]
+    batch = sar_collate(mixed)
+    assert batch[PIXELS_FIELD].shape == (2, 4, 4, 4)
+    assert (batch[PIXELS_FIELD][0] == 0.5).all() and batch[VALID_FIELD][0].all()
+    assert (batch[PIXELS_FIELD][1, 0, :3] == 0.25).all() and batch[VALID_FIELD][1, 0, :3].all()
+    assert (batch[PIXELS_FIELD][1, 1:] == 0).all() and not batch[VALID_FIELD][1, 1:].any()
+    assert not batch[VALID_FIELD][1, 0, 3:].any()
+    fixed = SARCollate(channels=4)([example(4, 4, bands=1), example(4, 4, bands=2)])  # every batch: 4 channels
+    assert fixed[PIXELS_FIELD].shape == (2, 4, 4, 4) and not fixed[VALID_FIELD][:, 2:].any()
+    assert SARCollate("resize", size=2, channels=2)(mixed[1:])[PIXELS_FIELD].shape == (1, 2, 2, 2)
+
+
 def test_bad_batches_are_refused_with_the_example_named() -> None:
-    with pytest.raises(ValueError, match="different band counts"):
-        sar_collate([example(4, 4, bands=4), example(4, 4, bands=1)])
+    with pytest.raises(ValueError, match=r"example 1 \(quad\) has 4 bands, more than channels=2"):
+        SARCollate(channels=2)([example(4, 4, bands=1), example(4, 4, bands=4, image_id="quad")])
+    with pytest.raises(ValueError, match="channels must be >= 1"):
+        SARCollate(channels=0)
     with pytest.raises(KeyError, match="decode it with SARDecode"):
         sar_collate([{"image_id": "raw"}])
     wrong = example(4, 4, image_id="bad-mask")

@@ -267,12 +267,43 @@ def test_bands_by_polarisation_name_and_standardisation_per_source(release) -> N
     quad = tifffile.imread(io.BytesIO(sar_bytes(row)))
     out = transform(dict(row))
     np.testing.assert_allclose(out[PIXELS_FIELD][0], (quad[3] + 20.0) / 4.0, atol=1e-5)
-    with pytest.raises(SARDecodeError, match=r"image_id 'SV_Darwin_-12.4_130.8': polarisation 'VV' not in"):
-        transform(dict(release_rows()[1]))
+    strict = SARDecode(root=ROOT, bands=["VV"], missing="error", normalize="standardize", statistics=statistics)
+    with pytest.raises(SARDecodeError, match=r"image_id 'SV_Darwin_-12.4_130.8': band 'VV' not in this image's \[\]"):
+        strict(dict(release_rows()[1]))
     missing = SARDecode(root=ROOT, normalize="standardize", statistics={"spacenet6": statistics["spacenet6"]})
     with pytest.raises(SARDecodeError, match="no dB statistics for source 'dfc2023'"):
         missing(dict(release_rows()[1]))
     assert missing(dict(release_rows()[2]))[SOURCE_FIELD] == "image"  # display needs no statistics
+
+
+def test_named_bands_on_rows_without_that_polarisation_follow_the_missing_policy(release) -> None:
+    """bands=["VV"] on a mixed table (quad-pol, single-pol without metadata, 8-bit fallback): one band each."""
+    rows = release_rows()
+    quad = tifffile.imread(io.BytesIO(sar_bytes(rows[0])))
+    single = SARDecode(root=ROOT)(dict(rows[1]))[PIXELS_FIELD]
+    sardet = SARDecode(root=ROOT)(dict(rows[2]))[PIXELS_FIELD]
+
+    first = SARDecode(root=ROOT, bands=["VV"]).apply(release)[:3]  # the default policy: "first"
+    assert [p.shape[0] for p in first[PIXELS_FIELD]] == [1, 1, 1]
+    np.testing.assert_allclose(first[PIXELS_FIELD][0][0], stretch_reference(quad[3]), atol=1e-5)
+    np.testing.assert_array_equal(first[PIXELS_FIELD][1], single)
+    np.testing.assert_array_equal(first[PIXELS_FIELD][2], sardet)
+
+    zeros = SARDecode(root=ROOT, bands=["HH", "VV"], missing="zeros").apply(release)[:3]
+    assert [p.shape[0] for p in zeros[PIXELS_FIELD]] == [2, 2, 2]
+    np.testing.assert_allclose(zeros[PIXELS_FIELD][0][1], stretch_reference(quad[3]), atol=1e-5)
+    for pixels, valid in zip(zeros[PIXELS_FIELD][1:], zeros[VALID_FIELD][1:], strict=True):
+        assert (pixels == 0).all() and not valid.any()  # no HH or VV recorded: zero, invalid bands
+
+    mixed = SARDecode(root=ROOT, bands=[0, "VV"], missing="zeros")(dict(rows[1]))
+    np.testing.assert_array_equal(mixed[PIXELS_FIELD][0], single[0])
+    assert not mixed[VALID_FIELD][1].any()
+    with pytest.raises(SARDecodeError, match=r"image_id '0009787': band 'VV' not in the 8-bit fallback image"):
+        SARDecode(root=ROOT, bands=["VV"], missing="error")(dict(rows[2]))
+    with pytest.raises(ValueError, match="unknown missing-band policy"):
+        SARDecode(root=ROOT, bands=["VV"], missing="skip")
+    with pytest.raises(ValueError, match=r"bands must be a list, e.g. bands=\['VV'\]"):
+        SARDecode(root=ROOT, bands="VV")
 
 
 def test_errors_name_the_example(release) -> None:

@@ -1,11 +1,13 @@
 """`sarlang1m demo` runs every step on a small synthetic release and reports what plain datasets loads."""
 
+import numpy as np
 import PIL.Image
 import pytest
 
 from sarlang1m import schema
 from sarlang1m.demo import DEMO_MARKER, run_demo
 from sarlang1m.manifest import read_manifest
+from sarlang1m.preview import MARGIN, WATERMARK_COLOUR
 
 
 def test_demo_runs_end_to_end(tmp_path, capsys):
@@ -24,6 +26,9 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert "-> float32 (" in printed and "in [0.00, 1.00]" in printed  # a SAR GeoTIFF was decoded
     with PIL.Image.open(out / "contact_sheet.png") as sheet:
         assert sheet.width > 400 and sheet.height > 200
+        top = np.asarray(sheet.convert("RGB").crop((MARGIN, MARGIN, MARGIN + 192, MARGIN + 40))).astype(int)
+        red = top[..., 0] - top[..., 1:].max(axis=-1) > 100  # the watermark, in WATERMARK_COLOUR
+        assert WATERMARK_COLOUR == (230, 0, 0) and red.sum() > 20  # "SYNTHETIC" on the image itself
 
 
 def test_demo_replaces_its_own_output_but_nothing_else(tmp_path):

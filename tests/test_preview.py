@@ -8,7 +8,15 @@ import pytest
 
 from sarlang1m import schema
 from sarlang1m.manifest import read_manifest
-from sarlang1m.preview import MARGIN, contact_sheet, sample_rows, text_lines, write_sample_grid
+from sarlang1m.preview import (
+    MARGIN,
+    SYNTHETIC_WATERMARK,
+    WATERMARK_COLOUR,
+    contact_sheet,
+    sample_rows,
+    text_lines,
+    write_sample_grid,
+)
 
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255)]
 
@@ -136,7 +144,7 @@ def test_the_release_has_its_grid_listed_and_shown(tiny_release, tmp_path):
     copy = tmp_path / "copy"
     copy.mkdir()
     (copy / "data").symlink_to(tiny_release / "data", target_is_directory=True)
-    assert write_sample_grid(copy).read_bytes() == grid.read_bytes()
+    assert write_sample_grid(copy, synthetic=True).read_bytes() == grid.read_bytes()
 
 
 def test_the_grid_shows_the_chosen_images(tiny_release):
@@ -147,3 +155,38 @@ def test_the_grid_shows_the_chosen_images(tiny_release):
         scale = 96 / max(expected.size)
         centre = expected.getpixel((int(48 / scale), int(48 / scale)))
         assert cell_centre(sheet, index, 4, 96, 96 + MARGIN // 2 + 14) == centre, row["image_id"]
+
+
+def watermark_pixels(sheet: PIL.Image.Image, box: tuple[int, int, int, int]) -> int:
+    """Pixels of the watermark's red (text edges are blended) inside `box` (left, top, right, bottom)."""
+    assert WATERMARK_COLOUR == (230, 0, 0)
+    region = np.asarray(sheet.convert("RGB").crop(box)).astype(int)
+    return int((region[..., 0] - region[..., 1:].max(axis=-1) > 100).sum())
+
+
+def test_a_watermark_is_drawn_on_every_image_itself():
+    rows = [{"image": solid_png(colour, size=(64, 64))} for colour in COLOURS[1:3]]
+    plain = contact_sheet(rows, columns=2, cell=64, texts=False)
+    marked = contact_sheet(rows, columns=2, cell=64, texts=False, watermark=SYNTHETIC_WATERMARK)
+    for index in range(2):
+        image_box = (MARGIN + index * (64 + MARGIN), MARGIN, MARGIN + index * (64 + MARGIN) + 64, MARGIN + 64)
+        assert watermark_pixels(plain, image_box) == 0
+        assert watermark_pixels(marked, image_box) > 20  # inside the image, not in the text under it
+    assert cell_centre(marked, 1, 2, 64, 64) == COLOURS[2]  # the image stays visible under the band
+
+
+def test_the_sample_grid_of_a_synthetic_release_says_so_on_each_image(tiny_release, tmp_path):
+    """The tiny release is synthetic: its grid differs from an unmarked one by the red word on each image."""
+    grid = PIL.Image.open(tiny_release / schema.SAMPLE_GRID_FILE)
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "data").symlink_to(tiny_release / "data", target_is_directory=True)
+    unmarked = PIL.Image.open(write_sample_grid(real, synthetic=False))
+    assert unmarked.size == grid.size
+    count = len(sample_rows(tiny_release))
+    rows = -(-count // 4)
+    cell_height = (grid.height - MARGIN) // rows - MARGIN
+    for index in range(count):
+        left, top = MARGIN + (index % 4) * (192 + MARGIN), MARGIN + (index // 4) * (cell_height + MARGIN)
+        square = (left, top, left + 192, top + 192)  # the image, not the text under it
+        assert watermark_pixels(grid, square) > watermark_pixels(unmarked, square) + 20, index

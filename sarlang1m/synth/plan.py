@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import schema
+from ..errors import InputError
 
 SARVQA2_SOURCES = ("spacenet6", "dfc2023", "openearthmap_sar")
 SARDET = "sardet_100k"
@@ -199,7 +200,7 @@ def plan_release(images: int = 120, *, paper_scale: bool = False) -> ReleasePlan
             vqa=paper_vqa,
         )
     if images < MIN_IMAGES:
-        raise ValueError(
+        raise InputError(
             f"a synthetic release needs at least {MIN_IMAGES} images (every source in every split), got {images}"
         )
     cells = [(s, split) for s in IMAGE_SOURCES for split in schema.SPLITS]
