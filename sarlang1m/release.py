@@ -75,6 +75,7 @@ def build_release(
     allow_missing: bool = False,
     text_format: str = "json",
     version: str = schema.RELEASE_VERSION,
+    repo_id: str = schema.DEFAULT_REPO_ID,
     progress: bool = True,
 ) -> BuildResult:
     """Turn the authors' raw release at `raw` into a release folder at `out` (see the module docstring)."""
@@ -107,17 +108,19 @@ def build_release(
         for result in results:
             stats.merge(result.stats)
         configs = _config_summaries(results, release)
-        report = _write_report(staging, release)
         synthetic = is_synthetic(layout.root)
+        report = _write_report(staging, release, synthetic=synthetic)
         sar_statistics = stats.summary()
-        write_card(release, configs=configs, version=version, synthetic=synthetic, sar_statistics=sar_statistics)
-        write_croissant(release, configs=configs, version=version, synthetic=synthetic)
+        names = {"version": version, "synthetic": synthetic, "repo_id": repo_id}  # what card and Croissant name
+        write_card(release, configs=configs, sar_statistics=sar_statistics, **names)
+        write_croissant(release, configs=configs, **names)
         write_sample_grid(release)
         write_manifest(
             release,
             {
                 "dataset": schema.PRETTY_NAME,
                 "version": version,
+                "repo_id": repo_id,
                 "synthetic": synthetic,
                 "generator": _generator_versions(),
                 "inputs": {
@@ -344,13 +347,14 @@ def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, di
     return summaries
 
 
-def _write_report(staging: Staging, release: Path) -> dict:
+def _write_report(staging: Staging, release: Path, *, synthetic: bool) -> dict:
     accounts = staging.file_accounts()
     unbalanced = [a.path for a in accounts if not a.balanced()]
     if unbalanced:  # a bug, not bad input: refuse to publish a release that cannot account for its rows
         raise RuntimeError(f"rows not accounted for in {unbalanced}")
     skipped = list(staging.skipped())
     report = {
+        "synthetic": synthetic,
         "texts_read": sum(a.rows for a in accounts),
         "texts_used": sum(a.used for a in accounts),
         "texts_skipped": len(skipped),
