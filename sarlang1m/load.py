@@ -216,15 +216,15 @@ def check_downloaded_files(repo_id: str, commit: str) -> int:
     file that differs from what was published. Each cached file (blob) is hashed once: a marker beside
     the cache's blobs records that it matched, so later loads only look the markers up.
     """
-    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+
+    from .remote import call
 
     def cached(name: str) -> Path | None:
         found = try_to_load_from_cache(repo_id, name, revision=commit, repo_type="dataset")
         return Path(found) if isinstance(found, str) else None
 
-    manifest_copy = cached(schema.MANIFEST_FILE)
-    if manifest_copy is None:
-        return 0
+    manifest_copy = call(hf_hub_download, repo_id, schema.MANIFEST_FILE, repo_type="dataset", revision=commit)
     blob = Path(os.path.realpath(manifest_copy))
     data = blob.read_bytes()
     if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() != blob.name:

@@ -94,6 +94,12 @@ def translated(what: str, state: Callable[[], str] = lambda: "", *, repo_id: str
         raise
     except (HTTPError, OfflineModeIsEnabled, LocalEntryNotFoundError) as error:
         raise remote_error(error, what, state(), repo_id=repo_id) from error
+    except RuntimeError as error:  # huggingface_hub wraps a failed LFS upload: "Error while uploading 'PATH' ..."
+        cause = error.__cause__
+        if not isinstance(cause, (HTTPError, OfflineModeIsEnabled)):
+            raise
+        detail = str(error).rstrip(".").replace("Error while uploading", "uploading")
+        raise remote_error(cause, f"{what} ({detail})", state(), repo_id=repo_id) from error
 
 
 def remote_error(error: BaseException, what: str, state: str = "", *, repo_id: str | None = None) -> SarlangError:

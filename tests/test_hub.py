@@ -305,6 +305,12 @@ def test_transient_429_and_503_are_retried_honouring_retry_after(hub_server: Hub
 
 def test_failures_end_in_one_line_with_the_state_of_the_repo(hub_server: HubServer, hub_env, releases, tmp_path):
     release = str(releases["1.0.0"])
+    hub_server.inject_fault("lfs_put", times=None, status=None)  # every upload's connection dropped (retried ~23 s)
+    dropped = cli(hub_env, "push", release, "--repo", REPO, "--version", "1.0.0")
+    line = dropped.stderr.strip().splitlines()[-1]
+    assert dropped.returncode == 3 and "Traceback" not in dropped.stderr, dropped.stderr
+    assert "(uploading 'data/" in line and "cannot reach the Hub" in line and "no tag made" in line
+    hub_server.clear_faults()
     hub_server.inject_fault("commit", times=None, status=503, headers={"Retry-After": "0"})
     failed = cli(hub_env, "push", release, "--repo", REPO, "--version", "1.0.0")
     assert failed.returncode == 3 and failed.stdout == "", failed
@@ -312,6 +318,10 @@ def test_failures_end_in_one_line_with_the_state_of_the_repo(hub_server: HubServ
     assert line.startswith("sarlang1m push: error: ") and "Traceback" not in failed.stderr, failed.stderr
     assert "the Hub answered 503 after 5 attempts" in line
     assert "0 of 13 files committed" in line and "no tag made: run the same command again to resume" in line
+    hub_server.clear_faults()
+    hub_server.inject_fault("commit", times=None, status=403)
+    forbidden = cli(hub_env, "push", release, "--repo", REPO, "--version", "1.0.0")
+    assert forbidden.returncode == 3 and f"use a token with write access to {REPO}" in forbidden.stderr
     hub_server.clear_faults()
     hub_server.inject_fault("tree", nth=2, times=None, status=503, headers={"Retry-After": "0"})
     unverified = cli(hub_env, "push", release, "--repo", REPO, "--version", "1.0.0")
@@ -395,6 +405,10 @@ def test_push_records_the_commit_and_readers_refuse_a_moved_tag(hub_server: HubS
     assert "published at" in loaded["moved"] and loaded["pinned"] == [["Urban."]]
     exported = cli(hub_env, "export", "messages", f"{REPO}@v1.0.0", "--out", str(tmp_path / "x.jsonl"))
     assert exported.returncode == 1 and "published at" in exported.stderr
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text(json.dumps({"id": "x", "prediction": "Urban."}) + "\n")
+    evaluated = cli(hub_env, "evaluate", "vqa", str(predictions), "--release", f"{REPO}@v1.0.0")
+    assert evaluated.returncode == 1 and "published at" in evaluated.stderr, evaluated.stderr
 
 
 def test_a_load_checks_downloaded_files_against_the_manifest(hub_server: HubServer, hub_env, releases, tmp_path):
