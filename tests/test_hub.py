@@ -2,8 +2,10 @@
 
 No server that accepts Hub writes runs offline, so these tests use `tests/hub_server.py` (a test
 stand-in, not the Hub). Client code runs in a subprocess whose environment points huggingface_hub and
-datasets at it before they are imported. `test_real_hub_round_trip` runs against huggingface.co when
-SARLANG1M_TEST_REAL_HUB=1 and HF_TOKEN are set.
+datasets at it before they are imported. The stand-in injects the faults a published release must
+survive (status codes with Retry-After, dropped connections, damaged stored objects, moved tags, a
+concurrent writer); docs/robustness.md lists each probe with the test here that holds it.
+`test_real_hub_round_trip` runs against huggingface.co when SARLANG1M_TEST_REAL_HUB=1 and HF_TOKEN are set.
 """
 
 from __future__ import annotations
