@@ -50,6 +50,7 @@ def _build(args: argparse.Namespace) -> None:
         allow_missing=args.allow_missing,
         text_format=args.text_format,
         version=args.version,
+        repo_id=args.repo,
     )
     print(f"wrote {result.out}: {result.images} image rows, {result.texts} texts, {result.skipped} skipped")
     for name, config in result.configs.items():
@@ -98,8 +99,14 @@ def _push(args: argparse.Namespace) -> None:
     if result.pull_request:
         print(f"opened {result.pull_request}; after it is merged, run the same push again to tag and verify")
         return
-    print(f"published {args.repo}@{result.plan.tag} ({result.commit}). Load it with:")
-    print(f"  from datasets import load_dataset; ds = {result.load_line}")
+    print(f"published {args.repo}@{result.plan.tag} at commit {result.commit}")
+    if result.plan.branch != "main":
+        print(
+            f"{result.plan.tag} is older than the newest version: it was committed to branch "
+            f"{result.plan.branch}, main was not moved"
+        )
+    print(f"recorded {result.plan.tag} -> {result.commit} in {result.releases_file}")
+    print(f"Load it with:\n  from datasets import load_dataset; ds = {result.load_line}")
 
 
 def _evaluate(args: argparse.Namespace) -> None:
@@ -226,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--text-format", choices=["json", "csv"], default="json", help="which twin to read")
     build.add_argument("--version", default=schema.RELEASE_VERSION, help="release version written in the card")
+    build.add_argument(
+        "--repo",
+        default=schema.DEFAULT_REPO_ID,
+        help=f"Hub repo ORG/NAME the card and Croissant name (default: {schema.DEFAULT_REPO_ID}); push needs the same",
+    )
     build.set_defaults(run=_build)
 
     demo = commands.add_parser(

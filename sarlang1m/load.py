@@ -8,8 +8,9 @@ or tensors, and the release's own per-source statistics for standardisation.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-import json
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -17,8 +18,9 @@ from typing import Any
 
 import datasets
 
-from . import schema
-from .errors import InputError, NotFoundError, ReleaseError, SarlangError
+from . import releases, schema
+from .errors import InputError, NotFoundError, ReleaseError, SarlangError, VerificationError
+from .manifest import parse_manifest, sha256_file
 
 DECODE_MODES = ("sar", "image", None)
 _HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
@@ -44,7 +46,38 @@ def resolve_release(source: str | Path | None = None, revision: str | None = Non
         raise NotFoundError(f"{source}: no such release folder, and not a Hub repo id ORG/NAME[@REV]")
     if match["revision"] and revision and match["revision"] != revision:
         raise InputError(f"{source} names revision {match['revision']!r} but revision={revision!r} was given")
-    return match["repo"], revision or match["revision"] or schema.RELEASE_REVISION
+    return match["repo"], resolve_hub_revision(match["repo"], revision or match["revision"] or schema.RELEASE_REVISION)
+
+
+def looks_like_hub_repo(text: str) -> bool:
+    """Whether `text` has the shape ORG/NAME[@REV] (and not of a path such as `./x` or `/x`)."""
+    return _HUB_REPO.match(text) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def resolve_hub_revision(repo_id: str, revision: str, token: str | None = None) -> str:
+    """The commit to read `repo_id@revision` at: a commit sha as given; a tag or branch resolved on the
+    Hub, and a version tag refused when it does not point to the commit it was published at
+    (`sarlang1m.releases`). Offline, a recorded tag reads at its recorded commit and anything else as named.
+    Resolved once per process."""
+    if releases.is_commit_sha(revision):
+        return revision
+    from huggingface_hub import HfApi, constants
+
+    from .remote import call, translated
+
+    expected = releases.recorded_commit(repo_id, revision)
+    if constants.HF_HUB_OFFLINE:
+        return expected or revision
+    with translated(f"resolving {repo_id}@{revision}", repo_id=repo_id):
+        actual = call(HfApi(token=token).repo_info, repo_id, repo_type="dataset", revision=revision).sha
+    if expected is not None and actual != expected:
+        raise releases.TagMovedError(
+            f"{repo_id}@{revision} points to commit {actual[:12]}, but it was published at {expected[:12]} "
+            f"({releases.user_file()} or the package's releases.json): refusing to read it; pass "
+            f"revision={expected!r} to read what was published"
+        )
+    return actual
 
 
 def _refuse_raw_release(folder: Path) -> None:
@@ -135,8 +168,13 @@ def read_release_manifest(source: str | Path | None = None, revision: str | None
     else:
         from huggingface_hub import hf_hub_download
 
-        manifest_path = Path(hf_hub_download(path, schema.MANIFEST_FILE, repo_type="dataset", revision=revision))
-    return json.loads(manifest_path.read_text(encoding="utf-8"))
+        from .remote import call, translated
+
+        with translated(f"reading the MANIFEST of {path}@{revision}", repo_id=path):
+            manifest_path = Path(
+                call(hf_hub_download, path, schema.MANIFEST_FILE, repo_type="dataset", revision=revision)
+            )
+    return parse_manifest(manifest_path.read_bytes(), str(manifest_path))
 
 
 def is_synthetic_release(source: str | Path | None = None, revision: str | None = None) -> bool:
@@ -157,6 +195,7 @@ def load(
     revision: str | None = None,
     pairs: bool = False,
     sar_options: Mapping[str, Any] | None = None,
+    verify_download: bool = True,
     **load_kwargs: Any,
 ) -> datasets.Dataset | datasets.DatasetDict | datasets.IterableDataset | datasets.IterableDatasetDict:
     """Load a config of a release, optionally decoding SAR pixels and flattening to one example per text.
@@ -175,7 +214,12 @@ def load(
         sar_options: keyword arguments of `SARDecode` (normalize, bands, percentiles, db_range, out,
             fetch_workers, check_sha256, ...).
             With `normalize="standardize"`, the release's own per-source statistics are used.
+        verify_download: non-streaming from the Hub, check the downloaded files against the MANIFEST
+            (sha256), once per cache (see `check_downloaded_files`).
         load_kwargs: passed to `datasets.load_dataset` (e.g. `columns`, `filters`, `num_proc`).
+
+    A Hub release is read at the commit its revision resolves to, and a version tag that no longer points
+    to the commit it was published at is refused (`sarlang1m.releases`).
     """
     if decode not in DECODE_MODES:
         raise ValueError(f"decode must be one of {DECODE_MODES}, got {decode!r}")
@@ -185,10 +229,17 @@ def load(
     check_config(config, path, revision, split=split)
     if revision is None and not streaming and "cache_dir" not in load_kwargs:
         load_kwargs["cache_dir"] = _local_cache_dir(Path(path))
-    with damaged_shards_named(path, revision, config, split):
+    from .remote import translated
+
+    with (
+        translated(f"loading {config} of {path}@{revision}", repo_id=path),
+        damaged_shards_named(path, revision, config, split),
+    ):
         dataset = datasets.load_dataset(
             path, config, split=split, streaming=streaming, revision=revision, **load_kwargs
         )
+        if revision is not None and not streaming and verify_download:
+            check_downloaded_files(path, revision)
     if decode != "image":  # before anything iterates: images stay bytes (SAR decoding reads them only as fallback)
         dataset = _each(dataset, lambda d: d.cast_column("image", datasets.Image(decode=False)))
     sar = None
@@ -323,3 +374,50 @@ def read_parquet_rows(
 def release_name(path: str, revision: str | None) -> str:
     """How a release is named in messages and reports: the folder, or ORG/NAME@REV."""
     return path if revision is None else f"{path}@{revision}"
+
+
+def check_downloaded_files(repo_id: str, commit: str) -> int:
+    """Hash the files of `repo_id@commit` in the huggingface_hub cache against the MANIFEST; returns how many
+    were hashed now.
+
+    A tag or commit pins the tree, but not the bytes a storage server hands out: this catches a cached
+    file that differs from what was published. Each cached file (blob) is hashed once: a marker beside
+    the cache's blobs records that it matched, so later loads only look the markers up.
+    """
+    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+
+    from .remote import call
+
+    def cached(name: str) -> Path | None:
+        found = try_to_load_from_cache(repo_id, name, revision=commit, repo_type="dataset")
+        return Path(found) if isinstance(found, str) else None
+
+    manifest_copy = call(hf_hub_download, repo_id, schema.MANIFEST_FILE, repo_type="dataset", revision=commit)
+    blob = Path(os.path.realpath(manifest_copy))
+    data = blob.read_bytes()
+    if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() != blob.name:
+        raise VerificationError(
+            f"{repo_id}@{commit[:12]}: the cached {schema.MANIFEST_FILE} ({blob}) is not the file the Hub lists; "
+            "delete it from the cache and load again"
+        )
+    manifest = parse_manifest(data, f"{repo_id}@{commit[:12]}: {schema.MANIFEST_FILE}")
+    hashed = 0
+    for name, want in manifest["files"].items():
+        copy = cached(name)
+        if copy is None:
+            continue
+        blob = Path(os.path.realpath(copy))
+        marker = blob.parent.parent / "sarlang1m-verified" / blob.name
+        if marker.exists():
+            continue
+        got = sha256_file(blob)
+        hashed += 1
+        if got != want["sha256"]:
+            raise VerificationError(
+                f"{repo_id}@{commit[:12]}: downloaded {name} has sha256 {got[:12]}..., the MANIFEST says "
+                f"{want['sha256'][:12]}...: the Hub served other bytes than were published; delete the cached "
+                "copy (`hf cache delete`) and load again, and report it if it persists"
+            )
+        marker.parent.mkdir(exist_ok=True)
+        marker.touch()
+    return hashed

@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pyarrow.parquet as pq
+import yaml
 
 from . import schema
 from .errors import NotFoundError, ReleaseError
 
 MANIFEST_FORMAT = 1
 _CHUNK = 8 * 2**20
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_CARD_REPO = re.compile(r'load_dataset\(\s*"([^"]+)"')
+_CARD_REVISION = re.compile(r'revision="([^"]+)"')
 
 
 def sha256_file(path: str | Path) -> str:
@@ -38,25 +48,164 @@ def file_entry(path: Path) -> dict:
 
 
 def read_manifest(release: str | Path) -> dict:
+    """The MANIFEST of a release folder, its shape checked (see `parse_manifest`); a symlink is refused."""
     path = Path(release) / schema.MANIFEST_FILE
+    if path.is_symlink():
+        raise ReleaseError(f"{path}: is a symlink; a release holds regular files only (nothing outside it is read)")
     if not path.is_file():
         raise NotFoundError(f"{path}: no MANIFEST (not a complete release folder)")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("manifest_format") != MANIFEST_FORMAT:
-        raise ReleaseError(f"{path}: unsupported manifest_format {manifest.get('manifest_format')!r}")
+    return parse_manifest(path.read_bytes(), str(path))
+
+
+def parse_manifest(data: bytes, where: str) -> dict:
+    """A MANIFEST from its bytes, with its shape checked: a malformed one is a `ReleaseError` naming the field.
+
+    Everything that reads a MANIFEST relies on this shape (`files` mapping safe relative paths to sha256
+    and bytes, `version` X.Y.Z, `synthetic` a boolean), so it is checked before anything is used.
+    """
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ReleaseError(f"{where}: not valid JSON ({error}); rebuild the release") from error
+    problem = _shape_problem(manifest)
+    if problem:
+        raise ReleaseError(f"{where}: {problem}; rebuild the release")
     return manifest
 
 
-def release_files(release: Path) -> dict[str, dict]:
+def file_entries(release: Path) -> dict[str, dict]:
     """sha256, bytes (and rows) of every file of a release folder but its MANIFEST, by relative path."""
-    files = sorted(p for p in release.rglob("*") if p.is_file() and p.name != schema.MANIFEST_FILE)
-    return {p.relative_to(release).as_posix(): file_entry(p) for p in files}
+    return {name: file_entry(release / name) for name in release_files(release) if name != schema.MANIFEST_FILE}
+
+
+def _shape_problem(manifest: object) -> str | None:
+    if not isinstance(manifest, dict):
+        return f"must be a JSON object, got {type(manifest).__name__}"
+    if manifest.get("manifest_format") != MANIFEST_FORMAT:
+        return f"unsupported manifest_format {manifest.get('manifest_format')!r} (this package reads {MANIFEST_FORMAT})"
+    version = manifest.get("version")
+    if not isinstance(version, str) or not _VERSION.match(version):
+        return f'field "version" must be a version X.Y.Z, got {version!r}'
+    if not isinstance(manifest.get("synthetic"), bool):
+        return f'field "synthetic" must be true or false, got {manifest.get("synthetic")!r}'
+    repo_id = manifest.get("repo_id", schema.DEFAULT_REPO_ID)
+    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
+        return f'field "repo_id" must be ORG/NAME, got {repo_id!r}'
+    for name in ("configs", "sar_statistics"):
+        if name in manifest and not isinstance(manifest[name], dict):
+            return f'field "{name}" must be an object, got {type(manifest[name]).__name__}'
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        return f'field "files" must be an object mapping paths to entries, got {_kind(files)}'
+    for name, entry in files.items():
+        if not _is_safe_path(name):
+            return f"files[{name!r}]: not a relative path inside the release"
+        if not isinstance(entry, dict):
+            return f"files[{name!r}]: must be an object with sha256 and bytes, got {_kind(entry)}"
+        if not isinstance(entry.get("sha256"), str) or not _SHA256.match(entry["sha256"]):
+            return f"files[{name!r}].sha256: must be 64 hex digits, got {entry.get('sha256')!r}"
+        for key in ("bytes", "rows"):
+            value = entry.get(key)
+            if (key == "bytes" or key in entry) and (type(value) is not int or value < 0):
+                return f"files[{name!r}].{key}: must be a whole number >= 0, got {value!r}"
+    return None
+
+
+def _kind(value: object) -> str:
+    return f"a {type(value).__name__} ({value!r:.40})" if value is not None else "nothing"
+
+
+def _is_safe_path(name: object) -> bool:
+    if not isinstance(name, str) or not name or "\\" in name or name != name.strip():
+        return False
+    path = PurePosixPath(name)
+    return not path.is_absolute() and all(part not in ("", ".", "..", ".git") for part in name.split("/"))
+
+
+def release_files(release: Path) -> list[str]:
+    """The POSIX paths of the regular files under `release`, without following anything.
+
+    A symlink or anything else that is not a regular file or folder (a FIFO, a socket, a device) is
+    refused, naming it: a release is only what lies in its folder, so nothing outside it is ever read.
+    """
+    found = []
+    for folder, folders, files in os.walk(release, followlinks=False):
+        for name in sorted(folders + files):
+            path = Path(folder) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise ReleaseError(
+                    f"{path}: is a symlink (to {os.readlink(path)}); a release holds regular files only: "
+                    "replace it with the file itself"
+                )
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ReleaseError(f"{path}: is not a regular file; a release holds regular files only: remove it")
+            if stat.S_ISREG(mode):
+                found.append(path.relative_to(release).as_posix())
+    return sorted(found)
+
+
+def check_claims(
+    manifest: dict, read: Callable[[str], bytes | None], *, repo_id: str | None = None, version: str | None = None
+) -> list[str]:
+    """Where the card, Croissant and build report disagree with the MANIFEST (or with `repo_id`/`version`).
+
+    `read(name)` gives a release file's bytes (None if absent). The card's load lines and the Croissant
+    must name the repo and version the release is published under, and all must agree on `synthetic`,
+    so that a hand-edited MANIFEST cannot publish a release as something it is not.
+    """
+    problems = []
+    claimed_repo, claimed_version = manifest.get("repo_id", schema.DEFAULT_REPO_ID), manifest["version"]
+    synthetic = manifest["synthetic"]
+    if repo_id is not None and claimed_repo != repo_id:
+        problems.append(f"{schema.MANIFEST_FILE}: built for {claimed_repo}, not {repo_id}")
+    if version is not None and claimed_version != version:
+        problems.append(f"{schema.MANIFEST_FILE}: version is {claimed_version}, not {version}")
+    card = read(schema.CARD_FILE)
+    if card is not None:
+        text = card.decode("utf-8", errors="replace")
+        match = _FRONT_MATTER.match(text)
+        try:
+            data = yaml.safe_load(match.group(1)) if match else None
+        except yaml.YAMLError:
+            data = None
+        tags = data.get("tags") or [] if isinstance(data, dict) else []
+        if ("synthetic" in tags) != synthetic:
+            problems.append(f"{schema.CARD_FILE}: synthetic is {'synthetic' in tags}, MANIFEST says {synthetic}")
+        repos, revisions = set(_CARD_REPO.findall(text)), set(_CARD_REVISION.findall(text))
+        if repos != {claimed_repo}:
+            problems.append(f"{schema.CARD_FILE}: its load lines name {sorted(repos)}, MANIFEST says {claimed_repo}")
+        if revisions != {f"v{claimed_version}"}:
+            problems.append(
+                f"{schema.CARD_FILE}: its load lines name {sorted(revisions)}, MANIFEST says v{claimed_version}"
+            )
+    croissant = _json_or_none(read(schema.CROISSANT_FILE))
+    if isinstance(croissant, dict):
+        if croissant.get("version") != claimed_version:
+            problems.append(
+                f"{schema.CROISSANT_FILE}: version is {croissant.get('version')!r}, MANIFEST says {claimed_version}"
+            )
+        if not str(croissant.get("url", "")).endswith(f"/datasets/{claimed_repo}"):
+            problems.append(f"{schema.CROISSANT_FILE}: url is {croissant.get('url')!r}, MANIFEST says {claimed_repo}")
+        if ("synthetic" in (croissant.get("keywords") or [])) != synthetic:
+            problems.append(f"{schema.CROISSANT_FILE}: synthetic keyword disagrees with the MANIFEST ({synthetic})")
+    report = _json_or_none(read(schema.REPORT_FILE))
+    if isinstance(report, dict) and "synthetic" in report and report["synthetic"] != synthetic:
+        problems.append(f"{schema.REPORT_FILE}: synthetic is {report['synthetic']}, MANIFEST says {synthetic}")
+    return problems
+
+
+def _json_or_none(data: bytes | None) -> object:
+    try:
+        return None if data is None else json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
 
 
 def write_manifest(release: Path, manifest: dict, files: dict[str, dict] | None = None) -> None:
-    """Write MANIFEST.json last: its presence marks a complete release (`files`: `release_files`, if known)."""
+    """Write MANIFEST.json last: its presence marks a complete release (`files`: `file_entries`, if known)."""
     manifest = {"manifest_format": MANIFEST_FORMAT, **manifest}
-    manifest["files"] = release_files(release) if files is None else files
+    manifest["files"] = file_entries(release) if files is None else files
     text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     (release / schema.MANIFEST_FILE).write_text(text, encoding="utf-8")
 
@@ -107,11 +256,12 @@ def compare_files(
     return result
 
 
-def verify_local(release: str | Path) -> Verification:
-    """Check a local release folder file by file against its MANIFEST, then its rows against its originals."""
+def verify_local(release: str | Path, *, repo_id: str | None = None, version: str | None = None) -> Verification:
+    """Check a local release folder file by file against its MANIFEST, and the card, Croissant and build
+    report against what the MANIFEST says (see `check_claims`). A symlink anywhere is refused."""
     release = Path(release)
+    present = release_files(release)
     manifest = read_manifest(release)
-    present = [p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()]
     result = compare_files(
         str(release),
         manifest["files"],
@@ -121,6 +271,12 @@ def verify_local(release: str | Path) -> Verification:
     )
     if result.ok:  # the cross-check reads the shards, so only once they are known to be the published ones
         result.problems += originals_problems(manifest["files"], iter_original_references(release, manifest["files"]))
+    present_set = set(present)
+
+    def read(name: str) -> bytes | None:
+        return (release / name).read_bytes() if name in present_set else None
+
+    result.problems += check_claims(manifest, read, repo_id=repo_id, version=version)
     return result
 
 

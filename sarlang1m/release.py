@@ -29,11 +29,11 @@ from .card import write_card
 from .croissant import write_croissant
 from .errors import OutputExistsError, ReleaseError
 from .manifest import (
+    file_entries,
     iter_original_references,
     original_sizes,
     originals_problems,
     originals_summary,
-    release_files,
     write_manifest,
 )
 from .preview import write_sample_grid
@@ -84,6 +84,7 @@ def build_release(
     allow_missing: bool = False,
     text_format: str = "json",
     version: str = schema.RELEASE_VERSION,
+    repo_id: str = schema.DEFAULT_REPO_ID,
     progress: bool = True,
 ) -> BuildResult:
     """Turn the authors' raw release at `raw` into a release folder at `out` (see the module docstring)."""
@@ -116,14 +117,15 @@ def build_release(
         for result in results:
             stats.merge(result.stats)
         configs = _config_summaries(results, release)
-        report = _write_report(staging, release, stats)
         synthetic = is_synthetic(layout.root)
+        report = _write_report(staging, release, stats, synthetic=synthetic)
         sar_statistics = stats.summary()
         originals = _check_originals(release)
-        write_card(release, configs=configs, version=version, synthetic=synthetic, sar_statistics=sar_statistics)
-        write_croissant(release, configs=configs, version=version, synthetic=synthetic)
+        names = {"version": version, "synthetic": synthetic, "repo_id": repo_id}  # what card and Croissant name
+        write_card(release, configs=configs, sar_statistics=sar_statistics, **names)
+        write_croissant(release, configs=configs, **names)
         write_sample_grid(release)
-        files = release_files(release)
+        files = file_entries(release)
         problems = originals_problems(files, iter_original_references(release, files))
         if problems:  # a bug, not bad input: rows and originals are written together
             raise RuntimeError(f"rows and originals disagree: {problems[:5]}")
@@ -132,6 +134,7 @@ def build_release(
             {
                 "dataset": schema.PRETTY_NAME,
                 "version": version,
+                "repo_id": repo_id,
                 "synthetic": synthetic,
                 "generator": _generator_versions(),
                 "inputs": {
@@ -402,13 +405,14 @@ def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, di
     return summaries
 
 
-def _write_report(staging: Staging, release: Path, stats: SARStatistics) -> dict:
+def _write_report(staging: Staging, release: Path, stats: SARStatistics, *, synthetic: bool) -> dict:
     accounts = staging.file_accounts()
     unbalanced = [a.path for a in accounts if not a.balanced()]
     if unbalanced:  # a bug, not bad input: refuse to publish a release that cannot account for its rows
         raise RuntimeError(f"rows not accounted for in {unbalanced}")
     skipped = list(staging.skipped())
     report = {
+        "synthetic": synthetic,
         "texts_read": sum(a.rows for a in accounts),
         "texts_used": sum(a.used for a in accounts),
         "texts_skipped": len(skipped),

@@ -17,9 +17,11 @@ os.environ["HF_HOME"] = _CACHE
 os.environ["HF_DATASETS_CACHE"] = os.path.join(_CACHE, "datasets")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# Where `push` records published commits (sarlang1m.releases): never the user's own file.
+os.environ["SARLANG1M_RELEASES_FILE"] = os.path.join(_CACHE, "releases.json")
 
 import pytest  # noqa: E402
-from hub_server import hub_env, hub_server  # noqa: E402, F401
+from hub_server import HubServer, hub_server  # noqa: E402, F401
 from tiny_raw import make_tiny_raw  # noqa: E402
 
 
@@ -51,3 +53,11 @@ def synthetic_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_synthetic_release(root / "sarlang-raw", images=120, seed=0, progress=False)
     build_release(root / "sarlang-raw", root / "sarlang-1m", progress=False)
     return root / "sarlang-1m"
+
+
+@pytest.fixture
+def hub_env(hub_server: HubServer, tmp_path: Path) -> dict[str, str]:  # noqa: F811
+    """Client environment for the Hub stand-in (tests/hub_server.py) with a fresh HF_HOME and releases file."""
+    env = hub_server.client_env(tmp_path / "client")
+    env["SARLANG1M_RELEASES_FILE"] = str(tmp_path / "client" / "releases.json")
+    return env

@@ -44,8 +44,11 @@ the Parquet conversion refs. Requests to anything else are answered 404 and logg
 Any namespace is writable by any user with a known token (``tokens``); private repos are invisible
 without one. Pass a token the server does not know and every request is answered 401, like the Hub.
 
-Test hooks: ``inject_fault`` (HTTP error or dropped connection on the Nth request to a route),
-``tamper_file`` (serve other bytes under the same recorded oid/sha256, like corrupted storage),
+Test hooks: ``inject_fault`` (HTTP error, with headers such as ``Retry-After``, or dropped connection on
+the Nth request to a route), ``tamper_file`` (serve other bytes under the same recorded oid/sha256, like
+corrupted storage), ``corrupt_next_upload`` (the next commit of a path stores damaged bytes, recorded
+with their own sha256), ``move_tag`` (point a tag at another commit), ``inject_concurrent_commit``
+(another writer commits to a branch just before the Nth commit request),
 ``requests`` (what the client called), ``head``/``read_file`` (state read without HTTP).
 
 Using it: ``HF_ENDPOINT`` is read when huggingface_hub/datasets are imported, so client code runs in a
@@ -73,6 +76,7 @@ import sys
 import tempfile
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from email.message import Message
@@ -266,6 +270,7 @@ class Fault:
     nth: int = 1
     times: int | None = 1
     status: int | None = 500
+    headers: dict[str, str] = field(default_factory=dict)
     seen: int = 0
     fired: int = 0
 
@@ -283,6 +288,7 @@ class RequestRecord:
     route: str
     path: str
     status: int | None  # None: connection dropped by a fault
+    time: float = 0.0  # time.monotonic() when answered
 
 
 class HubError(Exception):
@@ -410,6 +416,8 @@ class HubServer:
         self.requests: list[RequestRecord] = []
         self._uploads: dict[str, PendingUpload] = {}
         self._faults: list[Fault] = []
+        self._corruptions: dict[tuple[str, str], int] = {}  # (repo_id, path) -> commits left to corrupt
+        self._concurrent: list[dict[str, Any]] = []  # pending writes of "another writer"
         self._secret = secrets.token_bytes(16)
         self._lock = threading.RLock()
         self._http = ThreadingHTTPServer((host, port), _Handler)
@@ -470,13 +478,22 @@ class HubServer:
         )
         return env
 
-    def inject_fault(self, route: str, *, nth: int = 1, times: int | None = 1, status: int | None = 500) -> Fault:
-        """Fail requests to ``route`` (one of ``ROUTES``, e.g. "lfs_put", "commit"); see ``Fault``."""
+    def inject_fault(
+        self,
+        route: str,
+        *,
+        nth: int = 1,
+        times: int | None = 1,
+        status: int | None = 500,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fault:
+        """Fail requests to ``route`` (one of ``ROUTES``, e.g. "lfs_put", "commit"); see ``Fault``. ``headers``
+        go with the error answer (e.g. ``{"Retry-After": "1"}`` with status 429 or 503)."""
         if route not in ROUTES:
             raise ValueError(f"Unknown route {route!r}; expected one of {sorted(ROUTES)}")
         if nth < 1 or (times is not None and times < 1):
             raise ValueError(f"nth and times must be >= 1, got nth={nth}, times={times}")
-        fault = Fault(route, nth=nth, times=times, status=status)
+        fault = Fault(route, nth=nth, times=times, status=status, headers=dict(headers or {}))
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -515,6 +532,56 @@ class HubServer:
             commit = self._resolve(self._repo((repo_type, repo_id)), revision)
             commit.files[path] = replace(self._entry(repo_id, path, revision, repo_type), content_key=key)
 
+    def corrupt_next_upload(self, repo_id: str, path: str, *, times: int = 1) -> None:
+        """The next ``times`` commits that add ``path`` to ``repo_id`` store damaged bytes (one byte flipped),
+        recorded with the damaged bytes' own sha256 and blob oid, like storage that kept a bad copy."""
+        with self._lock:
+            self._corruptions[(repo_id, path)] = times
+
+    def move_tag(self, repo_id: str, tag: str, revision: str, *, repo_type: str = "dataset") -> None:
+        """Point ``tag`` at the commit ``revision`` resolves to (what a tag deleted and re-created does)."""
+        with self._lock:
+            repo = self._repo((repo_type, repo_id))
+            repo.tags[tag] = replace(repo.tags[tag], commit=self._resolve(repo, revision).oid)
+
+    def inject_concurrent_commit(
+        self, repo_id: str, path: str, data: bytes, *, nth: int = 1, branch: str = "main", repo_type: str = "dataset"
+    ) -> None:
+        """Just before the ``nth`` commit request (counted from now) is handled, another writer commits ``path``
+        with ``data`` to ``branch`` of ``repo_id``."""
+        with self._lock:
+            self._concurrent.append(
+                {"key": (repo_type, repo_id), "path": path, "data": data, "nth": nth, "branch": branch, "seen": 0}
+            )
+
+    def _run_concurrent_writers(self, route: str) -> None:
+        if route != "commit":
+            return
+        with self._lock:
+            for write in list(self._concurrent):
+                write["seen"] += 1
+                if write["seen"] < write["nth"]:
+                    continue
+                self._concurrent.remove(write)
+                repo = self._repo(write["key"])
+                parent = repo.commits[repo.branches[write["branch"]]]
+                files = dict(parent.files) | {write["path"]: self._store_regular(write["data"])}
+                commit = self._new_commit(repo, parent, files, "A commit by another writer", "", "another-writer")
+                repo.branches[write["branch"]] = commit.oid
+
+    def _corrupted(self, repo: Repo, path: str, stored: StoredFile) -> StoredFile:
+        """``stored``, or a damaged copy of it if ``corrupt_next_upload`` asked for one (lock held)."""
+        left = self._corruptions.get((repo.repo_id, path), 0)
+        if left <= 0:
+            return stored
+        self._corruptions[(repo.repo_id, path)] = left - 1
+        data = bytearray(self.objects.read(stored.content_key))
+        data[len(data) // 2] ^= 0xFF
+        if stored.lfs_sha256 is None:
+            return self._store_regular(bytes(data))
+        sha256 = hashlib.sha256(bytes(data)).hexdigest()
+        return replace(self._store_lfs(sha256, len(data)), content_key=self.objects.put(bytes(data)))
+
     def _entry(self, repo_id: str, path: str, revision: str, repo_type: str) -> StoredFile:
         files = self.files(repo_id, revision, repo_type=repo_type)
         if path not in files:
@@ -532,7 +599,7 @@ class HubServer:
 
     def _log(self, method: str, route: str, path: str, status: int | None) -> None:
         with self._lock:
-            self.requests.append(RequestRecord(method, route, unquote(path), status))
+            self.requests.append(RequestRecord(method, route, unquote(path), status, time.monotonic()))
 
     def _user(self, headers: Message) -> str | None:
         authorization = headers.get("Authorization") or ""
@@ -939,7 +1006,7 @@ class HubServer:
                     f"commit line {number}: {path!r} is {len(content)} bytes: files from "
                     f"{LFS_SIZE_THRESHOLD} bytes on must be uploaded with LFS",
                 )
-            files[path] = self._store_regular(content)
+            files[path] = self._corrupted(repo, path, self._store_regular(content))
         elif key == "lfsFile":
             oid = value.get("oid")
             if value.get("algo", "sha256") != "sha256" or oid not in repo.lfs_objects:
@@ -952,7 +1019,7 @@ class HubServer:
                     f"commit line {number}: size {value['size']} of {path!r} differs from the "
                     f"uploaded object ({repo.lfs_objects[oid]} bytes)",
                 )
-            files[path] = self._store_lfs(oid, repo.lfs_objects[oid])
+            files[path] = self._corrupted(repo, path, self._store_lfs(oid, repo.lfs_objects[oid]))
         elif key == "deletedFile":
             if files.pop(path, None) is None:
                 raise HubError(
@@ -1274,6 +1341,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         route, handler = hub.dispatch(self.command, split.path)
         fault = hub._take_fault(route)
+        if fault is None:
+            hub._run_concurrent_writers(route)
         if fault is not None and fault.status is None:
             hub._log(self.command, route, split.path, None)
             self.close_connection = True
@@ -1281,7 +1350,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             if fault is not None:
-                raise HubError(fault.status or 500, f"Injected fault on {route} (request {fault.seen})")
+                raise HubError(
+                    fault.status or 500, f"Injected fault on {route} (request {fault.seen})", headers=fault.headers
+                )
             request = Request(
                 self.command,
                 split.path,

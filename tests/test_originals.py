@@ -23,7 +23,7 @@ from sarlang1m.cli import main
 from sarlang1m.decode import SARDecode
 from sarlang1m.errors import InputError, NotFoundError, VerificationError
 from sarlang1m.load import load
-from sarlang1m.manifest import read_manifest, release_files, verify_local, write_manifest
+from sarlang1m.manifest import file_entries, read_manifest, verify_local, write_manifest
 from sarlang1m.originals import OriginalsReader, check_original_path, hub_root, parse_root
 from sarlang1m.sar import SARDecodeError
 
@@ -112,7 +112,7 @@ def _rewrite_manifest(release: Path) -> None:
     manifest = read_manifest(release)
     manifest.pop("files")
     manifest.pop("manifest_format")
-    write_manifest(release, manifest, release_files(release))
+    write_manifest(release, manifest, file_entries(release))
 
 
 def test_verify_finds_an_orphan_original(tiny_release: Path, tmp_path: Path):
