@@ -97,7 +97,7 @@ def _build(workdir: Path, images: int, real_sizes: bool, image_size: int | None)
             raise SystemExit("this version of sarlang1m has no synth --real-sizes")
         if not raw.exists():
             write_synthetic_release(raw, images=images, seed=0, progress=False, **options)
-        build_release(raw, release, progress=False)
+        build_release(raw, release, progress=False, repo_id="bench/after")
     return release
 
 
@@ -174,13 +174,16 @@ def _legacy_copy(release: Path, out: Path) -> Path:
                     writer.write_table(table.slice(rows[0], len(rows)))
     from huggingface_hub import DatasetCard
 
+    manifest = read_manifest(release)
+    for name in (schema.CARD_FILE, schema.CROISSANT_FILE):  # published as bench/before: say so
+        text = (out / name).read_text(encoding="utf-8")
+        (out / name).write_text(text.replace(manifest["repo_id"], "bench/before"), encoding="utf-8")
     card = DatasetCard.load(out / schema.CARD_FILE)
     card.data.pop("dataset_info", None)  # its features name the new columns; let datasets read the Parquet schema
     card.save(out / schema.CARD_FILE)
-    manifest = read_manifest(release)
-    manifest.pop("files")
-    manifest.pop("manifest_format")
-    write_manifest(out, manifest)
+    for name in ("files", "manifest_format"):
+        manifest.pop(name)
+    write_manifest(out, {**manifest, "repo_id": "bench/before"})
     return out
 
 

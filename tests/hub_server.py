@@ -469,6 +469,8 @@ class HubServer:
             HF_HUB_OFFLINE="0",
             HF_DATASETS_OFFLINE="0",
             HF_HOME=str(home / "hf_home"),
+            # sarlang1m's record of published commits: per client, never the user's own file
+            SARLANG1M_RELEASES_FILE=str(home / "releases.json"),
             HF_HUB_DISABLE_TELEMETRY="1",
             HF_HUB_DISABLE_PROGRESS_BARS="1",
             HF_UPDATE_DOWNLOAD_COUNTS="0",

@@ -27,7 +27,7 @@ from sarlang1m.manifest import file_entries, read_manifest, verify_local, write_
 from sarlang1m.originals import OriginalsReader, check_original_path, hub_root, parse_root
 from sarlang1m.sar import SARDecodeError
 
-REPO = "sarlang/originals-test"
+REPO = schema.DEFAULT_REPO_ID  # the stand-in is this module's own; the tiny release is built for it
 
 
 def _shards(release: Path) -> list[Path]:

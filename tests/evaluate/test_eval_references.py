@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hub_server import HubServer, run_client
 
+from sarlang1m import schema
 from sarlang1m.errors import ReleaseError
 from sarlang1m.evaluate import (
     caption_references,
@@ -115,7 +116,7 @@ def test_a_hub_release_is_reported_with_the_revision_and_commit_read(
     hub_server: HubServer, hub_env: dict[str, str], tiny_release: Path
 ) -> None:
     """Against tests/hub_server.py, the offline stand-in for the Hub: `release` names ORG/NAME@REV as read."""
-    repo = "sarlang/SARLANG-1M-eval"
+    repo = schema.DEFAULT_REPO_ID
     report = run_client(
         f"""
         import json, pathlib
@@ -139,6 +140,9 @@ def test_a_hub_release_is_reported_with_the_revision_and_commit_read(
 def test_a_folder_that_is_no_release_and_an_absent_config_are_named(release_dir: Path, tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     (raw / "Text").mkdir(parents=True)  # the authors' layout, not yet built
+    with pytest.raises(ReleaseError, match=rf"^{re.escape(str(raw))} is a raw release .*sarlang1m build"):
+        load_vqa_references(raw)
+    (raw / "Text").rmdir()  # an empty folder: no card listing configs
     with pytest.raises(ReleaseError, match=rf"^{re.escape(str(raw))}: not a release folder .*sarlang1m build"):
         load_vqa_references(raw)
     with pytest.raises(
