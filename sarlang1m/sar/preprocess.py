@@ -140,9 +140,9 @@ def preprocess_pixels(
         return np.clip(pixels, 0, 255).astype(np.uint8)
     intensity = to_intensity(pixels, radiometry)
     invalid = ~(intensity > 0) | np.isinf(intensity)  # no dB: zero, negative, NaN, infinite
-    nodata = nodata_in_type(pixels.dtype, nodata)
-    if nodata is not None:
-        invalid |= pixels == nodata
+    nodata_value = nodata_in_type(pixels.dtype, nodata)
+    if nodata_value is not None:
+        invalid |= pixels == nodata_value
     if invalid.all():
         return np.zeros(intensity.shape, dtype=np.uint8)
     if invalid.any():  # keep holes from darkening their neighbours in the filter
