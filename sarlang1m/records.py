@@ -222,10 +222,11 @@ def image_record(
         file_name = Path(row.image_path).name
         image = Path(row.image_path).read_bytes()
     image, width, height = _viewer_image(image, row.image_path)
-    sar = original.data if original is not None else None
-    sar_path = schema.original_path(info.source, Path(original.path).name) if original is not None else None
-    if original is not None and sar_path is not None and originals is not None:
-        originals(sar_path, original.data)
+    sar, sar_path = None, None
+    if original is not None:
+        sar, sar_path = original.data, schema.original_path(info.source, Path(original.path).name)
+        if originals is not None:
+            originals(sar_path, original.data)
     record: dict[str, object] = {
         "image_id": row.image_id,
         "file_name": file_name,

@@ -26,6 +26,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from ..schema import Radiometry
 from .radiometry import DB_FACTOR, PixelScalar, check_radiometry, display_scale, nodata_in_type
 
 #: Normalisations: ``percentile`` (per-band stretch to [0, 1]), ``range`` (fixed dB range to [0, 1]),
@@ -101,7 +102,7 @@ def check_percentile_method(method: str) -> PercentileMethod:
     raise ValueError(f"unknown percentile_method {method!r}; expected one of {PERCENTILE_METHODS}")
 
 
-def linear_band(band: np.ndarray, radiometry: str) -> LinearBand:
+def linear_band(band: np.ndarray, radiometry: Radiometry) -> LinearBand:
     """The band as flat contiguous real values monotone in dB (complex pixels: |z|, as 20 log10 |z|).
 
     |z| rather than |z|^2 because ``np.abs`` is one fast pass and cannot overflow; the band is copied
@@ -552,7 +553,7 @@ def apply_scale(
 
 def normalize_band(
     band: np.ndarray,
-    radiometry: str,
+    radiometry: Radiometry,
     *,
     method: Normalization = "percentile",
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,

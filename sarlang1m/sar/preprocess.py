@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from ..schema import Radiometry
 from .geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, infer_radiometry_of, read_geotiff
 from .normalize import DEFAULT_PERCENTILES, normalize_band
 from .radiometry import DB_FACTOR, check_radiometry, nodata_in_type, to_intensity
@@ -92,7 +93,7 @@ def stretch_to_uint8(decibels: np.ndarray, percentiles: tuple[float, float] = DE
 def preprocess_for_vlm(
     data: SARInput,
     *,
-    radiometry: str | None = None,
+    radiometry: Radiometry | None = None,
     band: int | None = None,
     lee_window: int = 5,
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
@@ -124,7 +125,7 @@ def preprocess_pixels(
     array: np.ndarray,
     *,
     nodata: float | None = None,
-    radiometry: str | None = None,
+    radiometry: Radiometry | None = None,
     band: int | None = None,
     lee_window: int = 5,
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES,

@@ -110,7 +110,7 @@ def check_radiometry(radiometry: str) -> Radiometry:
     raise ValueError(f"unknown radiometry {radiometry!r}; expected one of {RADIOMETRIES}")
 
 
-def to_db(values: np.ndarray, radiometry: str) -> np.ndarray:
+def to_db(values: np.ndarray, radiometry: Radiometry) -> np.ndarray:
     """Decibels (float32) of pixel values; values with no dB (zero, negative, NaN) become NaN.
 
     The straightforward computation, used for statistics and as the reference the fast normaliser is
@@ -143,7 +143,7 @@ def db_to_intensity(decibels: np.ndarray) -> np.ndarray:
     return np.power(10.0, decibels.astype(np.float64) / 10.0)
 
 
-def to_intensity(values: np.ndarray, radiometry: str) -> np.ndarray:
+def to_intensity(values: np.ndarray, radiometry: Radiometry) -> np.ndarray:
     """Linear intensity (float64) for speckle filtering; non-positive values are kept as they are."""
     check_radiometry(radiometry)
     if values.dtype.kind == "c":
@@ -156,7 +156,11 @@ def to_intensity(values: np.ndarray, radiometry: str) -> np.ndarray:
 
 
 def db_moments(
-    pixels: np.ndarray, radiometry: str, *, samples: int | None = DEFAULT_MOMENT_SAMPLES, nodata: float | None = None
+    pixels: np.ndarray,
+    radiometry: Radiometry,
+    *,
+    samples: int | None = DEFAULT_MOMENT_SAMPLES,
+    nodata: float | None = None,
 ) -> np.ndarray:
     """Per band ``(count, sum, sum of squares)`` of the dB values of valid pixels, as float64 (bands, 3).
 
