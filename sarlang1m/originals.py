@@ -182,7 +182,7 @@ class OriginalsReader:
             raise _remote_error(self.root, path, error) from error
         return response.content
 
-    def _download(self, path: str, local_dir: str | os.PathLike[str] | None = None) -> str:
+    def _download(self, path: str, local_dir: str | Path | None = None) -> str:
         """One original through huggingface_hub's cache (or into `local_dir`); its local path."""
         assert isinstance(self.root, HubRoot)
         from huggingface_hub import hf_hub_download
@@ -234,10 +234,10 @@ def prefetch(
     config: str = "vqa",
     *,
     split: str | None = None,
-    source: str | os.PathLike[str] | None = None,
+    source: str | Path | None = None,
     revision: str | None = None,
     sources: Iterable[str] | None = None,
-    local_dir: str | os.PathLike[str] | None = None,
+    local_dir: str | Path | None = None,
     workers: int = DEFAULT_FETCH_WORKERS,
     token: str | bool | None = None,
     progress: bool = True,
@@ -273,7 +273,7 @@ def original_references(
     config: str = "vqa",
     *,
     split: str | None = None,
-    source: str | os.PathLike[str] | None = None,
+    source: str | Path | None = None,
     revision: str | None = None,
     sources: Iterable[str] | None = None,
 ) -> dict[str, int | None]:
@@ -292,9 +292,9 @@ def original_references(
         streaming=True,
         columns=["sar_path", "sar_bytes", "source"],
     )
-    splits: Mapping[str, Any] = loaded if isinstance(loaded, Mapping) else {split: loaded}
+    splits: list[Any] = list(loaded.values()) if isinstance(loaded, Mapping) else [loaded]
     references: dict[str, int | None] = {}
-    for dataset in splits.values():
+    for dataset in splits:
         for row in dataset:
             if row["sar_path"] is not None and (wanted is None or row["source"] in wanted):
                 references.setdefault(check_original_path(row["sar_path"]), row["sar_bytes"])

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 import PIL.Image
@@ -22,6 +23,7 @@ from .sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
 from .sar.geotiff import SARMetadata, infer_radiometry_of
 from .sar.preprocess import preprocess_pixels
 from .sar.radiometry import db_moments, db_statistics, radiometry_fits
+from .schema import Radiometry
 from .sources import documented_radiometry, identify
 from .staging import ImageRow, Partition, Staging
 
@@ -34,15 +36,16 @@ class UnreadableImageError(InputError):
 
 
 #: Who decides an original's `sar_radiometry`, in the order they are asked (see `decide_radiometry`).
-RADIOMETRY_DECIDERS = ("file", "source_rule", "pixels")
+RadiometryDecider = Literal["file", "source_rule", "pixels"]
+RADIOMETRY_DECIDERS: tuple[RadiometryDecider, ...] = get_args(RadiometryDecider)
 
 
 @dataclass(frozen=True)
 class RadiometryDecision:
     """An original's radiometry and which of `RADIOMETRY_DECIDERS` decided it."""
 
-    radiometry: str
-    decided_by: str
+    radiometry: Radiometry
+    decided_by: RadiometryDecider
 
 
 def decide_radiometry(sar: bytes, source: str) -> tuple[RadiometryDecision, np.ndarray | None, SARMetadata]:
@@ -58,9 +61,9 @@ def decide_radiometry(sar: bytes, source: str) -> tuple[RadiometryDecision, np.n
     documented = documented_radiometry(source, metadata.dtype, metadata.bands)
     if documented is not None:
         return RadiometryDecision(documented, "source_rule"), None, metadata
-    pixels = None
-    if metadata.radiometry is None:  # a signed type without a minimum in its header: the values tell
-        pixels, metadata = read_geotiff(sar)
+    if metadata.radiometry is not None:
+        return RadiometryDecision(metadata.radiometry, "pixels"), None, metadata
+    pixels, metadata = read_geotiff(sar)  # a signed type without a minimum in its header: the values tell
     return RadiometryDecision(metadata.radiometry or infer_radiometry_of(pixels), "pixels"), pixels, metadata
 
 
@@ -71,7 +74,7 @@ class SARStatistics:
     Kept per file so that an image written in several tasks (and by several workers) counts once.
     """
 
-    files: dict[str, tuple[str, str, list[str], np.ndarray]] = field(default_factory=dict)
+    files: dict[str, tuple[str, Radiometry, list[str], np.ndarray]] = field(default_factory=dict)
     #: path -> (source, decision) of every original, display ones included (see `provenance`).
     decisions: dict[str, tuple[str, RadiometryDecision]] = field(default_factory=dict)
 
@@ -82,7 +85,7 @@ class SARStatistics:
         self,
         path: str,
         source: str,
-        radiometry: str,
+        radiometry: Radiometry,
         polarizations: list[str],
         pixels: np.ndarray,
         nodata: float | None,
@@ -154,6 +157,36 @@ class SARStatistics:
         return result
 
 
+@dataclass(frozen=True)
+class _Original:
+    """A record's original GeoTIFF: its bytes, decided radiometry, and pixels when they were decoded."""
+
+    path: str
+    data: bytes
+    radiometry: Radiometry
+    pixels: np.ndarray | None
+    metadata: SARMetadata
+
+
+def _read_original(path: str, source: str, stats: SARStatistics | None, *, need_pixels: bool) -> _Original:
+    """Read and decide one original; the GeoTIFF is decoded at most once, and only when its pixels are needed
+    (``need_pixels``, or for `stats` the first time the file is met)."""
+    sar = Path(path).read_bytes()
+    try:
+        decision, pixels, metadata = decide_radiometry(sar, source)
+        if stats is not None:
+            stats.decided(path, source, decision)
+        summarise = stats is not None and decision.radiometry != "display" and stats.needs(path)
+        if pixels is None and (summarise or need_pixels):
+            pixels, metadata = read_geotiff(sar)
+    except SARDecodeError as error:
+        raise UnreadableImageError(f"{path}: {error}") from error
+    if summarise and stats is not None and pixels is not None:
+        polarizations = list(schema.SOURCES[source].polarizations)
+        stats.add(path, source, decision.radiometry, polarizations, pixels, metadata.nodata)
+    return _Original(path, sar, decision.radiometry, pixels, metadata)
+
+
 #: Where a record's original GeoTIFF goes: called with its path in the release and its bytes.
 OriginalsSink = Callable[[str, bytes], None]
 
@@ -172,42 +205,36 @@ def image_record(
     """
     info = identify(row.image_id)
     source = schema.SOURCES[info.source]
-    sar = Path(row.sar_path).read_bytes() if row.sar_path else None
-    radiometry = pixels = None
-    if sar is not None:  # the GeoTIFF is decoded at most once, and only when its pixels are needed
-        try:
-            decision, pixels, metadata = decide_radiometry(sar, info.source)
-            radiometry = decision.radiometry
-            if stats is not None:
-                stats.decided(row.sar_path, info.source, decision)
-            summarise = stats is not None and radiometry != "display" and stats.needs(row.sar_path)
-            if pixels is None and (summarise or row.image_kind == "generated"):
-                pixels, metadata = read_geotiff(sar)
-        except SARDecodeError as error:
-            raise UnreadableImageError(f"{row.sar_path}: {error}") from error
-        if summarise:
-            stats.add(row.sar_path, info.source, radiometry, list(source.polarizations), pixels, metadata.nodata)
-    if row.image_kind == "generated":
+    generated = row.image_kind == "generated"
+    original = _read_original(row.sar_path, info.source, stats, need_pixels=generated) if row.sar_path else None
+    if generated:
+        if original is None or original.pixels is None:
+            raise ValueError(f"{row.image_id}: a generated image needs its original GeoTIFF")
         file_name = f"{row.image_id}.png"
         grey = preprocess_pixels(
-            pixels, nodata=metadata.nodata, radiometry=radiometry, polarizations=source.polarizations
+            original.pixels,
+            nodata=original.metadata.nodata,
+            radiometry=original.radiometry,
+            polarizations=source.polarizations,
         )
         image = encode_png(grey)
     else:
         file_name = Path(row.image_path).name
         image = Path(row.image_path).read_bytes()
     image, width, height = _viewer_image(image, row.image_path)
-    sar_path = schema.original_path(info.source, Path(row.sar_path).name) if sar is not None else None
-    if sar is not None and originals is not None:
-        originals(sar_path, sar)
-    record = {
+    sar, sar_path = None, None
+    if original is not None:
+        sar, sar_path = original.data, schema.original_path(info.source, Path(original.path).name)
+        if originals is not None:
+            originals(sar_path, original.data)
+    record: dict[str, object] = {
         "image_id": row.image_id,
         "file_name": file_name,
         "image": {"bytes": image, "path": file_name},
         "sar_path": sar_path,
         "sar_sha256": hashlib.sha256(sar).hexdigest() if sar is not None else None,
         "sar_bytes": len(sar) if sar is not None else None,
-        "sar_radiometry": radiometry,
+        "sar_radiometry": original.radiometry if original is not None else None,
         "polarizations": list(source.polarizations) if sar is not None else [],
         "source": info.source,
         "tier": info.tier,

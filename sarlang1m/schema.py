@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from typing import Literal, get_args
 
 import datasets
 
@@ -69,7 +70,8 @@ TIERS: dict[str, Tier] = {
 # --------------------------------------------------------------------------------------------
 # Radiometry of the original SAR pixels (see sarlang1m.sar)
 
-RADIOMETRIES = ("amplitude", "intensity", "db", "complex", "display")
+Radiometry = Literal["amplitude", "intensity", "db", "complex", "display"]
+RADIOMETRIES: tuple[Radiometry, ...] = get_args(Radiometry)
 
 # --------------------------------------------------------------------------------------------
 # Source datasets
@@ -85,7 +87,7 @@ class Source:
     tier: str
     polarizations: tuple[str, ...]
     #: Radiometry of the source's original GeoTIFF when it is documented; None: inferred per file.
-    radiometry: str | None
+    radiometry: Radiometry | None
     license: str
     license_url: str
     commercial_use: bool

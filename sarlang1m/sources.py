@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .sar.radiometry import radiometry_fits
-from .schema import SOURCES, Source
+from .schema import SOURCES, Radiometry, Source
 
 _SARDET = re.compile(r"^\d{5,8}$")
 _SPACENET6 = re.compile(r"^SN6_(?P<city>[A-Za-z]+)(?:_.*)?$", re.IGNORECASE)
@@ -70,7 +70,7 @@ def identify(file_name: str) -> ImageInfo:
     return ImageInfo(stem, "unknown")
 
 
-def documented_radiometry(source: str, dtype: np.dtype | type, bands: int) -> str | None:
+def documented_radiometry(source: str, dtype: np.dtype | type, bands: int) -> Radiometry | None:
     """The source's documented radiometry (`Source.radiometry`) for an original of this pixel type, or None.
 
     The one place the rule is applied: it holds only where the pixels can have it (SpaceNet6's dB needs

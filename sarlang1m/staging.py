@@ -267,7 +267,7 @@ class Stager:
         for text_file in group.files:
             _stage_file(self.db, self._files, text_file, self.layout.root, self.bar)
             self._files += 1
-        key = (group.task, group.subset, group.split)
+        key: GroupKey = (group.task, group.subset, group.split)
         _index_group(self.db, key, self._groups_staged)
         self._groups_staged += 1
         _mark_duplicates(self.db, key)
@@ -382,9 +382,11 @@ def _insert_texts(db: sqlite3.Connection, rows: list[tuple]) -> None:
 
 
 _GROUP = "task = ? AND subset IS ? AND split = ?"
+#: One group of texts, as `group_condition` and `_GROUP` take it: (task, subset, split).
+GroupKey = tuple[str, str | None, str]
 
 
-def _index_group(db: sqlite3.Connection, key: tuple, number: int) -> None:
+def _index_group(db: sqlite3.Connection, key: GroupKey, number: int) -> None:
     """Partial indexes over one group's texts, built in one sorted pass after its rows are inserted.
 
     Indexes over the whole table would be updated row by row while the next (large) group is inserted,
@@ -395,7 +397,7 @@ def _index_group(db: sqlite3.Connection, key: tuple, number: int) -> None:
     db.execute(f"CREATE INDEX texts_by_image_{number} ON texts(image_id, seq) WHERE {condition}")
 
 
-def _mark_duplicates(db: sqlite3.Connection, key: tuple) -> None:
+def _mark_duplicates(db: sqlite3.Connection, key: GroupKey) -> None:
     """The second and later copies of a text (same task, subset, split, image, question, answer) are skipped."""
     group, first = group_condition(*key), group_condition(*key, table="first")
     db.execute(
@@ -421,7 +423,7 @@ def _stage_images(db: sqlite3.Connection, layout: RawLayout) -> None:
     db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?)", rows)
 
 
-def _resolve_images(db: sqlite3.Connection, key: tuple, allow_missing: bool, unknown: set[str]) -> None:
+def _resolve_images(db: sqlite3.Connection, key: GroupKey, allow_missing: bool, unknown: set[str]) -> None:
     """Match each image of a group to its 8-bit image and original GeoTIFF (streamed: flat memory)."""
     missing: list[tuple[str, str]] = []
     missing_ids: list[tuple[str]] = []
@@ -488,7 +490,7 @@ def _pick_image(image: str, name: str, candidates: list[tuple]) -> tuple[tuple, 
     return None
 
 
-def _plan_shards(db: sqlite3.Connection, key: tuple, max_shard_bytes: int, shard_multiple: int = 1) -> None:
+def _plan_shards(db: sqlite3.Connection, key: GroupKey, max_shard_bytes: int, shard_multiple: int = 1) -> None:
     """Cut each partition of a group into shards of about equal bytes, images in id order, none empty.
 
     With `shard_multiple` N, a partition gets a multiple of N shards (when it has at least N images), so

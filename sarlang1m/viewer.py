@@ -202,17 +202,17 @@ def check_split(
     `datasets` writes); the viewer takes them from the dataset card, which a release writes from the same
     `schema.FEATURES`.
     """
-    files = [Path(f) for f in files]
-    if not files:
+    paths = [Path(f) for f in files]
+    if not paths:
         raise InputError(f"config {config!r} split {split!r}: no Parquet files to check; pass its data files")
     if features is None:
-        features = datasets.Features.from_arrow_schema(pq.read_schema(files[0]))
+        features = datasets.Features.from_arrow_schema(pq.read_schema(paths[0]))
     images = tuple(name for name, feature in features.items() if isinstance(feature, datasets.Image))
     groups: list[_Group] = []
     largest_read = max_group_rows = 0
     page_index = True
     rows = 0
-    for path in files:
+    for path in paths:
         metadata = pq.ParquetFile(path).metadata
         for index in range(metadata.num_row_groups):
             group = metadata.row_group(index)

@@ -125,9 +125,9 @@ def text_fields(text: Mapping[str, Any], task: str, *, subset: str | None, class
     """The flattened fields of one text; for VQA, the question with its class prompt when asked for."""
     fields = {name: text.get(name) for name in TEXT_FIELDS[task] if name != QUESTION_RAW}
     if task == "vqa":
-        fields[QUESTION_RAW] = text.get("question")
-        if class_prompts and fields[QUESTION_RAW] is not None:
-            fields["question"] = with_class_prompt(fields[QUESTION_RAW], class_prompt_for(text, subset))
+        question = fields[QUESTION_RAW] = text.get("question")
+        if class_prompts and question is not None:
+            fields["question"] = with_class_prompt(question, class_prompt_for(text, subset))
     return fields
 
 
@@ -326,7 +326,7 @@ class PairsView:
         return _as_rows(self.transform(_as_batch(examples)), len(examples))
 
 
-def _index_dtype(largest: int) -> type:
+def _index_dtype(largest: int) -> type[np.int32] | type[np.int64]:
     return np.int32 if largest < 2**31 - 1 else np.int64
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import missing_extra
 from .predictions import (
+    MissingPolicy,
     Predictions,
     Problems,
     check_missing_policy,
@@ -74,7 +75,7 @@ class CaptionResult:
     by_style: dict[str, dict[str, float]]
     counts: dict[str, int]
     problems: Problems
-    missing_policy: str
+    missing_policy: MissingPolicy
     meta: dict[str, Any] = field(default_factory=dict)
     references: int = 0
 
@@ -116,7 +117,7 @@ def score_captions(
     predictions: Predictions | str | Path | Iterable[Mapping[str, Any]],
     references: Iterable[CaptionReference],
     *,
-    missing: str = "wrong",
+    missing: MissingPolicy = "wrong",
 ) -> CaptionResult:
     """Score predicted captions against reference captions, overall and per style.
 
@@ -153,7 +154,7 @@ def evaluate_captions(
     *,
     split: str = "test",
     config: str = "captions",
-    missing: str = "wrong",
+    missing: MissingPolicy = "wrong",
 ) -> CaptionResult:
     """Score a JSONL of {id, prediction} (caption ids) against a release folder or `ORG/NAME@REV`."""
     check_missing_policy(missing)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 from tqdm.auto import tqdm
 
@@ -51,10 +51,12 @@ PAPER_JUDGE_MODEL = "gpt-4o-mini"
 PAPER_MAX_TOKENS = 100
 JUDGE_MODEL_ENV = "SARLANG1M_JUDGE_MODEL"
 JUDGE_KEY_ENVS = ("SARLANG1M_JUDGE_API_KEY", "OPENAI_API_KEY")
-NO_JUDGE = "none"
+#: The judges named by a word; any other judge is an http(s) URL of an endpoint (see `make_judge`).
+JudgeName = Literal["synonyms", "none"]
+JUDGE_NAMES: tuple[JudgeName, ...] = get_args(JudgeName)
+NO_JUDGE: JudgeName = "none"
 #: The judge `evaluate vqa` uses unless told otherwise: offline, so a score needs no network or key.
-DEFAULT_JUDGE = "synonyms"
-JUDGE_NAMES = (DEFAULT_JUDGE, NO_JUDGE)
+DEFAULT_JUDGE: JudgeName = "synonyms"
 
 
 def judge_prompt(question: str, ground_truth: str, predicted: str) -> str:
@@ -88,7 +90,7 @@ class Judge(Protocol):
 class NoJudge:
     """Leaves every open answer undecided, so the score is what the string rules alone allow."""
 
-    name = NO_JUDGE
+    name: str = NO_JUDGE
 
     def verdicts(self, requests: Sequence[JudgeRequest]) -> list[bool | None]:
         return [None] * len(requests)
@@ -332,7 +334,7 @@ class OpenAICompatibleJudge:
         return [parse_verdict(self._replies[self._key(prompt)]) for prompt in prompts]
 
 
-def make_judge(judge: str | Judge, *, cache_path: str | Path | None = None) -> Judge:
+def make_judge(judge: JudgeName | str | Judge, *, cache_path: str | Path | None = None) -> Judge:
     """A judge from its CLI spelling: `synonyms`, `none` or an http(s) URL of an endpoint."""
     if not isinstance(judge, str):
         return judge

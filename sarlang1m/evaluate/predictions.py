@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ..errors import InputError, NotFoundError
 
@@ -300,7 +300,9 @@ def require_overlap(predictions: Predictions, reference_ids: Sequence[str], *, t
     )
 
 
-MISSING_POLICIES = ("wrong", "skip")
+#: What a question or image without a prediction counts as: wrong (or an empty caption), or left out.
+MissingPolicy = Literal["wrong", "skip"]
+MISSING_POLICIES: tuple[MissingPolicy, ...] = get_args(MissingPolicy)
 
 
 def check_missing_policy(missing: str) -> None:

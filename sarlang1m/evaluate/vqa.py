@@ -24,13 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ..errors import InputError
-from .judges import DEFAULT_JUDGE, NO_JUDGE, Judge, JudgeRequest, describe_judge, make_judge
+from .judges import DEFAULT_JUDGE, NO_JUDGE, Judge, JudgeName, JudgeRequest, describe_judge, make_judge
 from .matching import Decision, strict_decision
 from .predictions import (
+    MissingPolicy,
     Predictions,
     Problems,
     check_missing_policy,
@@ -42,9 +44,10 @@ from .predictions import (
 from .references import VQAReference, describe_scope, load_vqa_references, release_meta
 from .report import Score, breakdown, format_table, meta_suffix, percent, problem_lines, score_rows, tally
 
-PROTOCOLS = ("paper", "strict")
+VQAProtocol = Literal["paper", "strict"]
+PROTOCOLS: tuple[VQAProtocol, ...] = get_args(VQAProtocol)
 #: The protocol `evaluate vqa` uses unless told otherwise: the authors' rule, comparable with the paper.
-DEFAULT_PROTOCOL = "paper"
+DEFAULT_PROTOCOL: VQAProtocol = "paper"
 #: The answers the authors' script never sends to the judge.
 PAPER_CLOSED_ANSWERS = frozenset(["yes", "no", *map(str, range(100))])
 #: Attributes of a question that accuracy is broken down by, in report order.
@@ -63,7 +66,7 @@ def paper_decision(ground_truth: str, predicted: str) -> Decision:
     return Decision(None, "judge")
 
 
-_DECIDERS: dict[str, Callable[[str, str], Decision]] = {"paper": paper_decision, "strict": strict_decision}
+_DECIDERS: dict[VQAProtocol, Callable[[str, str], Decision]] = {"paper": paper_decision, "strict": strict_decision}
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,9 @@ class Outcome:
 class VQAResult:
     """Per-question outcomes with the problems met; scores and reports derive from them."""
 
-    protocol: str
+    protocol: VQAProtocol
     judge: str
-    missing_policy: str
+    missing_policy: MissingPolicy
     outcomes: list[Outcome]
     problems: Problems
     meta: dict[str, Any] = field(default_factory=dict)
@@ -100,8 +103,7 @@ class VQAResult:
 
     def breakdowns(self) -> dict[str, dict[str, Score]]:
         return {
-            name: breakdown(self.outcomes, lambda o, n=name: getattr(o.reference, n), lambda o: o.correct)
-            for name in BREAKDOWNS
+            name: breakdown(self.outcomes, attrgetter(f"reference.{name}"), lambda o: o.correct) for name in BREAKDOWNS
         }
 
     def rule_counts(self) -> dict[str, int]:
@@ -180,9 +182,9 @@ def score_vqa(
     predictions: Predictions | str | Path | Iterable[Mapping[str, Any]],
     references: Iterable[VQAReference],
     *,
-    protocol: str = DEFAULT_PROTOCOL,
-    judge: str | Judge = DEFAULT_JUDGE,
-    missing: str = "wrong",
+    protocol: VQAProtocol = DEFAULT_PROTOCOL,
+    judge: JudgeName | str | Judge = DEFAULT_JUDGE,
+    missing: MissingPolicy = "wrong",
 ) -> VQAResult:
     """Score predictions against reference questions.
 
@@ -233,10 +235,10 @@ def evaluate_vqa(
     release: str | Path,
     *,
     split: str = "test",
-    protocol: str = DEFAULT_PROTOCOL,
-    judge: str | Judge = DEFAULT_JUDGE,
+    protocol: VQAProtocol = DEFAULT_PROTOCOL,
+    judge: JudgeName | str | Judge = DEFAULT_JUDGE,
     config: str = "vqa",
-    missing: str = "wrong",
+    missing: MissingPolicy = "wrong",
 ) -> VQAResult:
     """Score a JSONL of {id, prediction} against a release folder or `ORG/NAME@REV` on the Hub.
 

@@ -79,6 +79,7 @@ def find_layout(root: str | Path, *, sardet_root: str | Path | None = None, text
         )
     preprocessed = [d for d in (_find_dir(root, "SARimages"), _nested_sarimages(root)) if d]
     original = _find_dir(root, "SARimages_original")
+    sardet: Path | None
     if sardet_root is not None:
         sardet = Path(sardet_root)
         if not sardet.is_dir():
@@ -119,7 +120,7 @@ def _text_files(text_root: Path, preference: tuple[str, ...]) -> tuple[list[Text
 
 def _files(folder: Path, suffixes: tuple[str, ...], *, recursive: bool) -> list[Path]:
     """Files under a folder with one of the suffixes, sorted (hidden files skipped)."""
-    found = []
+    found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
         found.extend(Path(dirpath, f) for f in filenames if not f.startswith(".") and f.lower().endswith(suffixes))

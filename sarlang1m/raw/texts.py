@@ -255,8 +255,9 @@ def _read_csv(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
     lines = _BoundedLines(handle)
     reader = csv.reader(lines, delimiter=delimiter)
     fields = _fields_for(task)
-    columns = style_column = needed = None
-    has_header = False
+    columns: dict[str, int] | None = None
+    style_column: int | None = None
+    needed, has_header = 0, False  # set from the first row
     while True:
         start = lines.number + 1
         lines.start_record()
@@ -302,7 +303,9 @@ def _sniff_delimiter(path: Path, lines: _BoundedLines) -> str:
     return ","
 
 
-def _csv_columns(path: Path, line: int, first: list[str], fields: dict[str, tuple[str, ...]]):
+def _csv_columns(
+    path: Path, line: int, first: list[str], fields: dict[str, tuple[str, ...]]
+) -> tuple[dict[str, int], int | None, bool]:
     """Column index of each field, the style column, and whether `first` (on `line`) is a header.
 
     A first cell naming an image makes a data row, even if another cell reads like a column name (an

@@ -25,6 +25,7 @@ import numpy as np
 import tifffile
 
 from ..errors import InputError
+from ..schema import Radiometry
 from .radiometry import infer_radiometry, parse_radiometry
 
 #: Default limit on the samples (height x width x bands) of one image: 2**28, i.e. 1 GiB as float32.
@@ -52,7 +53,7 @@ _TIFFFILE_MAX_TAGS = 4096
 #: Most bytes a codec can decode from one stored byte, where the format bounds it (PackBits: a 2-byte run
 #: gives 128 bytes; deflate: 1032). A header claiming more than that from its data is corrupt, and is
 #: refused before tifffile allocates the image. LZW, zstd and JPEG have no such small bound.
-_MAX_EXPANSION = {
+_MAX_EXPANSION: dict[int, int] = {
     tifffile.COMPRESSION.NONE: 1,
     tifffile.COMPRESSION.PACKBITS: 64,
     tifffile.COMPRESSION.ADOBE_DEFLATE: 1032,
@@ -74,7 +75,7 @@ class SARMetadata:
     width: int
     #: Radiometry inferred by `infer_radiometry`; None for a real signed type when it depends on the
     #: sign of the values and the header does not tell it (see `read_sar_metadata`).
-    radiometry: str | None
+    radiometry: Radiometry | None
     #: GDAL_NODATA of the file, if it has one.
     nodata: float | None = None
     compression: str = "none"
@@ -83,7 +84,7 @@ class SARMetadata:
     tiled: bool = False
     #: Radiometry the file declares about itself: the GDAL_METADATA item RADIOMETRY, else a
     #: ``radiometry=...`` field of its ImageDescription; None when it declares none we know.
-    declared_radiometry: str | None = None
+    declared_radiometry: Radiometry | None = None
     #: Band descriptions of GDAL_METADATA (``role="description"``, e.g. polarisations), in band order;
     #: empty when the file has none.
     band_descriptions: tuple[str, ...] = ()
@@ -112,10 +113,14 @@ def _open_tiff(data: SARInput) -> Iterator[tifffile.TiffFile]:
     (13 MB for a SpaceNet6 original) then pile up by the dozen between collections, in a build and in
     every DataLoader worker. Closing the buffer drops them at once.
     """
-    buffer = None if isinstance(data, (str, os.PathLike)) else io.BytesIO(bytes(data))
+    source: str | os.PathLike | io.BytesIO
+    if isinstance(data, (str, os.PathLike)):
+        source, buffer = data, None
+    else:
+        source = buffer = io.BytesIO(bytes(data))
     try:
         try:
-            tif = tifffile.TiffFile(data if buffer is None else buffer)
+            tif = tifffile.TiffFile(source)
         except Exception as error:  # tifffile raises several types for non-TIFF input
             raise SARDecodeError(f"{describe_input(data)}: not a readable TIFF ({error})") from error
         with tif:
@@ -137,7 +142,7 @@ def _check_page_chain(tif: tifffile.TiffFile, name: str) -> None:
     without end. This walk stops where tifffile stops.
     """
     handle, layout = tif.filehandle, tif.tiff
-    offset, seen = tif.pages.first.offset, set()
+    offset, seen = tif.pages.first.offset, set[int]()
     while offset and offset < handle.size:
         if offset in seen:
             raise SARDecodeError(f"{name}: corrupt TIFF: the chain of pages loops back to byte {offset}")
@@ -186,9 +191,10 @@ def _header(tif: tifffile.TiffFile, name: str) -> tuple[tifffile.TiffPageSeries,
     return series, metadata
 
 
-def _declared_metadata(page: tifffile.TiffPage, bands: int) -> tuple[str | None, tuple[str, ...]]:
+def _declared_metadata(page: tifffile.TiffPage, bands: int) -> tuple[Radiometry | None, tuple[str, ...]]:
     """Radiometry and band descriptions the file declares (GDAL_METADATA first, then ImageDescription)."""
-    declared, descriptions = None, ()
+    declared: Radiometry | None = None
+    descriptions: tuple[str, ...] = ()
     tag = page.tags.get("GDAL_METADATA")
     if tag is not None and isinstance(tag.value, str):
         declared, descriptions = parse_gdal_metadata(tag.value, bands)
@@ -207,7 +213,7 @@ def _band_index(sample: str | None, bands: int) -> int | None:
     return index if index < bands else None
 
 
-def parse_gdal_metadata(text: str, bands: int) -> tuple[str | None, tuple[str, ...]]:
+def parse_gdal_metadata(text: str, bands: int) -> tuple[Radiometry | None, tuple[str, ...]]:
     """The RADIOMETRY item and the band descriptions (of bands 0 to `bands` - 1) of a GDAL_METADATA text.
 
     Malformed or oversized XML declares nothing (the file is still read: the tag is advisory).
@@ -223,13 +229,13 @@ def parse_gdal_metadata(text: str, bands: int) -> tuple[str | None, tuple[str, .
         name, sample, value = item.get("name", ""), item.get("sample"), (item.text or "").strip()
         if sample is None and name.upper() == GDAL_RADIOMETRY_ITEM and radiometry is None:
             radiometry = parse_radiometry(value)
-        elif item.get("role") == "description" and _band_index(sample, bands) is not None:
-            descriptions[int(sample)] = value
+        elif item.get("role") == "description" and (index := _band_index(sample, bands)) is not None:
+            descriptions[index] = value
     ordered = tuple(descriptions.get(i, "") for i in range(max(descriptions, default=-1) + 1))
     return radiometry, ordered
 
 
-def _radiometry_from_header(page: tifffile.TiffPage, dtype: np.dtype) -> str | None:
+def _radiometry_from_header(page: tifffile.TiffPage, dtype: np.dtype) -> Radiometry | None:
     """The inference rule of `infer_radiometry`, using the header's minimum value when signed."""
     if dtype.kind in "fi":
         minimum = page.tags.get("SMinSampleValue") or page.tags.get("MinSampleValue")
@@ -280,7 +286,8 @@ def read_sar_metadata(
     """
     if isinstance(data, np.ndarray):
         array = as_band_array(data)
-        return SARMetadata(array.dtype, *array.shape, radiometry=infer_radiometry_of(array))
+        bands, height, width = array.shape
+        return SARMetadata(array.dtype, bands, height, width, radiometry=infer_radiometry_of(array))
     name = describe_input(data)
     with _open_tiff(data) as tif:
         series, metadata = _checked_header(tif, name, max_pixels)
@@ -290,13 +297,13 @@ def read_sar_metadata(
     return metadata
 
 
-def infer_radiometry_of(array: np.ndarray) -> str:
+def infer_radiometry_of(array: np.ndarray) -> Radiometry:
     """`infer_radiometry` for decoded pixels: looks at the sign of the values when the type is signed.
 
     One reduction (``np.fmin``, which skips NaN), not a comparison pass plus ``any``: it runs on every
     float image whose radiometry neither the caller nor the header gives.
     """
-    has_negative = None
+    has_negative = False  # what unsigned and complex types are inferred with (their sign is not looked at)
     if array.dtype.kind in "fi":
         has_negative = bool(array.size) and bool(np.fmin.reduce(array, axis=None) < 0)
     return infer_radiometry(array.dtype, has_negative=has_negative)
@@ -325,7 +332,8 @@ def read_geotiff(data: SARInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
         array = as_band_array(data)
         if max_pixels is not None and array.size > max_pixels:
             raise SARDecodeError(f"{describe_input(data)}: {array.size} samples exceeds the limit of {max_pixels}")
-        return array, SARMetadata(array.dtype, *array.shape, radiometry=None)
+        bands, height, width = array.shape
+        return array, SARMetadata(array.dtype, bands, height, width, radiometry=None)
     name = describe_input(data)
     if isinstance(data, (str, os.PathLike)) and not Path(data).is_file():
         raise SARDecodeError(f"{name}: no such file")

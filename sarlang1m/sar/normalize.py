@@ -22,21 +22,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
-from .radiometry import DB_FACTOR, check_radiometry, display_scale, nodata_in_type
+from ..schema import Radiometry
+from .radiometry import DB_FACTOR, PixelScalar, check_radiometry, display_scale, nodata_in_type
 
 #: Normalisations: ``percentile`` (per-band stretch to [0, 1]), ``range`` (fixed dB range to [0, 1]),
 #: ``standardize`` ((dB - mean) / std, unbounded), ``none`` (dB values themselves).
-NORMALIZATIONS = ("percentile", "range", "standardize", "none")
+Normalization = Literal["percentile", "range", "standardize", "none"]
+NORMALIZATIONS: tuple[Normalization, ...] = get_args(Normalization)
 DEFAULT_PERCENTILES = (2.0, 98.0)
 
 #: How the percentiles of the stretch are found: ``approximate`` (certified within
 #: `APPROXIMATE_TOLERANCE`, the default) or ``exact`` (np.percentile's value).
 PercentileMethod = Literal["approximate", "exact"]
-PERCENTILE_METHODS: tuple[PercentileMethod, ...] = ("approximate", "exact")
+PERCENTILE_METHODS: tuple[PercentileMethod, ...] = get_args(PercentileMethod)
 DEFAULT_PERCENTILE_METHOD: PercentileMethod = "approximate"
 #: The guarantee of ``approximate``, in percentile points: the stretch limit asked as percentile p is a
 #: value between the exact percentiles p - 0.1 and p + 0.1 of the band's valid pixels (clamped to 0-100).
@@ -80,7 +82,7 @@ class LinearBand:
     values: np.ndarray
     factor: float | None
 
-    def db(self, value: float) -> float:
+    def db(self, value: float | PixelScalar) -> float:
         return float(value) if self.factor is None else self.factor * math.log10(value)
 
 
@@ -94,12 +96,13 @@ def check_percentiles(percentiles: Sequence[float]) -> tuple[float, float]:
 
 def check_percentile_method(method: str) -> PercentileMethod:
     """The method itself if it is one of `PERCENTILE_METHODS`, else a ValueError listing them."""
-    if method not in PERCENTILE_METHODS:
-        raise ValueError(f"unknown percentile_method {method!r}; expected one of {PERCENTILE_METHODS}")
-    return method  # type: ignore[return-value]
+    for known in PERCENTILE_METHODS:
+        if method == known:
+            return known
+    raise ValueError(f"unknown percentile_method {method!r}; expected one of {PERCENTILE_METHODS}")
 
 
-def linear_band(band: np.ndarray, radiometry: str) -> LinearBand:
+def linear_band(band: np.ndarray, radiometry: Radiometry) -> LinearBand:
     """The band as flat contiguous real values monotone in dB (complex pixels: |z|, as 20 log10 |z|).
 
     |z| rather than |z|^2 because ``np.abs`` is one fast pass and cannot overflow; the band is copied
@@ -125,8 +128,8 @@ class Validity:
     """
 
     #: In the pixel type: 0 for logged radiometries, -inf for floats in dB, None for integers in dB.
-    low: np.generic | None
-    nodata: np.generic | None
+    low: PixelScalar | None
+    nodata: PixelScalar | None
     #: None when every pixel is valid.
     mask: np.ndarray | None
     count: int
@@ -147,13 +150,13 @@ class Validity:
             valid &= check
         return valid
 
-    def invalid_below(self, threshold: np.generic) -> int:
+    def invalid_below(self, threshold: PixelScalar) -> int:
         """Invalid pixels smaller than a valid ``threshold`` (NaN is never smaller than anything)."""
         if self.nodata is None or (self.low is not None and self.nodata <= self.low):
             return self.below_low  # nodata at or below ``low`` is already counted there
         return self.below_low + (self.nodata_count if self.nodata < threshold else 0)
 
-    def invalid_at_most(self, threshold: np.generic) -> int:
+    def invalid_at_most(self, threshold: PixelScalar) -> int:
         """Invalid pixels at or below a ``threshold`` above ``low`` (NaN is never at or below anything)."""
         if self.nodata is None or (self.low is not None and self.nodata <= self.low):
             return self.below_low
@@ -202,7 +205,7 @@ class SortedSample:
     def __init__(self, values: np.ndarray, valid: Validity) -> None:
         step = max(1, values.size // _SAMPLE_SIZE) | 1
         sample = values[::step]
-        positive = valid.low is not None and valid.low >= 0
+        positive = valid.low is not None and bool(valid.low >= 0)
         if valid.mask is None and positive and values.dtype == np.float32 and values.flags.c_contiguous:
             # Positive native float32: runs of 16 pixels (one cache line) every 17 x 16, so that a
             # sixteenth of the band is read; the keys are the high halves of their patterns.
@@ -222,7 +225,7 @@ class SortedSample:
         self._ends = np.cumsum(np.bincount(keys)) if self.size else np.zeros(1, dtype=np.int64)
         self._sorted_bins: dict[int, np.ndarray] = {}
 
-    def __getitem__(self, rank: int) -> np.generic:
+    def __getitem__(self, rank: int) -> PixelScalar:
         """The sampled value of this rank (0 = smallest), as ``np.sort(sample)[rank]``."""
         if not 0 <= rank < self.size:
             raise IndexError(f"rank {rank} outside a sample of {self.size}")
@@ -232,10 +235,10 @@ class SortedSample:
             members = self._sorted_bins[index] = np.sort(self.values[self._keys == index])
         return members[rank - (int(self._ends[index - 1]) if index else 0)]
 
-    def count_at_most(self, threshold: np.generic) -> int:
+    def count_at_most(self, threshold: PixelScalar) -> int:
         return int(np.count_nonzero(self.values <= threshold))
 
-    def count_below(self, threshold: np.generic) -> int:
+    def count_below(self, threshold: PixelScalar) -> int:
         return int(np.count_nonzero(self.values < threshold))
 
 
@@ -254,7 +257,7 @@ def _order_keys(values: np.ndarray, *, positive: bool = False) -> np.ndarray:
     return (bits ^ flip) >> np.uint32(16)
 
 
-def _previous_value(value: np.generic) -> np.generic | None:
+def _previous_value(value: PixelScalar) -> PixelScalar | None:
     """The largest value of the pixel type below ``value`` (None below the smallest integer)."""
     if value.dtype.kind == "f":
         return np.nextafter(value, value.dtype.type(-np.inf))
@@ -263,7 +266,7 @@ def _previous_value(value: np.generic) -> np.generic | None:
     return value.dtype.type(int(value) - 1)
 
 
-def _count_at_most(values: np.ndarray, threshold: np.generic, valid: Validity, buffer: np.ndarray) -> int:
+def _count_at_most(values: np.ndarray, threshold: PixelScalar, valid: Validity, buffer: np.ndarray) -> int:
     """Valid pixels at or below ``threshold``: one comparison pass and a count."""
     np.less_equal(values, threshold, out=buffer)
     return int(np.count_nonzero(buffer)) - valid.invalid_at_most(threshold)
@@ -271,7 +274,7 @@ def _count_at_most(values: np.ndarray, threshold: np.generic, valid: Validity, b
 
 def certified_percentile(
     values: np.ndarray, valid: Validity, sample: SortedSample, percentile: float, buffer: np.ndarray
-) -> np.generic | None:
+) -> PixelScalar | None:
     """A value between the exact percentiles ``percentile`` -/+ `APPROXIMATE_TOLERANCE` of the valid
     values, or None when `_MAX_PROBES` counts did not find one (the caller then selects exactly).
 
@@ -292,8 +295,9 @@ def certified_percentile(
     goal, size = (first + 1 + last) / 2.0, sample.size
     rank = round(goal * size / n) - 1
     low_rank, high_rank = -1, size  # sample ranks known to count too few / too many (exclusive)
-    too_few: np.generic | None = None
-    too_many: np.generic | None = None
+    too_few: PixelScalar | None = None
+    too_many: PixelScalar | None = None
+    threshold: PixelScalar | None
     for _ in range(_MAX_PROBES):
         if low_rank + 1 < high_rank:
             rank = min(max(rank, low_rank + 1), high_rank - 1)
@@ -337,7 +341,7 @@ def order_statistics(
         return _partition_valid(values, ranks, valid)
     brackets = [_sample_bracket(sample, group, valid.count) for group in _adjacent_groups(ranks)]
     belows, selected = _select_brackets(values, [(lower, upper) for _, lower, upper in brackets], valid)
-    found: dict[int, np.generic] = {}
+    found: dict[int, PixelScalar] = {}
     for (group, lower, upper), below in zip(brackets, belows, strict=True):
         inside = selected
         if lower is not None:
@@ -386,7 +390,7 @@ def _adjacent_groups(ranks: list[int]) -> list[list[int]]:
 
 def _sample_bracket(
     sample: SortedSample, group: list[int], size: int
-) -> tuple[list[int], np.generic | None, np.generic | None]:
+) -> tuple[list[int], PixelScalar | None, PixelScalar | None]:
     """Sample values around where ranks ``group`` of ``size`` values should fall (None: unbounded)."""
     fraction = group[0] / (size - 1)
     last = sample.size - 1
@@ -396,7 +400,7 @@ def _sample_bracket(
 
 
 def _select_brackets(
-    values: np.ndarray, brackets: list[tuple[np.generic | None, np.generic | None]], valid: Validity
+    values: np.ndarray, brackets: list[tuple[PixelScalar | None, PixelScalar | None]], valid: Validity
 ) -> tuple[list[int], np.ndarray]:
     """In one sweep: per bracket the valid values below it, and the valid values inside any bracket."""
     belows, inside = [], None
@@ -496,9 +500,10 @@ def apply_scale(
     # A dB range narrower than ~1e-37 has a slope float32 cannot hold (inf x 0 would make NaN).
     wide = wide or abs(scale.slope) * DB_FACTOR["amplitude"] > _FLOAT32_MAX
     work = np.float64 if wide else np.float32
-    ratio, direct = None, False
+    ratio, direct, factor = None, False, 0.0
     if band.factor is not None:
-        exponent = -scale.origin_db / band.factor  # ratio = 10^exponent = 1 / (the value at the origin)
+        factor = band.factor
+        exponent = -scale.origin_db / factor  # ratio = 10^exponent = 1 / (the value at the origin)
         if abs(exponent) < _FLOAT32_DECADES and work == np.float32:
             ratio = np.float32(10.0**exponent)
         elif abs(exponent) < _FLOAT64_DECADES:  # an origin beyond the float32 range: work in float64
@@ -512,7 +517,7 @@ def apply_scale(
             if mask is not None:
                 np.copyto(result, 1.0, where=~mask)
             np.log2(result, out=result)
-            result *= band.factor * math.log10(2.0)
+            result *= factor * math.log10(2.0)
             result -= scale.origin_db
             result *= scale.slope
             needs_clip = scale.clip
@@ -534,7 +539,7 @@ def apply_scale(
             if mask is not None:
                 np.copyto(result, 1.0, where=~mask)
             np.log2(result, out=result)
-            result *= work(scale.slope * band.factor * math.log10(2.0))
+            result *= work(scale.slope * factor * math.log10(2.0))
             needs_clip = scale.clip
         if needs_clip:
             np.clip(result, 0.0, 1.0, out=result)
@@ -548,9 +553,9 @@ def apply_scale(
 
 def normalize_band(
     band: np.ndarray,
-    radiometry: str,
+    radiometry: Radiometry,
     *,
-    method: str = "percentile",
+    method: Normalization = "percentile",
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
     db_range: Sequence[float] | None = None,
     mean_db: float | None = None,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from ..schema import Radiometry
 from .geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, infer_radiometry_of, read_geotiff
 from .normalize import DEFAULT_PERCENTILES, normalize_band
 from .radiometry import DB_FACTOR, check_radiometry, nodata_in_type, to_intensity
@@ -92,7 +93,7 @@ def stretch_to_uint8(decibels: np.ndarray, percentiles: tuple[float, float] = DE
 def preprocess_for_vlm(
     data: SARInput,
     *,
-    radiometry: str | None = None,
+    radiometry: Radiometry | None = None,
     band: int | None = None,
     lee_window: int = 5,
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
@@ -124,7 +125,7 @@ def preprocess_pixels(
     array: np.ndarray,
     *,
     nodata: float | None = None,
-    radiometry: str | None = None,
+    radiometry: Radiometry | None = None,
     band: int | None = None,
     lee_window: int = 5,
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
@@ -140,9 +141,9 @@ def preprocess_pixels(
         return np.clip(pixels, 0, 255).astype(np.uint8)
     intensity = to_intensity(pixels, radiometry)
     invalid = ~(intensity > 0) | np.isinf(intensity)  # no dB: zero, negative, NaN, infinite
-    nodata = nodata_in_type(pixels.dtype, nodata)
-    if nodata is not None:
-        invalid |= pixels == nodata
+    nodata_value = nodata_in_type(pixels.dtype, nodata)
+    if nodata_value is not None:
+        invalid |= pixels == nodata_value
     if invalid.all():
         return np.zeros(intensity.shape, dtype=np.uint8)
     if invalid.any():  # keep holes from darkening their neighbours in the filter

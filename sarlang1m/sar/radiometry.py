@@ -9,10 +9,11 @@ documented inference rule below, always overridable by the caller.
 from __future__ import annotations
 
 import math
+from typing import Any, overload
 
 import numpy as np
 
-from ..schema import RADIOMETRIES
+from ..schema import RADIOMETRIES, Radiometry
 
 #: Pixels per band used by `db_moments`: enough for mean and std to 3 significant digits.
 DEFAULT_MOMENT_SAMPLES = 65_536
@@ -21,9 +22,11 @@ DEFAULT_MOMENT_SAMPLES = 65_536
 DB_FACTOR = {"amplitude": 20.0, "intensity": 10.0, "complex": 10.0}
 #: Full scale of 8-bit display images: display pixels are returned as value / DISPLAY_SCALE.
 DISPLAY_SCALE = 255.0
+#: One pixel value in the pixel type: a numpy scalar, so that comparing it with a band converts nothing.
+PixelScalar = np.number[Any]
 
 
-def nodata_in_type(dtype: np.dtype, nodata: float | None) -> np.generic | None:
+def nodata_in_type(dtype: np.dtype, nodata: float | None) -> PixelScalar | None:
     """The nodata value in the pixel type, or None when the type cannot hold it (then no pixel is nodata)."""
     if nodata is None or math.isnan(nodata):
         return None
@@ -39,7 +42,11 @@ def display_scale(dtype: np.dtype | type) -> float:
     return 65535.0 if np.dtype(dtype) == np.uint16 else DISPLAY_SCALE
 
 
-def infer_radiometry(dtype: np.dtype | type, *, has_negative: bool | None = None) -> str | None:
+@overload
+def infer_radiometry(dtype: np.dtype | type, *, has_negative: bool) -> Radiometry: ...
+@overload
+def infer_radiometry(dtype: np.dtype | type, *, has_negative: None = None) -> Radiometry | None: ...
+def infer_radiometry(dtype: np.dtype | type, *, has_negative: bool | None = None) -> Radiometry | None:
     """The documented inference rule, used only when neither the caller nor the release says.
 
     complex -> ``complex``; uint8 -> ``display``; real signed (float, int16) with negative values ->
@@ -61,7 +68,7 @@ def infer_radiometry(dtype: np.dtype | type, *, has_negative: bool | None = None
 
 
 #: Words files use for a radiometry, lower case, mapped to `RADIOMETRIES` (see `parse_radiometry`).
-RADIOMETRY_SYNONYMS = {
+RADIOMETRY_SYNONYMS: dict[str, Radiometry] = {
     **{name: name for name in RADIOMETRIES},
     "magnitude": "amplitude",
     "power": "intensity",
@@ -70,7 +77,7 @@ RADIOMETRY_SYNONYMS = {
 }
 
 
-def parse_radiometry(text: str | None) -> str | None:
+def parse_radiometry(text: str | None) -> Radiometry | None:
     """The radiometry a file names (``"Amplitude"``, ``"dB"``, ``"power"``...), or None if it names none we know."""
     if text is None:
         return None
@@ -95,14 +102,15 @@ def radiometry_fits(radiometry: str, dtype: np.dtype | type, bands: int) -> bool
     return radiometry in RADIOMETRIES and dtype.kind in "uif"
 
 
-def check_radiometry(radiometry: str) -> str:
+def check_radiometry(radiometry: str) -> Radiometry:
     """The radiometry itself if it is one of `RADIOMETRIES`, else a ValueError listing them."""
-    if radiometry not in RADIOMETRIES:
-        raise ValueError(f"unknown radiometry {radiometry!r}; expected one of {RADIOMETRIES}")
-    return radiometry
+    for known in RADIOMETRIES:
+        if radiometry == known:
+            return known
+    raise ValueError(f"unknown radiometry {radiometry!r}; expected one of {RADIOMETRIES}")
 
 
-def to_db(values: np.ndarray, radiometry: str) -> np.ndarray:
+def to_db(values: np.ndarray, radiometry: Radiometry) -> np.ndarray:
     """Decibels (float32) of pixel values; values with no dB (zero, negative, NaN) become NaN.
 
     The straightforward computation, used for statistics and as the reference the fast normaliser is
@@ -135,7 +143,7 @@ def db_to_intensity(decibels: np.ndarray) -> np.ndarray:
     return np.power(10.0, decibels.astype(np.float64) / 10.0)
 
 
-def to_intensity(values: np.ndarray, radiometry: str) -> np.ndarray:
+def to_intensity(values: np.ndarray, radiometry: Radiometry) -> np.ndarray:
     """Linear intensity (float64) for speckle filtering; non-positive values are kept as they are."""
     check_radiometry(radiometry)
     if values.dtype.kind == "c":
@@ -148,7 +156,11 @@ def to_intensity(values: np.ndarray, radiometry: str) -> np.ndarray:
 
 
 def db_moments(
-    pixels: np.ndarray, radiometry: str, *, samples: int | None = DEFAULT_MOMENT_SAMPLES, nodata: float | None = None
+    pixels: np.ndarray,
+    radiometry: Radiometry,
+    *,
+    samples: int | None = DEFAULT_MOMENT_SAMPLES,
+    nodata: float | None = None,
 ) -> np.ndarray:
     """Per band ``(count, sum, sum of squares)`` of the dB values of valid pixels, as float64 (bands, 3).
 

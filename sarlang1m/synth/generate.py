@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -50,6 +51,17 @@ from .texts import captions, questions
 #: Bumped whenever the same call would write different bytes.
 SYNTH_VERSION = "1.1"
 _BATCH = 64
+
+
+class SynthCounts(TypedDict):
+    """What was written, as `SynthSummary` and SYNTHETIC.md report it (fields as in `SynthSummary`)."""
+
+    images: dict[str, dict[str, int]]
+    unused_images: int
+    captions: dict[str, dict[str, int]]
+    questions: dict[str, dict[str, dict[str, int]]]
+    others: dict[str, int]
+    text_files: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -288,7 +300,7 @@ def write_synthetic_release(
     try:
         sink = _run(staging, catalog, seed, workers, progress)
         text_files = {w.style.stem: w.texts for w in sink.files.values()}
-        summary_counts = {
+        summary_counts: SynthCounts = {
             "images": catalog.images_per(),
             "unused_images": int((~catalog.used).sum()),
             "captions": sink.captions,
@@ -331,7 +343,7 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 
 def synthetic_readme(
-    plan: ReleasePlan, seed: int, images: int, image_size: int | None, real_sizes: bool, counts: dict
+    plan: ReleasePlan, seed: int, images: int, image_size: int | None, real_sizes: bool, counts: SynthCounts
 ) -> str:
     """SYNTHETIC.md: says loudly what this folder is, how it was made and what it holds."""
     call = "paper_scale=True" if plan.paper_scale else f"images={images}"

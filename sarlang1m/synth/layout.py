@@ -57,7 +57,7 @@ LABEL_COLUMNS = (
     "bbox",
 )
 #: The original radiometry of each SARVQA2 source's GeoTIFFs (see `scenes.sar_raster`).
-RADIOMETRY = {"spacenet6": "db", "dfc2023": "amplitude", "openearthmap_sar": "amplitude"}
+RADIOMETRY: dict[str, schema.Radiometry] = {"spacenet6": "db", "dfc2023": "amplitude", "openearthmap_sar": "amplitude"}
 
 
 def marker(seed: int, version: str) -> str:
@@ -328,7 +328,9 @@ class TextFileWriter:
         csv_image = f"{SARIMAGES}/{image}" if self.style.csv_image_prefix else image
         places = []
         for text in texts:
-            values = {"image": csv_image, "question": text.question, "answer": text.answer, "caption": text.answer}
+            values = {"image": csv_image, "answer": text.answer, "caption": text.answer}
+            if text.question is not None:  # captions have none
+                values["question"] = text.question
             row = [values[field] for field in self.style.csv_fields]
             if any("\n" in value or "\r" in value for value in row):
                 raise ValueError(f"{self.style.stem}: a text of {image} spans lines: {row!r}")
@@ -350,6 +352,8 @@ class TextFileWriter:
             turns = []
             for turn, text in enumerate(chunk):
                 prompt = schema.CAPTION_PROMPT if self.style.task == "captions" else text.question
+                if prompt is None:
+                    raise ValueError(f"{self.style.stem}: a question text of {image} has no question")
                 turns.append({role_key: user, text_key: self._user_turn(prompt, turn == 0)})
                 turns.append({role_key: assistant, text_key: text.answer})
                 located.append((self.records + 1, turn))

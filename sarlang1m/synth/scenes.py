@@ -314,7 +314,7 @@ def make_sardet_scene(rng: random.Random, width: int, height: int, n_objects: in
     primary = rng.choices(list(SARDET_PRIMARY), weights=list(SARDET_PRIMARY.values()))[0]
     coast = river = None
     roads: list[Line] = []
-    land = ("bare soil", "urban", "vegetation", "grass")
+    land: tuple[str, ...] = ("bare soil", "urban", "vegetation", "grass")
     if primary in ("ship", "harbor"):
         coast = _coast(rng, width, height, rng.uniform(0.6, 1.0) if primary == "ship" else rng.uniform(0.35, 0.6))
     elif primary == "bridge":

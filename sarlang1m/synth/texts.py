@@ -604,8 +604,8 @@ def _pick(groups: list[Group], k: int, rng: random.Random, what: str) -> list[tu
 def _resolve_answer(slot: Slot, rng: random.Random) -> Slot:
     """Position placeholders of SARVQA2 become one of the cell's phrases."""
     if slot.answer.startswith("@cell:"):
-        cell = tuple(int(v) for v in slot.answer.removeprefix("@cell:").split(","))
-        return Slot(slot.fields, rng.choice(CELL_PHRASES[cell]), slot.answer_type, slot.bbox)
+        row, column = (int(v) for v in slot.answer.removeprefix("@cell:").split(","))
+        return Slot(slot.fields, rng.choice(CELL_PHRASES[row, column]), slot.answer_type, slot.bbox)
     return slot
 
 
