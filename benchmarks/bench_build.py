@@ -25,7 +25,7 @@ from pathlib import Path
 
 _CHILD = """
 import json, resource, sys, time
-from sarlang1m.release import build_release
+from sarlang1m.build.release import build_release
 start = time.perf_counter()
 result = build_release(
     sys.argv[1], sys.argv[2], num_proc=int(sys.argv[3]), max_shard_size=sys.argv[4], progress=False, overwrite=True

@@ -66,7 +66,7 @@ def main() -> None:
     results["layout"] = check_layout(release, args.workdir / "raw")
     print(json.dumps(results["layout"], indent=1))
 
-    from sarlang1m.hub import push_release
+    from sarlang1m.publish.hub import push_release
 
     legacy = _legacy_copy(release, args.workdir / "legacy")
     push_release(release, "bench/after", "1.0.0", progress=False)
@@ -87,7 +87,7 @@ def main() -> None:
 def _build(workdir: Path, images: int, real_sizes: bool, image_size: int | None) -> Path:
     import inspect
 
-    from sarlang1m.release import build_release
+    from sarlang1m.build.release import build_release
     from sarlang1m.synth import write_synthetic_release
 
     raw, release = workdir / "raw", workdir / "release"
@@ -109,7 +109,7 @@ def check_layout(release: Path, raw: Path) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sarlang1m.manifest import read_manifest, verify_local
+    from sarlang1m.publish.manifest import read_manifest, verify_local
 
     manifest = read_manifest(release)
     binary_columns = set()
@@ -149,7 +149,7 @@ def _legacy_copy(release: Path, out: Path) -> Path:
     import pyarrow.parquet as pq
 
     from sarlang1m import schema
-    from sarlang1m.manifest import read_manifest, write_manifest
+    from sarlang1m.publish.manifest import read_manifest, write_manifest
 
     if out.exists():
         shutil.rmtree(out)
@@ -245,7 +245,7 @@ def streaming_bytes(meter: _DelayedRequests, release: Path) -> list[dict]:
     import pyarrow.parquet as pq
 
     from sarlang1m import schema
-    from sarlang1m.manifest import read_manifest
+    from sarlang1m.publish.manifest import read_manifest
 
     configs = read_manifest(release)["configs"]
     rows = []

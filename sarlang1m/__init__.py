@@ -1,13 +1,13 @@
 """SARLANG-1M as a first-class Hugging Face dataset: build, publish, load, decode SAR, evaluate.
 
 The user side (load -> decode -> views -> evaluate) is importable from here; the maintainer side
-lives in its modules (`sarlang1m.release.build_release`, `sarlang1m.hub.push_release`, `sarlang1m.synth`).
+lives in its modules (`sarlang1m.build.release.build_release`, `sarlang1m.publish.hub.push_release`, `sarlang1m.synth`).
 torch is optional: only `sarlang1m.collate` needs it.
 """
 
 __version__ = "0.1.0"
 
-from .builder import SARLANG1M
+from .build.builder import SARLANG1M
 from .decode import SARDecode, decode_sar
 from .load import load
 from .sar import SARDecodeError, preprocess_for_vlm

@@ -37,7 +37,7 @@ def _synth(args: argparse.Namespace) -> None:
 
 
 def _build(args: argparse.Namespace) -> None:
-    from .release import build_release
+    from .build.release import build_release
 
     result = build_release(
         args.raw,
@@ -69,7 +69,7 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _verify(args: argparse.Namespace) -> None:
-    from .hub import verify
+    from .publish.hub import verify
 
     result = verify(args.target, download=args.download)
     print(result.summary())
@@ -78,7 +78,7 @@ def _verify(args: argparse.Namespace) -> None:
 
 
 def _push(args: argparse.Namespace) -> None:
-    from .hub import push_release
+    from .publish.hub import push_release
 
     result = push_release(
         args.release,

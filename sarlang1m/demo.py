@@ -14,8 +14,8 @@ from pathlib import Path
 import datasets
 
 from . import schema
+from .build.release import build_release
 from .errors import OutputExistsError
-from .release import build_release
 from .synth import write_synthetic_release
 
 #: A folder holding this file was written by the demo and may be replaced by the next run.
@@ -95,7 +95,7 @@ def _decode_example(release: Path) -> str:
 
 def _contact_sheet(release: Path, path: Path) -> None:
     """One captioned image and one image with its questions per source."""
-    from .preview import SYNTHETIC_WATERMARK, contact_sheet, release_is_synthetic, sample_rows
+    from .card.preview import SYNTHETIC_WATERMARK, contact_sheet, release_is_synthetic, sample_rows
 
     rows = sample_rows(release, per_source=1, task="captions") + sample_rows(release, per_source=1, task="vqa")
     watermark = SYNTHETIC_WATERMARK if release_is_synthetic(release) else None

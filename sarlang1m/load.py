@@ -18,9 +18,10 @@ from typing import Any
 
 import datasets
 
-from . import releases, schema
+from . import schema
 from .errors import InputError, NotFoundError, ReleaseError, SarlangError, VerificationError
-from .manifest import parse_manifest, sha256_file
+from .publish import releases
+from .publish.manifest import parse_manifest, sha256_file
 
 DECODE_MODES = ("sar", "image", None)
 _HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
@@ -58,13 +59,13 @@ def looks_like_hub_repo(text: str) -> bool:
 def resolve_hub_revision(repo_id: str, revision: str, token: str | None = None) -> str:
     """The commit to read `repo_id@revision` at: a commit sha as given; a tag or branch resolved on the
     Hub, and a version tag refused when it does not point to the commit it was published at
-    (`sarlang1m.releases`). Offline, a recorded tag reads at its recorded commit and anything else as named.
+    (`sarlang1m.publish.releases`). Offline, a recorded tag reads at its recorded commit and anything else as named.
     Resolved once per process."""
     if releases.is_commit_sha(revision):
         return revision
     from huggingface_hub import HfApi, constants
 
-    from .remote import call, translated
+    from .publish.remote import call, translated
 
     expected = releases.recorded_commit(repo_id, revision)
     if constants.HF_HUB_OFFLINE:
@@ -168,7 +169,7 @@ def read_release_manifest(source: str | Path | None = None, revision: str | None
     else:
         from huggingface_hub import hf_hub_download
 
-        from .remote import call, translated
+        from .publish.remote import call, translated
 
         with translated(f"reading the MANIFEST of {path}@{revision}", repo_id=path):
             manifest_path = Path(
@@ -219,7 +220,7 @@ def load(
         load_kwargs: passed to `datasets.load_dataset` (e.g. `columns`, `filters`, `num_proc`).
 
     A Hub release is read at the commit its revision resolves to, and a version tag that no longer points
-    to the commit it was published at is refused (`sarlang1m.releases`).
+    to the commit it was published at is refused (`sarlang1m.publish.releases`).
     """
     if decode not in DECODE_MODES:
         raise ValueError(f"decode must be one of {DECODE_MODES}, got {decode!r}")
@@ -229,7 +230,7 @@ def load(
     check_config(config, path, revision, split=split)
     if revision is None and not streaming and "cache_dir" not in load_kwargs:
         load_kwargs["cache_dir"] = _local_cache_dir(Path(path))
-    from .remote import translated
+    from .publish.remote import translated
 
     with (
         translated(f"loading {config} of {path}@{revision}", repo_id=path),
@@ -386,7 +387,7 @@ def check_downloaded_files(repo_id: str, commit: str) -> int:
     """
     from huggingface_hub import hf_hub_download, try_to_load_from_cache
 
-    from .remote import call
+    from .publish.remote import call
 
     def cached(name: str) -> Path | None:
         found = try_to_load_from_cache(repo_id, name, revision=commit, repo_type="dataset")

@@ -17,7 +17,7 @@ os.environ["HF_HOME"] = _CACHE
 os.environ["HF_DATASETS_CACHE"] = os.path.join(_CACHE, "datasets")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-# Where `push` records published commits (sarlang1m.releases): never the user's own file.
+# Where `push` records published commits (sarlang1m.publish.releases): never the user's own file.
 os.environ["SARLANG1M_RELEASES_FILE"] = os.path.join(_CACHE, "releases.json")
 
 import pytest  # noqa: E402
@@ -33,7 +33,7 @@ def tiny_raw(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The release folder built from the tiny raw release (built once per test session; do not modify)."""
-    from sarlang1m.release import build_release
+    from sarlang1m.build.release import build_release
 
     root = tmp_path_factory.mktemp("tiny")
     build_release(make_tiny_raw(root / "raw"), root / "sarlang-1m", progress=False)
@@ -46,7 +46,7 @@ def synthetic_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Built once per test session, as `sarlang-1m` next to its raw release `sarlang-raw`; do not modify.
     """
-    from sarlang1m.release import build_release
+    from sarlang1m.build.release import build_release
     from sarlang1m.synth import write_synthetic_release
 
     root = tmp_path_factory.mktemp("synthetic")

@@ -4,7 +4,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sarlang1m import schema
-from sarlang1m.builder import SARLANG1M
+from sarlang1m.build.builder import SARLANG1M
 
 
 def test_builder_configs_cover_every_named_config():

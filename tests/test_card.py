@@ -14,9 +14,10 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sarlang1m import card as card_module
 from sarlang1m import schema
-from sarlang1m.card import (
+from sarlang1m.build.release import build_release
+from sarlang1m.card import render as card_module
+from sarlang1m.card.render import (
     WordCounts,
     changelog_until,
     collect_statistics,
@@ -25,9 +26,8 @@ from sarlang1m.card import (
     release_date,
     render_card,
 )
-from sarlang1m.manifest import read_manifest
+from sarlang1m.publish.manifest import read_manifest
 from sarlang1m.raw import classify
-from sarlang1m.release import build_release
 
 HUB_SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M"}
 

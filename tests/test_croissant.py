@@ -10,9 +10,9 @@ import pytest
 from datasets import load_dataset
 
 from sarlang1m import schema
-from sarlang1m.card import citation, read_changelog
-from sarlang1m.croissant import REPO_ID, croissant_metadata, open_croissant
-from sarlang1m.manifest import read_manifest
+from sarlang1m.card.croissant import REPO_ID, croissant_metadata, open_croissant
+from sarlang1m.card.render import citation, read_changelog
+from sarlang1m.publish.manifest import read_manifest
 
 # rdflib and pandas deprecations raised inside mlcroissant, not in this package.
 pytestmark = [

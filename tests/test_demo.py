@@ -5,9 +5,9 @@ import PIL.Image
 import pytest
 
 from sarlang1m import schema
+from sarlang1m.card.preview import MARGIN, WATERMARK_COLOUR
 from sarlang1m.demo import DEMO_MARKER, run_demo
-from sarlang1m.manifest import read_manifest
-from sarlang1m.preview import MARGIN, WATERMARK_COLOUR
+from sarlang1m.publish.manifest import read_manifest
 
 
 def test_demo_runs_end_to_end(tmp_path, capsys):

@@ -101,7 +101,7 @@ def published(synthetic_release: Path, tmp_path_factory: pytest.TempPathFactory)
         home = tmp_path_factory.mktemp("publisher")
         run_client(
             f"""
-            from sarlang1m import hub
+            from sarlang1m.publish import hub
             hub.push_release({str(synthetic_release)!r}, {schema.DEFAULT_REPO_ID!r}, {schema.RELEASE_VERSION!r},
                              progress=False)
             """,

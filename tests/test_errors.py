@@ -73,12 +73,12 @@ def test_a_closed_pipe_ends_quietly() -> None:
 
 
 def test_every_package_error_is_a_sarlang_error_and_keeps_its_builtin_type() -> None:
+    from sarlang1m.build.records import UnreadableImageError
+    from sarlang1m.build.report import MissingImagesError
     from sarlang1m.evaluate.judges import JudgeError
-    from sarlang1m.hub import PushRefused
+    from sarlang1m.publish.hub import PushRefused
     from sarlang1m.raw.layout import RawReleaseError
     from sarlang1m.raw.texts import RawTextError
-    from sarlang1m.records import UnreadableImageError
-    from sarlang1m.report import MissingImagesError
 
     for kind, builtin in (
         (SARDecodeError, ValueError),

@@ -32,11 +32,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from tiny_raw import make_tiny_raw
 
+from sarlang1m.build.report import MissingImagesError
+from sarlang1m.build.staging import Staging
 from sarlang1m.raw import RawReleaseError, RawText, RawTextError, RowProblem, find_layout, read_text_file
 from sarlang1m.raw import texts as texts_module
 from sarlang1m.raw.texts import TEXT_SUFFIXES, recognise_text_file, strip_prompt
-from sarlang1m.report import MissingImagesError
-from sarlang1m.staging import Staging
 
 TASKS = ("vqa", "captions")
 FIELDS = {"vqa": ("image", "question", "answer"), "captions": ("image", "caption")}

@@ -22,7 +22,7 @@ from hub_server import HubServer, run_client
 from tiny_raw import make_tiny_raw
 
 from sarlang1m import schema
-from sarlang1m.release import build_release
+from sarlang1m.build.release import build_release
 
 REPO = "sarlang/SARLANG-1M-test"
 
@@ -43,8 +43,8 @@ def push(env: dict[str, str], release: Path, version: str, **options) -> dict:
     """push_release in a client process; returns its plan and verification, or the refusal."""
     return run_client(
         f"""
-        import sarlang1m.hub as hub
-        import sarlang1m.remote as remote
+        import sarlang1m.publish.hub as hub
+        import sarlang1m.publish.remote as remote
         for key, value in {options.get("settings", {})!r}.items():
             setattr(remote if key in ("BASE_WAIT_S", "MAX_ATTEMPTS") else hub, key, value)
         try:
@@ -215,8 +215,8 @@ def test_a_release_of_2000_originals_pushes_in_small_commits_resumes_and_verifie
 ):
     """Originals as plain files (`originals/<source>/<name>.tif`, listed in the MANIFEST like any file): the
     push respects the Hub's files-per-commit limit, resumes after an interruption, and verifies."""
-    from sarlang1m.hub import COMMIT_MAX_FILES
-    from sarlang1m.manifest import read_manifest, write_manifest
+    from sarlang1m.publish.hub import COMMIT_MAX_FILES
+    from sarlang1m.publish.manifest import read_manifest, write_manifest
 
     release = tmp_path / "release"
     build_release(make_tiny_raw(tmp_path / "raw"), release, version="1.0.0", repo_id=REPO, progress=False)
@@ -515,9 +515,9 @@ def test_real_hub_round_trip(tmp_path):
         f"""
         from pathlib import Path
         from huggingface_hub import HfApi
-        import sarlang1m, sarlang1m.hub as hub
-        from sarlang1m.manifest import read_manifest, write_manifest
-        from sarlang1m.release import build_release
+        import sarlang1m, sarlang1m.publish.hub as hub
+        from sarlang1m.publish.manifest import read_manifest, write_manifest
+        from sarlang1m.build.release import build_release
         api = HfApi()
         repo = {repo!r}.replace("{{user}}", api.whoami()["name"])
         release = Path({str(tmp_path / "release")!r})

@@ -5,8 +5,8 @@ import PIL.Image
 import pytest
 
 from sarlang1m import schema
+from sarlang1m.build.release import build_release
 from sarlang1m.load import load, read_release_manifest, resolve_release
-from sarlang1m.release import build_release
 
 
 def test_hub_repos_are_pinned_by_default():

@@ -23,8 +23,8 @@ from sarlang1m.cli import main
 from sarlang1m.decode import SARDecode
 from sarlang1m.errors import InputError, NotFoundError, VerificationError
 from sarlang1m.load import load
-from sarlang1m.manifest import file_entries, read_manifest, verify_local, write_manifest
 from sarlang1m.originals import OriginalsReader, check_original_path, hub_root, parse_root
+from sarlang1m.publish.manifest import file_entries, read_manifest, verify_local, write_manifest
 from sarlang1m.sar import SARDecodeError
 
 REPO = schema.DEFAULT_REPO_ID  # the stand-in is this module's own; the tiny release is built for it
@@ -224,7 +224,7 @@ def pushed(tiny_release: Path, tmp_path_factory: pytest.TempPathFactory):
         env = server.client_env(tmp_path_factory.mktemp("client"))
         run_client(
             f"""
-            import sarlang1m.hub as hub
+            import sarlang1m.publish.hub as hub
             hub.push_release({str(tiny_release)!r}, {REPO!r}, "1.0.0", progress=False)
             """,
             env,

@@ -7,8 +7,7 @@ import PIL.Image
 import pytest
 
 from sarlang1m import schema
-from sarlang1m.manifest import read_manifest
-from sarlang1m.preview import (
+from sarlang1m.card.preview import (
     MARGIN,
     SYNTHETIC_WATERMARK,
     WATERMARK_COLOUR,
@@ -17,6 +16,7 @@ from sarlang1m.preview import (
     text_lines,
     write_sample_grid,
 )
+from sarlang1m.publish.manifest import read_manifest
 
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255)]
 

@@ -13,11 +13,11 @@ from datasets import load_dataset
 from tiny_raw import encode_tiff, tiff_bytes
 
 from sarlang1m import schema
+from sarlang1m.build.records import decide_radiometry
+from sarlang1m.build.release import build_release
 from sarlang1m.decode import decode_sar
 from sarlang1m.load import load, read_release_manifest
-from sarlang1m.manifest import read_manifest
-from sarlang1m.records import decide_radiometry
-from sarlang1m.release import build_release
+from sarlang1m.publish.manifest import read_manifest
 from sarlang1m.synth import write_synthetic_release
 from sarlang1m.synth.layout import RADIOMETRY
 

@@ -12,11 +12,11 @@ import pytest
 from datasets import get_dataset_config_names, load_dataset
 from tiny_raw import png_bytes, tiff_bytes
 
-from sarlang1m import release as release_module
 from sarlang1m import schema
-from sarlang1m.manifest import read_manifest, verify_local
-from sarlang1m.release import build_release
-from sarlang1m.report import MissingImagesError
+from sarlang1m.build import release as release_module
+from sarlang1m.build.release import build_release
+from sarlang1m.build.report import MissingImagesError
+from sarlang1m.publish.manifest import read_manifest, verify_local
 
 
 def test_every_config_round_trips_through_plain_datasets(tiny_release):

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from sarlang1m.build.report import MissingImagesError
+from sarlang1m.build.staging import Partition, Staging, text_id
 from sarlang1m.raw import find_layout
-from sarlang1m.report import MissingImagesError
-from sarlang1m.staging import Partition, Staging, text_id
 
 
 def stage(raw, tmp_path, **kwargs):

@@ -33,7 +33,7 @@ SHARD_SIZES = ("28KB", "32KB", "24KB", "20KB", "36KB", "40KB", "16KB", "48KB", "
 
 @pytest.fixture(scope="module")
 def train_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sarlang1m.release import build_release
+    from sarlang1m.build.release import build_release
     from sarlang1m.synth import write_synthetic_release
 
     root = tmp_path_factory.mktemp("train")

@@ -1,8 +1,8 @@
-"""Dataset Viewer compatibility: the model of its production limits (`sarlang1m.viewer`) and a release against it.
+"""Dataset Viewer compatibility: the model of its production limits (`sarlang1m.card.viewer`) and a release against it.
 
 The viewer's own first-rows/rows code cannot run here: `libcommon` needs `libviewer`, a Rust extension
 built from crates and git dependencies that cannot be fetched, and pins Python 3.14. So its limits are
-modelled from its source (see `sarlang1m/viewer.py`, which cites each setting), and the tests below check
+modelled from its source (see `sarlang1m/card/viewer.py`, which cites each setting), and the tests below check
 the model against hand-written Parquet files (synthetic) and against the viewer's serialisation rules,
 re-implemented here with the images really decoded:
 - `Image` cells are opened with PIL and re-encoded as JPEG, else PNG; the response holds their asset URL,
@@ -29,12 +29,13 @@ import yaml
 from datasets import Features, Image, List, Value, get_dataset_config_names, get_dataset_default_config_name
 from tiny_raw import png_bytes
 
-from sarlang1m import schema, viewer
-from sarlang1m.card import render_card
+from sarlang1m import schema
+from sarlang1m.card import viewer
+from sarlang1m.build.release import build_release
+from sarlang1m.card.render import render_card
+from sarlang1m.card.viewer import check_split, viewer_checks
 from sarlang1m.errors import ReleaseError
-from sarlang1m.manifest import read_manifest
-from sarlang1m.release import build_release
-from sarlang1m.viewer import check_split, viewer_checks
+from sarlang1m.publish.manifest import read_manifest
 
 RESPONSE_MAX_BYTES = 200_000  # chart/env/prod.yaml firstRows.maxBytes
 SCAN_MAX_BYTES = 300_000_000  # chart/env/prod.yaml rowsIndex.maxArrowDataInMemory

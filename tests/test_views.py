@@ -38,7 +38,7 @@ def parquet_texts(release: Path, config: str, split: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def synth_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release built from a small synthetic raw release (every source, application and subtype)."""
-    from sarlang1m.release import build_release
+    from sarlang1m.build.release import build_release
     from sarlang1m.synth import write_synthetic_release
 
     root = tmp_path_factory.mktemp("synth-views")

@@ -120,7 +120,7 @@ def test_a_hub_release_is_reported_with_the_revision_and_commit_read(
     report = run_client(
         f"""
         import json, pathlib
-        from sarlang1m.hub import push_release
+        from sarlang1m.publish.hub import push_release
         from sarlang1m.evaluate import evaluate_vqa, load_vqa_references
         push_release({str(tiny_release)!r}, {repo!r}, "1.0.0", progress=False)
         first = load_vqa_references({repo!r} + "@v1.0.0")[0]

@@ -24,11 +24,11 @@ from datasets.arrow_writer import ParquetWriter
 from datasets.utils.py_utils import convert_file_size_to_int
 from tqdm.auto import tqdm
 
-from . import __version__, schema
-from .card import write_card
-from .croissant import write_croissant
-from .errors import OutputExistsError, ReleaseError
-from .manifest import (
+from .. import __version__, schema
+from ..card.render import write_card
+from ..card.croissant import write_croissant
+from ..errors import OutputExistsError, ReleaseError
+from ..publish.manifest import (
     file_entries,
     iter_original_references,
     original_sizes,
@@ -36,8 +36,8 @@ from .manifest import (
     originals_summary,
     write_manifest,
 )
-from .preview import write_sample_grid
-from .raw.layout import find_layout, is_synthetic
+from ..card.preview import write_sample_grid
+from ..raw.layout import find_layout, is_synthetic
 from .records import SARStatistics, iter_records
 from .report import SKIP_REASONS, FileAccount, MissingImagesError
 from .staging import Partition, Stager, Staging, mark_unreadable

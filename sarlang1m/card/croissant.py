@@ -18,8 +18,9 @@ from typing import Any
 
 import datasets
 
-from . import schema
-from .card import (
+from .. import schema
+from ..errors import NotFoundError, missing_extra
+from .render import (
     AUTHORS_REPO_URL,
     PAPER_URL,
     TAGS,
@@ -27,7 +28,6 @@ from .card import (
     citation,
     release_date,
 )
-from .errors import NotFoundError, missing_extra
 
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"
 #: The id of the FileObject standing for the Hub repository; `open_croissant` maps it to a folder.

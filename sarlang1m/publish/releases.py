@@ -21,7 +21,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import ReleaseError, VerificationError
+from ..errors import ReleaseError, VerificationError
 
 PACKAGE_FILE = Path(__file__).with_name("releases.json")
 ENVIRONMENT_VARIABLE = "SARLANG1M_RELEASES_FILE"

@@ -17,14 +17,14 @@ from typing import Literal, get_args
 import numpy as np
 import PIL.Image
 
-from . import schema
-from .errors import InputError
-from .sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
-from .sar.geotiff import SARMetadata, infer_radiometry_of
-from .sar.preprocess import preprocess_pixels
-from .sar.radiometry import db_moments, db_statistics, radiometry_fits
-from .schema import Radiometry
-from .sources import documented_radiometry, identify
+from .. import schema
+from ..errors import InputError
+from ..sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
+from ..sar.geotiff import SARMetadata, infer_radiometry_of
+from ..sar.preprocess import preprocess_pixels
+from ..sar.radiometry import db_moments, db_statistics, radiometry_fits
+from ..schema import Radiometry
+from ..sources import documented_radiometry, identify
 from .staging import ImageRow, Partition, Staging
 
 #: PIL modes the dataset viewer re-encodes as JPEG or PNG; anything else is converted to 8-bit.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import InputError
+from ..errors import InputError
 
 #: Why a text row is not in the release. Every skipped row carries one of these.
 SKIP_REASONS: dict[str, str] = {

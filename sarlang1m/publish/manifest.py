@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 import pyarrow.parquet as pq
 import yaml
 
-from . import schema
-from .errors import NotFoundError, ReleaseError
+from .. import schema
+from ..errors import NotFoundError, ReleaseError
 
 MANIFEST_FORMAT = 1
 _CHUNK = 8 * 2**20

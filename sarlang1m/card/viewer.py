@@ -47,8 +47,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import schema
-from .errors import InputError, ReleaseError
+from .. import schema
+from ..errors import InputError, ReleaseError
 
 VIEWER_REPOSITORY = "https://github.com/huggingface/dataset-viewer"
 #: The commit of `VIEWER_REPOSITORY` these limits were read from (2026-08-20).

@@ -24,7 +24,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from .errors import NotFoundError, RemoteError, SarlangError
+from ..errors import NotFoundError, RemoteError, SarlangError
 
 #: Answers that mean "not now": the request was not carried out and may be sent again.
 TRANSIENT_STATUS = (429, 502, 503, 504)

@@ -26,9 +26,10 @@ from huggingface_hub.hf_api import RepoFile
 from packaging.version import InvalidVersion, Version
 from tqdm.auto import tqdm
 
-from . import releases, schema
-from .errors import InputError, NotFoundError, RemoteError, VerificationError
-from .load import resolve_hub_revision
+from .. import schema
+from ..errors import InputError, NotFoundError, RemoteError, VerificationError
+from ..load import resolve_hub_revision
+from . import releases
 from .manifest import (
     Verification,
     check_claims,
@@ -294,7 +295,7 @@ def verify(target: str | Path, *, download: bool = False, token: str | None = No
     Anything that looks like a path (it exists, or starts with `.`, `/` or `~`, or does not have the
     shape ORG/NAME[@REV]) is read as a local folder, and one that does not exist is "no such release folder".
     """
-    from .load import looks_like_hub_repo
+    from ..load import looks_like_hub_repo
 
     text = str(target)
     if Path(text).expanduser().exists() or not looks_like_hub_repo(text):

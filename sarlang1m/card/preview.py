@@ -22,8 +22,8 @@ import PIL.ImageDraw
 import PIL.ImageFont
 import pyarrow.parquet as pq
 
-from . import schema
-from .card import source_order, source_short_name
+from .. import schema
+from .render import source_order, source_short_name
 
 BACKGROUND = (255, 255, 255)
 LABEL_COLOUR = (20, 20, 20)

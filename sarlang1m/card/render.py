@@ -1,7 +1,7 @@
 """The dataset card (README.md of a release): YAML metadata that makes the folder loadable, and its body.
 
 The YAML `configs:` block is what replaced loading scripts: `load_dataset(folder_or_repo, "vqa")` reads
-it. The body is rendered from the Jinja template in `dataset_card/` through huggingface_hub's card API.
+it. The body is rendered from the Jinja template in `assets/` through huggingface_hub's card API.
 Every figure in the body is read back from the written Parquet files (text and metadata columns only,
 never the image bytes; the viewer check of `viewer.py` reads the other cells of two pages per split), so
 the card describes what was published, not what the build meant to write.
@@ -29,11 +29,12 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 from packaging.version import InvalidVersion, Version
 
-from . import schema, viewer
-from .manifest import original_sizes, originals_summary
-from .raw import classify
+from .. import schema
+from ..publish.manifest import original_sizes, originals_summary
+from ..raw import classify
+from . import viewer
 
-CARD_ASSETS = Path(__file__).parent / "dataset_card"
+CARD_ASSETS = Path(__file__).parent / "assets"
 TEMPLATE = CARD_ASSETS / "template.md"
 CHANGELOG = CARD_ASSETS / "CHANGELOG.md"
 CITATION = CARD_ASSETS / "citation.bib"

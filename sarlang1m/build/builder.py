@@ -22,8 +22,8 @@ from pathlib import Path
 
 import datasets
 
-from . import schema
-from .raw.layout import find_layout
+from .. import schema
+from ..raw.layout import find_layout
 from .records import iter_records
 from .staging import Partition, Staging
 
