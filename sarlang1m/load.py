@@ -50,6 +50,16 @@ def resolve_release(source: str | Path | None = None, revision: str | None = Non
     return match["repo"], resolve_hub_revision(match["repo"], revision or match["revision"] or schema.RELEASE_REVISION)
 
 
+def requested_revision(source: str | Path | None = None, revision: str | None = None) -> str | None:
+    """The revision a user named for a release (or the pinned one), before it is resolved to a commit;
+    None for a local folder. What reports show beside the commit `resolve_release` read."""
+    source = schema.DEFAULT_REPO_ID if source is None else source
+    if Path(source).is_dir():
+        return None
+    match = _HUB_REPO.match(str(source))
+    return revision or (match["revision"] if match else None) or schema.RELEASE_REVISION
+
+
 def looks_like_hub_repo(text: str) -> bool:
     """Whether `text` has the shape ORG/NAME[@REV] (and not of a path such as `./x` or `/x`)."""
     return _HUB_REPO.match(text) is not None

@@ -7,13 +7,21 @@ layer at the bottom. Only the text columns are read: image bytes never leave the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ReleaseError
-from ..load import read_parquet_rows, read_release_manifest, release_data_files, release_name, resolve_release
+from ..load import (
+    read_parquet_rows,
+    read_release_manifest,
+    release_data_files,
+    release_name,
+    requested_revision,
+    resolve_release,
+)
 from ..schema import FEATURES, TEXT_COLUMN, config_spec
 
 #: Per-image columns the evaluation reads, besides the nested texts.
@@ -155,10 +163,10 @@ def release_meta(release: str | Path, config: str, split: str) -> dict[str, Any]
     when none was named); `release_commit` is the commit that revision resolved to (Hub, when the
     Hub says), `release_version` the version in the release's MANIFEST. A synthetic release says so.
     """
-    path, revision = resolve_release(release)
-    meta: dict[str, Any] = {"release": release_name(path, revision)}
+    path, revision = resolve_release(release)  # a Hub revision comes back resolved to its commit
+    meta: dict[str, Any] = {"release": release_name(path, requested_revision(release))}
     if revision is not None:
-        commit = _hub_commit(path, revision)
+        commit = revision if re.fullmatch(r"[0-9a-f]{40}", revision) else _hub_commit(path, revision)
         if commit:
             meta["release_commit"] = commit
     try:
