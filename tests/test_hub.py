@@ -220,7 +220,7 @@ def add_originals(release: Path, count: int) -> None:
     import pyarrow.parquet as pq
     from tiny_raw import encode_tiff
 
-    from sarlang1m.manifest import read_manifest, write_manifest
+    from sarlang1m.publish.manifest import read_manifest, write_manifest
 
     folder = release / "data" / "vqa" / "sarvqa2" / "vhr"
     template = next(r for r in pq.read_table(folder / "train-00000-of-00001.parquet").to_pylist() if r["sar_path"])
@@ -250,8 +250,8 @@ def test_a_release_of_2000_originals_pushes_in_small_commits_resumes_and_verifie
 ):
     """Originals as plain files (`originals/<source>/<name>.tif`, listed in the MANIFEST like any file): the
     push respects the Hub's files-per-commit limit, resumes after an interruption, and verifies."""
-    from sarlang1m.hub import COMMIT_MAX_FILES
-    from sarlang1m.manifest import read_manifest
+    from sarlang1m.publish.hub import COMMIT_MAX_FILES
+    from sarlang1m.publish.manifest import read_manifest
 
     release = tmp_path / "release"
     build_release(make_tiny_raw(tmp_path / "raw"), release, version="1.0.0", repo_id=REPO, progress=False)

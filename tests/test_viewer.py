@@ -30,8 +30,8 @@ from datasets import Features, Image, List, Value, get_dataset_config_names, get
 from tiny_raw import png_bytes
 
 from sarlang1m import schema
-from sarlang1m.card import viewer
 from sarlang1m.build.release import build_release
+from sarlang1m.card import viewer
 from sarlang1m.card.render import render_card
 from sarlang1m.card.viewer import check_split, viewer_checks
 from sarlang1m.errors import ReleaseError
