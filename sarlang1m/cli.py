@@ -93,8 +93,11 @@ def _push(args: argparse.Namespace) -> None:
     if args.dry_run:
         print("dry run: nothing was uploaded")
         return
-    print(result.verification.summary())
-    if not result.verification.ok:
+    verification = result.verification
+    if verification is None:  # only a dry run skips the check, and it returned above
+        raise RuntimeError("push_release returned no verification of what it uploaded")
+    print(verification.summary())
+    if not verification.ok:
         raise SystemExit(1)
     if result.pull_request:
         print(f"opened {result.pull_request}; after it is merged, run the same push again to tag and verify")
@@ -112,11 +115,12 @@ def _push(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     import json
 
-    from .evaluate import evaluate_captions, evaluate_vqa
+    from .evaluate import CaptionResult, VQAResult, evaluate_captions, evaluate_vqa
 
     common = {"split": args.split, "missing": args.missing}
     if args.config:
         common["config"] = args.config
+    result: VQAResult | CaptionResult
     if args.task == "vqa":
         result = evaluate_vqa(args.predictions, args.release, protocol=args.protocol, judge=args.judge, **common)
     else:
@@ -266,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.set_defaults(run=_push)
 
     from .evaluate.judges import DEFAULT_JUDGE
+    from .evaluate.predictions import MISSING_POLICIES
     from .evaluate.vqa import DEFAULT_PROTOCOL, PROTOCOLS
 
     evaluate = commands.add_parser("evaluate", help="score predictions with the benchmark's metrics", parents=[common])
@@ -276,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--release", required=True, help="release folder, or ORG/NAME@REV on the Hub")
         sub.add_argument("--split", default="test")
         sub.add_argument("--config", help=f"restrict to a config (default: {task})")
-        sub.add_argument("--missing", choices=["wrong", "skip"], default="wrong", help="how missing predictions count")
+        sub.add_argument("--missing", choices=MISSING_POLICIES, default="wrong", help="how missing predictions count")
         sub.add_argument("--json", type=Path, help="also write the full report as JSON")
         if task == "vqa":
             sub.add_argument(

@@ -22,7 +22,7 @@ through as a list, one entry per example.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
@@ -30,9 +30,19 @@ import torch.nn.functional as F
 
 from .decode import PIXELS_FIELD, VALID_FIELD
 
-COLLATE_MODES = ("pad", "resize", "center_crop", "random_crop")
+#: How a batch gets one size (see the module docstring).
+CollateMode = Literal["pad", "resize", "center_crop", "random_crop"]
+COLLATE_MODES: tuple[CollateMode, ...] = get_args(CollateMode)
 #: Field added by the collate: the (height, width) of each image before padding, cropping or resizing.
 SIZE_FIELD = "pixels_size"
+
+
+def _check_mode(mode: str) -> CollateMode:
+    """The mode itself if it is one of `COLLATE_MODES`, else a ValueError listing them."""
+    for known in COLLATE_MODES:
+        if mode == known:
+            return known
+    raise ValueError(f"unknown collate mode {mode!r}; expected one of {COLLATE_MODES}")
 
 
 def _as_size(size: int | Sequence[int] | None) -> tuple[int, int] | None:
@@ -55,7 +65,7 @@ class SARCollate:
 
     def __init__(
         self,
-        mode: str = "pad",
+        mode: CollateMode = "pad",
         size: int | Sequence[int] | None = None,
         *,
         channels: int | None = None,
@@ -65,8 +75,7 @@ class SARCollate:
         pixels_field: str = PIXELS_FIELD,
         valid_field: str = VALID_FIELD,
     ) -> None:
-        if mode not in COLLATE_MODES:
-            raise ValueError(f"unknown collate mode {mode!r}; expected one of {COLLATE_MODES}")
+        self.mode = _check_mode(mode)
         self.size = _as_size(size)
         if mode != "pad" and self.size is None:
             raise ValueError(f"collate mode {mode!r} needs size=(height, width)")
@@ -74,7 +83,6 @@ class SARCollate:
             raise ValueError(f"channels must be >= 1, got {channels}")
         if pad_to_multiple < 1:
             raise ValueError(f"pad_to_multiple must be >= 1, got {pad_to_multiple}")
-        self.mode = mode
         self.channels = channels
         self.pad_to_multiple = pad_to_multiple
         self.antialias = antialias
@@ -143,10 +151,17 @@ class SARCollate:
         """``channels``, or the most bands of any example in the batch."""
         return self.channels if self.channels is not None else max(p.shape[0] for p in pixels)
 
+    @property
+    def _window(self) -> tuple[int, int]:
+        """``size``, which every mode but ``pad`` has (``__init__`` refuses them without it)."""
+        if self.size is None:
+            raise AssertionError(f"collate mode {self.mode!r} without a size")
+        return self.size
+
     def _batch_size(self, pixels: list[np.ndarray]) -> tuple[int, int]:
         """(height, width) of the batch: ``size``, or for ``pad`` without it the largest image, rounded up."""
         if self.mode != "pad":
-            return self.size
+            return self._window
         if self.size is not None:
             height, width = self.size
             too_large = [p.shape[-2:] for p in pixels if p.shape[-2] > height or p.shape[-1] > width]
@@ -158,7 +173,7 @@ class SARCollate:
         return -(-height // multiple) * multiple, -(-width // multiple) * multiple
 
     def _resize_all(self, pixels: list[np.ndarray], valid: list[np.ndarray]) -> tuple[list, list]:
-        size = self.size
+        size = self._window
         resized, masks = [], []
         for image, mask in zip(pixels, valid, strict=True):
             if image.shape[-2:] == size:
@@ -178,7 +193,7 @@ class SARCollate:
 
     def _crop_all(self, pixels: list[np.ndarray], valid: list[np.ndarray]) -> tuple[list, list]:
         """``size`` windows (views); smaller images keep their size and are padded when assembled."""
-        height, width = self.size
+        height, width = self._window
         cropped, masks = [], []
         for image, mask in zip(pixels, valid, strict=True):
             top, left = self._crop_origin(image.shape[-2], image.shape[-1])
@@ -188,7 +203,8 @@ class SARCollate:
         return cropped, masks
 
     def _crop_origin(self, image_height: int, image_width: int) -> tuple[int, int]:
-        spare_rows, spare_cols = max(image_height - self.size[0], 0), max(image_width - self.size[1], 0)
+        height, width = self._window
+        spare_rows, spare_cols = max(image_height - height, 0), max(image_width - width, 0)
         if self.mode == "center_crop":
             return spare_rows // 2, spare_cols // 2
         top = int(torch.randint(spare_rows + 1, (1,), generator=self.generator))

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict, get_args
 
 import numpy as np
 from PIL import Image
@@ -27,12 +27,14 @@ from .sar.normalize import (
     DEFAULT_PERCENTILE_METHOD,
     DEFAULT_PERCENTILES,
     NORMALIZATIONS,
+    Normalization,
     PercentileMethod,
     check_percentile_method,
     check_percentiles,
     normalize_band,
 )
 from .sar.radiometry import check_radiometry, radiometry_fits
+from .schema import Radiometry
 
 #: Fields `SARDecode` adds to each example.
 PIXELS_FIELD = "pixels"
@@ -47,7 +49,8 @@ SOURCE_FIELD = "pixels_source"
 PATH_COLUMN, SHA256_COLUMN, BYTES_COLUMN = "sar_path", "sar_sha256", "sar_bytes"
 OUTPUT_FIELDS = (PIXELS_FIELD, VALID_FIELD, RADIOMETRY_FIELD, SOURCE_FIELD)
 #: What `decode_sar` and `SARDecode` return pixels as (``out=``).
-OUTPUTS = ("numpy", "torch")
+Output = Literal["numpy", "torch"]
+OUTPUTS: tuple[Output, ...] = get_args(Output)
 
 PIXELS_FROM_SAR = "sar"
 PIXELS_FROM_IMAGE = "image"
@@ -55,7 +58,8 @@ PIXELS_FROM_IMAGE = "image"
 #: What `SARDecode(bands=[name, ...])` does when a row does not list a named polarisation (single-pol
 #: images whose polarisation was not recorded, the 8-bit fallback): ``first`` takes the image's first band,
 #: ``zeros`` gives a band of zeros that is False in the valid mask, ``error`` raises.
-MISSING_BAND_POLICIES = ("first", "zeros", "error")
+MissingBandPolicy = Literal["first", "zeros", "error"]
+MISSING_BAND_POLICIES: tuple[MissingBandPolicy, ...] = get_args(MissingBandPolicy)
 
 
 @dataclass(frozen=True)
@@ -81,20 +85,27 @@ def _with_zero_bands(decoded: DecodedSAR, plan: Sequence[int | None]) -> Decoded
     return DecodedSAR(pixels, valid, decoded.radiometry, kept, decoded.metadata)
 
 
-def resolve_normalization(normalize: str, db_range: Sequence[float] | None) -> str:
+def _check_normalization(normalize: str) -> Normalization:
+    """The normalisation itself if it is one of `NORMALIZATIONS`, else a ValueError listing them."""
+    for known in NORMALIZATIONS:
+        if normalize == known:
+            return known
+    raise ValueError(f"unknown normalisation {normalize!r}; expected one of {NORMALIZATIONS}")
+
+
+def resolve_normalization(normalize: str, db_range: Sequence[float] | None) -> Normalization:
     """The normalisation to run: passing ``db_range`` selects ``range`` unless another one is named."""
-    if normalize not in NORMALIZATIONS:
-        raise ValueError(f"unknown normalisation {normalize!r}; expected one of {NORMALIZATIONS}")
+    method = _check_normalization(normalize)
     if db_range is not None:
-        if normalize not in ("percentile", "range"):
+        if method not in ("percentile", "range"):
             raise ValueError(f"db_range is a fixed-range normalisation; it conflicts with normalize={normalize!r}")
         bounds = [float(value) for value in db_range]
         if len(bounds) != 2 or not all(map(math.isfinite, bounds)) or not bounds[1] > bounds[0]:
             raise ValueError(f"db_range must be finite (low_db, high_db) with low < high, got {tuple(db_range)}")
         return "range"
-    if normalize == "range":
+    if method == "range":
         raise ValueError("normalize='range' needs db_range=(low_db, high_db)")
-    return normalize
+    return method
 
 
 def _complex_from_iq(array: np.ndarray) -> np.ndarray:
@@ -103,6 +114,16 @@ def _complex_from_iq(array: np.ndarray) -> np.ndarray:
         raise SARDecodeError(f"radiometry 'complex' on real pixels needs I/Q band pairs, got {array.shape[0]} band(s)")
     pairs = array.astype(np.float32 if array.dtype.itemsize <= 2 else np.float64)
     return pairs[0::2] + 1j * pairs[1::2]
+
+
+class _BandOptions(TypedDict):
+    """The `normalize_band` arguments shared by every band of one image."""
+
+    method: Normalization
+    percentiles: Sequence[float]
+    db_range: Sequence[float] | None
+    nodata: float | None
+    percentile_method: PercentileMethod
 
 
 def _band_statistics(statistics: Mapping[str, Any], bands: Sequence[int], available: int) -> list[tuple[float, float]]:
@@ -119,9 +140,9 @@ def _band_statistics(statistics: Mapping[str, Any], bands: Sequence[int], availa
 def decode_sar_detailed(
     data: SARInput,
     *,
-    radiometry: str | None = None,
+    radiometry: Radiometry | None = None,
     bands: Sequence[int] | None = None,
-    normalize: str = "percentile",
+    normalize: Normalization = "percentile",
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
     db_range: Sequence[float] | None = None,
     statistics: Mapping[str, Any] | None = None,
@@ -149,39 +170,45 @@ def decode_sar_detailed(
     kept = tuple(range(array.shape[0])) if bands is None else tuple(int(b) for b in bands)
     if not kept or any(not 0 <= b < array.shape[0] for b in kept):
         raise SARDecodeError(f"bands {list(kept)} do not exist: the image has {array.shape[0]} band(s)")
-    band_stats = _band_statistics(statistics, kept, array.shape[0]) if method == "standardize" else None
-    nodata = metadata.nodata if nodata is None else nodata
-    options = {"method": method, "percentiles": percentiles, "db_range": db_range, "nodata": nodata}
-    options["percentile_method"] = percentile_method
+    band_stats = None
+    if method == "standardize" and statistics is not None:  # standardize without statistics was refused above
+        band_stats = _band_statistics(statistics, kept, array.shape[0])
+    options = _BandOptions(
+        method=method,
+        percentiles=percentiles,
+        db_range=db_range,
+        nodata=metadata.nodata if nodata is None else nodata,
+        percentile_method=percentile_method,
+    )
     if len(kept) == 1:  # the band's own output, viewed as (1, H, W): no copy
         mean_db, std_db = band_stats[0] if band_stats else (None, None)
         band = array[kept[0]]
         # A float32 band decoded here, alone in its file, becomes its own output: no second buffer.
         in_place = array.shape[0] == 1 and band.dtype == np.float32 and not isinstance(data, np.ndarray)
-        options["out"] = band if in_place and band.flags.c_contiguous else None
-        band_pixels, band_valid = normalize_band(band, used, mean_db=mean_db, std_db=std_db, **options)
+        out = band if in_place and band.flags.c_contiguous else None
+        band_pixels, band_valid = normalize_band(band, used, mean_db=mean_db, std_db=std_db, out=out, **options)
         return DecodedSAR(band_pixels[np.newaxis], band_valid[np.newaxis], used, kept, metadata)
     pixels = np.empty((len(kept), *array.shape[1:]), dtype=np.float32)
     valid = np.empty(pixels.shape, dtype=bool)
     for position, band in enumerate(kept):
         mean_db, std_db = band_stats[position] if band_stats else (None, None)
-        band_out = {"out": pixels[position], "valid_out": valid[position]}
-        normalize_band(array[band], used, mean_db=mean_db, std_db=std_db, **band_out, **options)
+        band_out, valid_out = pixels[position], valid[position]
+        normalize_band(array[band], used, mean_db=mean_db, std_db=std_db, out=band_out, valid_out=valid_out, **options)
     return DecodedSAR(pixels, valid, used, kept, metadata)
 
 
 def decode_sar(
     data: SARInput,
     *,
-    radiometry: str | None = None,
+    radiometry: Radiometry | None = None,
     bands: Sequence[int] | None = None,
-    normalize: str = "percentile",
+    normalize: Normalization = "percentile",
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
     db_range: Sequence[float] | None = None,
     statistics: Mapping[str, Any] | None = None,
     nodata: float | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
-    out: str = "numpy",
+    out: Output = "numpy",
     with_mask: bool = False,
     percentile_method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
 ) -> Any:
@@ -220,12 +247,23 @@ def decode_sar(
     return (pixels, valid) if with_mask else pixels
 
 
-def _check_out(out: str) -> None:
-    if out not in OUTPUTS:
-        raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
+def _check_out(out: str) -> Output:
+    """``out`` itself if it is one of `OUTPUTS`, else a ValueError."""
+    for known in OUTPUTS:
+        if out == known:
+            return known
+    raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
 
 
-def _as_output(decoded: DecodedSAR, out: str) -> tuple[Any, Any]:
+def _check_missing(missing: str) -> MissingBandPolicy:
+    """``missing`` itself if it is one of `MISSING_BAND_POLICIES`, else a ValueError listing them."""
+    for known in MISSING_BAND_POLICIES:
+        if missing == known:
+            return known
+    raise ValueError(f"unknown missing-band policy {missing!r}; expected one of {MISSING_BAND_POLICIES}")
+
+
+def _as_output(decoded: DecodedSAR, out: Output) -> tuple[Any, Any]:
     """Pixels and mask as numpy arrays, or as torch tensors sharing their memory."""
     if out == "torch":
         import torch
@@ -291,16 +329,16 @@ class SARDecode:
     def __init__(
         self,
         *,
-        radiometry: str | None = None,
+        radiometry: Radiometry | None = None,
         bands: Sequence[int | str] | None = None,
-        missing: str = "first",
-        normalize: str = "percentile",
+        missing: MissingBandPolicy = "first",
+        normalize: Normalization = "percentile",
         percentiles: Sequence[float] = DEFAULT_PERCENTILES,
         db_range: Sequence[float] | None = None,
         statistics: Mapping[str, Mapping[str, Any]] | None = None,
         nodata: float | None = None,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
-        out: str = "numpy",
+        out: Output = "numpy",
         fallback_to_image: bool = True,
         keep_inputs: bool = False,
         image_column: str = "image",
@@ -316,23 +354,20 @@ class SARDecode:
         self.method = resolve_normalization(normalize, db_range)
         if self.method == "standardize" and not statistics:
             raise ValueError("normalize='standardize' needs statistics={source: {'mean_db': [...], 'std_db': [...]}}")
-        _check_out(out)
-        if missing not in MISSING_BAND_POLICIES:
-            raise ValueError(f"unknown missing-band policy {missing!r}; expected one of {MISSING_BAND_POLICIES}")
+        self.out = _check_out(out)
+        self.missing = _check_missing(missing)
         if isinstance(bands, (str, int)):
             raise ValueError(f"bands must be a list, e.g. bands=[{bands!r}]")
         if bands is not None and not bands:
             raise ValueError("bands=[] keeps no band; pass None for all of them")
         self.radiometry = radiometry
         self.bands = None if bands is None else tuple(bands)
-        self.missing = missing
         self.percentiles = check_percentiles(percentiles)
         self.percentile_method = check_percentile_method(percentile_method)
         self.db_range = None if db_range is None else (float(db_range[0]), float(db_range[1]))
         self.statistics = None if statistics is None else {k: dict(v) for k, v in statistics.items()}
         self.nodata = nodata
         self.max_pixels = max_pixels
-        self.out = out
         self.fallback_to_image = fallback_to_image
         self.keep_inputs = keep_inputs
         self.image_column = image_column
@@ -428,9 +463,10 @@ class SARDecode:
         except (SARDecodeError, ValueError, OSError) as error:
             raise SARDecodeError(f"image_id {image_id!r}: {error}") from error
 
-    def _decode_row(self, row: Mapping[str, Any], data: bytes | None) -> dict[str, Any]:
-        if data is not None:
-            source, radiometry = PIXELS_FROM_SAR, self.radiometry or row.get("sar_radiometry")
+    def _decode_row(self, row: Mapping[str, Any], original: bytes | None) -> dict[str, Any]:
+        data: SARInput
+        if original is not None:
+            data, source, radiometry = original, PIXELS_FROM_SAR, self.radiometry or row.get("sar_radiometry")
         elif self.fallback_to_image and row.get(self.image_column) is not None:
             data = image_to_display_array(row[self.image_column], max_pixels=self.max_pixels)
             source, radiometry = PIXELS_FROM_IMAGE, "display"

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, Literal, get_args
 
 from tqdm.auto import tqdm
 
@@ -39,7 +39,8 @@ from .errors import InputError, OutputExistsError
 from .load import check_config, damaged_shards_named, is_synthetic_release, load, read_release_manifest
 from .views import flatten_row, resolve_class_prompts
 
-FORMATS = ("llamafactory", "llava", "messages")
+ExportFormat = Literal["llamafactory", "llava", "messages"]
+FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 DATASET_INFO_FILE = "dataset_info.json"
 #: Columns an export reads (those the task has): the GeoTIFFs (``sar``) are never fetched.
 _COLUMNS = ("image_id", "file_name", "image", "sha256", "subset")
@@ -51,7 +52,7 @@ class ExportResult:
     """What an export wrote."""
 
     out: Path
-    format: str
+    format: ExportFormat
     examples: int
     images_written: int
     images_reused: int
@@ -69,9 +70,17 @@ class ExportResult:
         )
 
 
+def _check_format(fmt: str) -> ExportFormat:
+    """The format itself if it is one of `FORMATS`, else an InputError listing them."""
+    for known in FORMATS:
+        if fmt == known:
+            return known
+    raise InputError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
+
+
 def export(
     release: str | Path,
-    fmt: str,
+    fmt: ExportFormat,
     out: str | Path,
     *,
     config: str = "vqa",
@@ -100,8 +109,7 @@ def export(
         revision: Hub revision (Hub releases only).
         progress: show a progress bar.
     """
-    if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
+    fmt = _check_format(fmt)
     if "{question}" not in vqa_prompt:
         raise InputError(f"the VQA prompt needs a {{question}} field, got {vqa_prompt!r}")
     task = check_config(config, release, revision, split=split).task
@@ -195,7 +203,7 @@ def messages_record(text_id: str, image: str, prompt: str, answer: str) -> dict[
     }
 
 
-_RECORD_MAKERS: dict[str, Callable[[str, str, str, str], dict[str, Any]]] = {
+_RECORD_MAKERS: dict[ExportFormat, Callable[[str, str, str, str], dict[str, Any]]] = {
     "llamafactory": llamafactory_record,
     "llava": llava_record,
     "messages": messages_record,

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import datasets
 
@@ -23,7 +23,10 @@ from .errors import InputError, NotFoundError, ReleaseError, SarlangError, Verif
 from .publish import releases
 from .publish.manifest import parse_manifest, sha256_file
 
-DECODE_MODES = ("sar", "image", None)
+#: What `load(decode=...)` does with the pixels: the original GeoTIFF (``sar``), the 8-bit image as PIL
+#: (``image``), or None (bytes left as stored).
+DecodeMode = Literal["sar", "image"]
+DECODE_MODES: tuple[DecodeMode | None, ...] = (*get_args(DecodeMode), None)
 _HUB_REPO = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[^@\s]+))?$")
 #: Folders of the authors' raw release (any one of them, with no MANIFEST.json, means "not built yet").
 _RAW_RELEASE_FOLDERS = ("Text", "SARimages", "SARimages_original", "SARimages_preprocessed")
@@ -75,13 +78,13 @@ def resolve_hub_revision(repo_id: str, revision: str, token: str | None = None) 
         return revision
     from huggingface_hub import HfApi, constants
 
-    from .publish.remote import call, translated
+    from .publish.remote import repo_commit, translated
 
     expected = releases.recorded_commit(repo_id, revision)
     if constants.HF_HUB_OFFLINE:
         return expected or revision
     with translated(f"resolving {repo_id}@{revision}", repo_id=repo_id):
-        actual = call(HfApi(token=token).repo_info, repo_id, repo_type="dataset", revision=revision).sha
+        actual = repo_commit(HfApi(token=token), repo_id, revision)
     if expected is not None and actual != expected:
         raise releases.TagMovedError(
             f"{repo_id}@{revision} points to commit {actual[:12]}, but it was published at {expected[:12]} "
@@ -201,7 +204,7 @@ def load(
     *,
     split: str | None = None,
     streaming: bool = False,
-    decode: str | None = "image",
+    decode: DecodeMode | None = "image",
     source: str | Path | None = None,
     revision: str | None = None,
     pairs: bool = False,

@@ -17,7 +17,10 @@ import shutil
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from multiprocessing.managers import SyncManager
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
+from typing import TypedDict
 
 import datasets
 from datasets.arrow_writer import ParquetWriter
@@ -58,6 +61,14 @@ class ShardResult:
     num_bytes: int = 0
     failures: list[tuple[Partition, str, str]] = field(default_factory=list)
     stats: SARStatistics = field(default_factory=SARStatistics)
+
+
+class _ReleaseNames(TypedDict):
+    """What the card and the Croissant metadata both name the release by."""
+
+    version: str
+    synthetic: bool
+    repo_id: str
 
 
 @dataclass
@@ -110,8 +121,8 @@ def build_release(
         if failures:
             if not allow_missing:
                 texts = sum(len(staging.texts(p, image)) for p, image, _ in failures)
-                files = list(dict.fromkeys((image, why) for _, image, why in failures))
-                raise MissingImagesError("unreadable", files[:20], len(files), texts)
+                unreadable = list(dict.fromkeys((image, why) for _, image, why in failures))
+                raise MissingImagesError("unreadable", unreadable[:20], len(unreadable), texts)
             mark_unreadable(staging_path, failures)
         stats = SARStatistics()
         for result in results:
@@ -121,7 +132,7 @@ def build_release(
         report = _write_report(staging, release, stats, synthetic=synthetic)
         sar_statistics = stats.summary()
         originals = _check_originals(release)
-        names = {"version": version, "synthetic": synthetic, "repo_id": repo_id}  # what card and Croissant name
+        names = _ReleaseNames(version=version, synthetic=synthetic, repo_id=repo_id)
         write_card(release, configs=configs, sar_statistics=sar_statistics, **names)
         write_croissant(release, configs=configs, **names)
         write_sample_grid(release)
@@ -208,8 +219,11 @@ class _ShardWriters:
     """Runs shard jobs in this process (one process) or in a pool, relaying progress to `advance`."""
 
     def __init__(self, num_proc: int, advance):
-        self.advance, self.pending, self.done = advance, [], []
-        self.pool = self.manager = None
+        self.advance = advance
+        self.pending: list[AsyncResult[ShardResult]] = []
+        self.done: list[ShardResult] = []
+        self.pool: Pool | None = None
+        self.manager: SyncManager | None = None
         if num_proc > 1:
             # fork where it is safe (Linux): workers need no `if __name__ == "__main__"` guard in user scripts.
             context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
@@ -241,6 +255,7 @@ class _ShardWriters:
             else:
                 self.pool.terminate()
             self.pool.join()
+        if self.manager is not None:
             self.manager.shutdown()
 
 
@@ -253,10 +268,11 @@ def _drain(updates, advance, timeout: float) -> None:
         return
 
 
-_worker_updates = None
+#: A pool worker's queue of (images, texts) progress updates to the main process, set by `_init_worker`.
+_worker_updates: queue.Queue[tuple[int, int]] | None = None
 
 
-def _init_worker(updates) -> None:
+def _init_worker(updates: queue.Queue[tuple[int, int]]) -> None:
     global _worker_updates
     _worker_updates = updates
     # The main process reads texts while workers write shards; it is the critical path, so it goes first.
@@ -265,7 +281,10 @@ def _init_worker(updates) -> None:
 
 
 def _write_shard_in_worker(job: tuple) -> ShardResult:
-    return _write_shard(job, lambda images, texts: _worker_updates.put((images, texts)))
+    updates = _worker_updates
+    if updates is None:
+        raise RuntimeError("a shard worker runs without the progress queue `_init_worker` gives it")
+    return _write_shard(job, lambda images, texts: updates.put((images, texts)))
 
 
 def _write_shard(job: tuple, advance) -> ShardResult:

@@ -40,7 +40,7 @@ from .manifest import (
     sha256_file,
     verify_local,
 )
-from .remote import call, translated
+from .remote import call, repo_commit, translated
 
 #: Files per commit. The Hub asks for fewer than 100 files per commit over HTTP
 #: (https://huggingface.co/docs/hub/repositories-recommendations); small commits also make a push resumable.
@@ -173,10 +173,11 @@ def push_release(
             return PushResult(plan, commit=None, verification=None)
         if not exists:
             call(api.create_repo, repo_id, repo_type="dataset", private=private, exist_ok=True)
-            base = call(api.repo_info, repo_id, repo_type="dataset").sha
-            branches["main"] = base
+            base = branches["main"] = repo_commit(api, repo_id)
         if create_pr:
             return _push_pull_request(api, release, plan, token)
+        if base is None:  # a Hub repo always has main; never commit without a parent to chain to
+            raise RemoteError(f"{repo_id} has no branch {state.branch!r} nor main to commit on: {state.describe()}")
         if state.branch not in branches:
             call(api.create_branch, repo_id, branch=state.branch, revision=base, repo_type="dataset")
         state.files_total = len(plan.additions) + len(plan.deletions)

@@ -344,7 +344,7 @@ def originals_summary(files: dict[str, dict]) -> dict:
 
 
 def _local_entry(path: Path, want: dict) -> dict:
-    entry = {"bytes": path.stat().st_size}
+    entry: dict[str, int | str] = {"bytes": path.stat().st_size}  # rows: an int, or why the footer is unreadable
     if entry["bytes"] != want.get("bytes"):
         return entry  # no need to hash a file of the wrong size
     entry["sha256"] = sha256_file(path)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from huggingface_hub import constants
+from huggingface_hub import HfApi, constants
 from huggingface_hub.errors import (
     HTTPError,
     LocalEntryNotFoundError,
@@ -71,6 +71,17 @@ def call(function: Callable[..., T], *args: object, **kwargs: object) -> T:
                 raise
             time.sleep(_wait(error, attempt))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def repo_commit(api: HfApi, repo_id: str, revision: str | None = None) -> str:
+    """The commit the dataset repo `repo_id` is at, at `revision` (None: its default branch), retried as `call`.
+
+    The Hub always names one; an answer without it is a `RemoteError` here rather than a None passed on.
+    """
+    commit = call(api.repo_info, repo_id, repo_type="dataset", revision=revision).sha
+    if commit is None:
+        raise RemoteError(f"the Hub named no commit for {repo_id}@{revision or 'its default branch'}: try again")
+    return commit
 
 
 def _wait(error: HTTPError, attempt: int) -> float:
