@@ -54,7 +54,7 @@ def _build(args: argparse.Namespace) -> None:
     )
     print(f"wrote {result.out}: {result.images} image rows, {result.texts} texts, {result.skipped} skipped")
     for name, config in result.configs.items():
-        splits = ", ".join(f"{s}: {i['images']} images / {i['texts']} texts" for s, i in config["splits"].items())
+        splits = ", ".join(f"{s}: {i.images} images / {i.texts} texts" for s, i in config.splits.items())
         print(f"  {name:16s} {splits}")
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

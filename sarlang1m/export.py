@@ -343,6 +343,6 @@ def _texts_in(release: str | Path, revision: str | None, config: str, split: str
     """The number of texts the MANIFEST announces for (config, split), for the progress bar."""
     try:
         manifest = read_release_manifest(release, revision)
-        return int(manifest["configs"][config]["splits"][split]["texts"])
+        return schema.configs_from_json(manifest["configs"])[config].splits[split].texts
     except (OSError, KeyError, TypeError, ValueError):
         return None

@@ -9,13 +9,14 @@ and are used to generate a synthetic release of the same shape and to compare a 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from typing import Literal, get_args
+from pathlib import Path
+from typing import Any, Literal, get_args
 
 import datasets
 
-from .errors import InputError
+from .errors import InputError, ReleaseError
 
 # --------------------------------------------------------------------------------------------
 # The release as a whole
@@ -43,6 +44,25 @@ DATA_DIR = "data"
 ORIGINALS_DIR = "originals"
 #: Entries per folder the Hub recommends staying under; a source expected to exceed it is bucketed.
 MAX_FOLDER_ENTRIES = 10_000
+
+# --------------------------------------------------------------------------------------------
+# What a release says about itself: the card's YAML, the Croissant metadata and the builder's
+# `DatasetInfo` all read these, so the three cannot drift apart.
+
+TAGS = ("sar", "remote-sensing", "earth-observation", "geospatial", "synthetic-aperture-radar")
+TASK_CATEGORIES = ("visual-question-answering", "image-to-text")
+LICENSE_NAME = "sarlang-1m-mixed-source-licences"
+LICENSE_LINK = "https://github.com/Jimmyxichen/SARLANG-1M"
+PAPER_URL = "https://arxiv.org/abs/2504.03254"
+AUTHORS_REPO_URL = "https://github.com/Jimmyxichen/SARLANG-1M"
+#: The authors' BibTeX entry; a packaged file so that it can be copied as it is.
+CITATION_FILE = Path(__file__).parent / "card" / "assets" / "citation.bib"
+
+
+def citation() -> str:
+    """The authors' BibTeX entry for SARLANG-1M (`CITATION_FILE`)."""
+    return CITATION_FILE.read_text(encoding="utf-8").strip()
+
 
 # --------------------------------------------------------------------------------------------
 # Resolution tiers. The paper defines none; these bounds are ours and documented in the card.
@@ -453,3 +473,92 @@ def config_spec(name: str) -> ConfigSpec:
         if spec.name == name:
             return spec
     raise InputError(f"unknown config {name!r}; expected one of {[s.name for s in config_specs()]}")
+
+
+# --------------------------------------------------------------------------------------------
+# What a build wrote per config: the MANIFEST's `configs`, and what card, Croissant and viewer check read.
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    """One split of a written config: rows (images), texts, shards, bytes, and the glob of its shards."""
+
+    images: int
+    texts: int
+    files: int
+    num_bytes: int
+    download_bytes: int
+    data_files: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "images": self.images,
+            "texts": self.texts,
+            "files": self.files,
+            "num_bytes": self.num_bytes,
+            "download_bytes": self.download_bytes,
+            "data_files": self.data_files,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SplitSummary:
+        return cls(
+            images=data["images"],
+            texts=data["texts"],
+            files=data["files"],
+            num_bytes=data["num_bytes"],
+            download_bytes=data["download_bytes"],
+            data_files=data["data_files"],
+        )
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    """One written config (its `ConfigSpec` facts) and its splits that have files, in `SPLITS` order."""
+
+    task: str
+    description: str
+    default: bool
+    subset: str | None
+    tier: str | None
+    splits: dict[str, SplitSummary] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The MANIFEST's form; its key order is part of the MANIFEST's bytes."""
+        return {
+            "task": self.task,
+            "description": self.description,
+            "default": self.default,
+            "subset": self.subset,
+            "tier": self.tier,
+            "splits": {split: summary.to_json() for split, summary in self.splits.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ConfigSummary:
+        return cls(
+            task=data["task"],
+            description=data["description"],
+            default=data["default"],
+            subset=data["subset"],
+            tier=data["tier"],
+            splits={split: SplitSummary.from_json(summary) for split, summary in data["splits"].items()},
+        )
+
+
+def configs_to_json(configs: dict[str, ConfigSummary]) -> dict[str, dict[str, Any]]:
+    """The MANIFEST's `configs` object."""
+    return {name: config.to_json() for name, config in configs.items()}
+
+
+def configs_from_json(data: dict[str, Any], where: str = MANIFEST_FILE) -> dict[str, ConfigSummary]:
+    """The MANIFEST's `configs` object read back; a missing or malformed field is a `ReleaseError` naming it."""
+    configs = {}
+    for name, config in data.items():
+        try:
+            configs[name] = ConfigSummary.from_json(config)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ReleaseError(
+                f"{where}: configs[{name!r}] is malformed ({type(error).__name__}: {error}); rebuild the release"
+            ) from error
+    return configs

@@ -1,5 +1,7 @@
 """The SARLANG1M datasets builder reads the raw release and yields the release's own records."""
 
+import json
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -38,3 +40,13 @@ def test_builder_streams(tiny_raw):
     rows = list(builder.as_streaming_dataset(split="test"))
     assert [r["image_id"] for r in rows] == ["France_Alpes-Maritimes_Nice_3"]
     assert [c["style"] for c in rows[0]["captions"]] == ["detailed", "concise"]
+
+
+def test_builder_cites_and_links_what_the_card_and_croissant_do(tiny_release, tmp_path):
+    """One citation and one homepage for the builder, the card and the Croissant metadata."""
+    info = SARLANG1M(config_name="vqa", cache_dir=str(tmp_path / "cache")).info
+    assert info.citation == schema.citation() and info.homepage == schema.AUTHORS_REPO_URL
+    assert schema.citation() in (tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
+    croissant = json.loads((tiny_release / schema.CROISSANT_FILE).read_text(encoding="utf-8"))
+    assert croissant["citeAs"] == schema.citation()
+    assert schema.AUTHORS_REPO_URL in croissant["sameAs"]

@@ -1,5 +1,6 @@
 """The dataset card: Hub YAML, figures read back from the data, what users need to know, determinism."""
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -16,16 +17,11 @@ from hypothesis import strategies as st
 
 from sarlang1m import schema
 from sarlang1m.build.release import build_release
-from sarlang1m.card import render as card_module
-from sarlang1m.card.render import (
-    WordCounts,
-    changelog_until,
-    collect_statistics,
-    markdown_table,
-    read_changelog,
-    release_date,
-    render_card,
-)
+from sarlang1m.card import metadata, render_card
+from sarlang1m.card.changelog import changelog_until, read_changelog, release_date
+from sarlang1m.card.render import EXAMPLE_TEXTS
+from sarlang1m.card.statistics import WordCounts, collect_statistics
+from sarlang1m.card.tables import markdown_table
 from sarlang1m.publish.manifest import read_manifest
 from sarlang1m.raw import classify
 
@@ -97,9 +93,9 @@ def test_card_data_round_trips_through_huggingface_hub(tiny_release):
 
 
 def test_size_category_follows_the_default_config_texts():
-    assert card_module._size_category(999) == "n<1K"
-    assert card_module._size_category(1_000) == "1K<n<10K"
-    assert card_module._size_category(1_080_627) == "1M<n<10M"  # the paper's VQA texts
+    assert metadata.size_category(999) == "n<1K"
+    assert metadata.size_category(1_000) == "1K<n<10K"
+    assert metadata.size_category(1_080_627) == "1M<n<10M"  # the paper's VQA texts
 
 
 # ------------------------------------------------------------------------------------ figures
@@ -229,7 +225,7 @@ def test_card_says_what_users_need(tiny_release):
     # prompts, citation, sample grid, SAR statistics
     assert schema.CAPTION_PROMPT in text and schema.CLASS_PROMPTS["classes"] in text
     assert schema.CLASS_PROMPTS["positions"] in text
-    assert card_module.citation() in text and "@article{wei2026sarlang" in text
+    assert schema.citation() in text and "@article{wei2026sarlang" in text
     assert f"]({schema.SAMPLE_GRID_FILE})" in text
     sar = section(text, "## SAR radiometry and normalisation")
     for source, entry in read_manifest(tiny_release)["sar_statistics"].items():
@@ -247,7 +243,7 @@ def test_example_rows_are_real_rows(tiny_release):
         rows = {row["image_id"]: row for _, row in loaded_rows(tiny_release, task)}
         row = rows[example["image_id"]]
         column = schema.TEXT_COLUMN[task]
-        assert example[column] == row[column][: card_module.EXAMPLE_TEXTS]
+        assert example[column] == row[column][:EXAMPLE_TEXTS]
         assert example["source"] == row["source"] and example["sha256"] == row["sha256"]
         assert example["sar_path"] is not None  # the first training row with a GeoTIFF is preferred
         assert example["sar_path"] == row["sar_path"] and example["sar_sha256"] == row["sar_sha256"]
@@ -259,7 +255,7 @@ def test_repo_id_and_version_reach_the_snippets(tiny_release):
     rendered = str(
         render_card(
             tiny_release,
-            configs=manifest["configs"],
+            configs=schema.configs_from_json(manifest["configs"]),
             version="1.0.0",
             synthetic=False,
             sar_statistics=manifest["sar_statistics"],
@@ -272,8 +268,8 @@ def test_repo_id_and_version_reach_the_snippets(tiny_release):
 
 def test_render_refuses_configs_without_exactly_one_default(tiny_release):
     manifest = read_manifest(tiny_release)
-    configs = json.loads(json.dumps(manifest["configs"]))
-    configs["captions"]["default"] = True
+    configs = schema.configs_from_json(manifest["configs"])
+    configs["captions"] = dataclasses.replace(configs["captions"], default=True)
     kwargs = {"version": "1.0.0", "synthetic": True, "sar_statistics": {}}
     with pytest.raises(ValueError, match=r"exactly one config must be the default, got \['vqa', 'captions'\]"):
         render_card(tiny_release, configs=configs, **kwargs)
@@ -349,7 +345,7 @@ def test_a_version_without_changelog_entry_says_so(tiny_release):
     text = str(
         render_card(
             tiny_release,
-            configs=manifest["configs"],
+            configs=schema.configs_from_json(manifest["configs"]),
             version="9.9.9",
             synthetic=True,
             sar_statistics=manifest["sar_statistics"],
@@ -362,7 +358,8 @@ def test_a_version_without_changelog_entry_says_so(tiny_release):
 
 def test_a_newer_version_without_an_entry_comes_first_in_the_changelog(tiny_release):
     manifest = read_manifest(tiny_release)
-    kwargs = {"configs": manifest["configs"], "synthetic": True, "sar_statistics": manifest["sar_statistics"]}
+    configs = schema.configs_from_json(manifest["configs"])
+    kwargs = {"configs": configs, "synthetic": True, "sar_statistics": manifest["sar_statistics"]}
     changelog = section(str(render_card(tiny_release, version="1.1.0", **kwargs)), "## Changelog")
     headings = re.findall(r"^### (\S+)", changelog, re.MULTILINE)
     assert headings[:2] == ["1.1.0", "1.0.0"]  # newest first, like the entries themselves
@@ -389,3 +386,19 @@ def test_image_sizes_say_how_many_sizes_and_images_they_cover(synthetic_release)
 def test_markdown_table_escapes_pipes_and_formats_numbers():
     table = markdown_table(["a", "b"], [("x|y", 1234567), ("z", 0.5)])
     assert table.splitlines() == ["| a | b |", "|---|---:|", "| x\\|y | 1,234,567 |", "| z | 0.50 |"]
+
+
+def test_card_modules_do_one_job_each_in_short_functions():
+    """The card package stays readable: modules under about 400 lines, functions under 60."""
+    import ast
+
+    import sarlang1m.card
+
+    folder = Path(sarlang1m.card.__file__).parent
+    for module in sorted(folder.glob("*.py")):
+        source = module.read_text(encoding="utf-8")
+        assert source.count("\n") <= 450, f"{module.name}: {source.count(chr(10))} lines"
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                assert length <= 60, f"{module.name}: {node.name} has {length} lines"

@@ -10,8 +10,8 @@ import pytest
 from datasets import load_dataset
 
 from sarlang1m import schema
+from sarlang1m.card.changelog import read_changelog
 from sarlang1m.card.croissant import REPO_ID, croissant_metadata, open_croissant
-from sarlang1m.card.render import citation, read_changelog
 from sarlang1m.publish.manifest import read_manifest
 
 # rdflib and pandas deprecations raised inside mlcroissant, not in this package.
@@ -74,7 +74,7 @@ def test_metadata_carries_licences_citation_version_and_files(tiny_release):
     assert metadata["version"] == schema.RELEASE_VERSION
     dates = {e.version: e.date for e in read_changelog()}
     assert metadata["datePublished"] == dates[schema.RELEASE_VERSION]
-    assert metadata["citeAs"] == citation()
+    assert metadata["citeAs"] == schema.citation()
     assert [c["name"] for c in metadata["creator"]][:2] == ["Yimin Wei", "Aoran Xiao"]
     assert "https://creativecommons.org/licenses/by-nc/4.0/" in metadata["license"]
     assert schema.SOURCES["dfc2023"].license_url in metadata["license"]
@@ -93,14 +93,8 @@ def test_metadata_carries_licences_citation_version_and_files(tiny_release):
 
 
 def test_metadata_for_a_real_release_and_another_repo():
-    configs = {
-        "vqa": {
-            "task": "vqa",
-            "description": "All visual questions.",
-            "default": True,
-            "splits": {"test": {"data_files": "data/vqa/*/*/test-*.parquet"}},
-        }
-    }
+    test_split = schema.SplitSummary(1, 1, 1, 0, 0, data_files="data/vqa/*/*/test-*.parquet")
+    configs = {"vqa": schema.ConfigSummary("vqa", "All visual questions.", True, None, None, {"test": test_split})}
     metadata = croissant_metadata(configs, version="2.0.0", synthetic=False, repo_id="me/copy")
     assert metadata["name"] == "SARLANG-1M" and "synthetic" not in metadata["keywords"]
     assert "SYNTHETIC" not in metadata["description"]
@@ -114,7 +108,8 @@ def test_metadata_for_a_real_release_and_another_repo():
 def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="configs is empty"):
         croissant_metadata({}, version="1.0.0", synthetic=True)
-    bad = {"mine": {"task": "vqa", "description": "", "default": True, "splits": {"train": {"data_files": "x"}}}}
+    train = schema.SplitSummary(0, 0, 0, 0, 0, "x")
+    bad = {"mine": schema.ConfigSummary("vqa", "", True, None, None, {"train": train})}
     with pytest.raises(ValueError, match="unknown config 'mine'"):
         croissant_metadata(bad, version="1.0.0", synthetic=True)
     with pytest.raises(FileNotFoundError, match=r"croissant\.json: no Croissant metadata"):

@@ -40,7 +40,7 @@ def train_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_synthetic_release(root / "raw", images=120, seed=0, image_size=32, progress=False)
     for size in SHARD_SIZES:
         result = build_release(root / "raw", root / "release", max_shard_size=size, overwrite=True, progress=False)
-        if result.configs["vqa"]["splits"]["train"]["files"] % (WORLD_SIZE * WORKERS) == 0:
+        if result.configs["vqa"].splits["train"].files % (WORLD_SIZE * WORKERS) == 0:
             return root / "release"
     pytest.fail(f"no shard size in {SHARD_SIZES} gives a shard count divisible by {WORLD_SIZE * WORKERS}")
 

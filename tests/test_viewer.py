@@ -31,8 +31,7 @@ from tiny_raw import png_bytes
 
 from sarlang1m import schema
 from sarlang1m.build.release import build_release
-from sarlang1m.card import viewer
-from sarlang1m.card.render import render_card
+from sarlang1m.card import render_card, viewer
 from sarlang1m.card.viewer import check_split, viewer_checks
 from sarlang1m.errors import ReleaseError
 from sarlang1m.publish.manifest import read_manifest
@@ -288,7 +287,8 @@ def test_a_float_image_fails_the_viewer_rule():
 
 
 def release_checks(release: Path) -> list[viewer.ViewerCheck]:
-    return viewer_checks(release, read_manifest(release)["configs"], repo_id=schema.DEFAULT_REPO_ID)
+    configs = schema.configs_from_json(read_manifest(release)["configs"])
+    return viewer_checks(release, configs, repo_id=schema.DEFAULT_REPO_ID)
 
 
 def test_the_model_counts_each_release_page_as_the_viewer_serialises_it(tiny_release):
@@ -362,15 +362,9 @@ def test_the_card_marks_a_split_whose_pages_are_too_big(tmp_path):
     path.parent.mkdir(parents=True)
     table = pa.Table.from_pylist(records, schema=schema.FEATURES["vqa"].arrow_schema)
     pq.write_table(table, path, row_group_size=100, write_page_index=True)
-    summary = {"images": 100, "texts": 2000, "files": 1, "num_bytes": 0, "download_bytes": path.stat().st_size}
-    configs = {
-        "vqa-vhr": {
-            "task": "vqa",
-            "description": "vqa on very high resolution.",
-            "default": True,
-            "splits": {"train": {**summary, "data_files": "data/vqa/sarvqa2/vhr/train-*.parquet"}},
-        }
-    }
+    train = schema.SplitSummary(100, 2000, 1, 0, path.stat().st_size, "data/vqa/sarvqa2/vhr/train-*.parquet")
+    spec = schema.ConfigSummary("vqa", "vqa on very high resolution.", True, None, "vhr", {"train": train})
+    configs = {"vqa-vhr": spec}
     (check,) = viewer_checks(tmp_path, configs)  # the card's repository name, in the image URLs
     assert not check.response_fits and check.reads_fit and check.layout_fits
     text = str(render_card(tmp_path, configs=configs, version="1.0.0", synthetic=True, sar_statistics={}))
@@ -400,6 +394,7 @@ def test_config_and_split_names_follow_the_hub_rules(tiny_release):
 
 
 def test_a_split_that_matches_no_file_is_a_release_error(tmp_path):
-    configs = {"c": {"task": "vqa", "splits": {"train": {"data_files": "data/c/train-*.parquet"}}}}
+    train = schema.SplitSummary(0, 0, 0, 0, 0, "data/c/train-*.parquet")
+    configs = {"c": schema.ConfigSummary("vqa", "", True, None, None, {"train": train})}
     with pytest.raises(ReleaseError, match="matches no file"):
         viewer_checks(tmp_path, configs)

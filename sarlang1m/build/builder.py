@@ -29,16 +29,6 @@ from .staging import Partition, Staging
 
 logger = logging.getLogger(__name__)
 
-_CITATION = """@article{wei2026sarlang,
-  title={{SARLANG-1M}: A benchmark for vision-language modeling in {SAR} image understanding},
-  author={Wei, Yimin and Xiao, Aoran and Ren, Yexian and Zhu, Yuting and Chen, Hongruixuan and Xia, Junshi and
-          Yokoya, Naoto},
-  journal={{IEEE} {T}ransactions on {G}eoscience and {R}emote {S}ensing},
-  year={2026},
-  publisher={IEEE}
-}"""
-
-
 @dataclass
 class SARLANG1MConfig(datasets.BuilderConfig):
     """A named config of the release (see `schema.config_specs`) plus where the raw files are."""
@@ -70,8 +60,8 @@ class SARLANG1M(datasets.GeneratorBasedBuilder):
         return datasets.DatasetInfo(
             description=self.config.description,
             features=schema.FEATURES[self.config.task],
-            homepage="https://github.com/Jimmyxichen/SARLANG-1M",
-            citation=_CITATION,
+            homepage=schema.AUTHORS_REPO_URL,
+            citation=schema.citation(),
             license="other: per-source licences (see the dataset card)",
         )
 

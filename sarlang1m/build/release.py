@@ -28,7 +28,7 @@ from datasets.utils.py_utils import convert_file_size_to_int
 from tqdm.auto import tqdm
 
 from .. import __version__, schema
-from ..card.render import write_card
+from ..card import write_card
 from ..card.croissant import write_croissant
 from ..errors import OutputExistsError, ReleaseError
 from ..publish.manifest import (
@@ -76,7 +76,7 @@ class BuildResult:
     """What `build_release` wrote, with the figures the CLI prints."""
 
     out: Path
-    configs: dict[str, dict]
+    configs: dict[str, schema.ConfigSummary]
     images: int
     texts: int
     skipped: int
@@ -153,7 +153,7 @@ def build_release(
                     "image_files": staging.counts(),
                     "sardet_root_given": layout.sardet_root is not None,
                 },
-                "configs": configs,
+                "configs": schema.configs_to_json(configs),
                 "report": {"texts_used": report["texts_used"], "texts_skipped": report["texts_skipped"]},
                 "sar_statistics": sar_statistics,
                 "originals": originals,
@@ -389,14 +389,14 @@ def _check_originals(release: Path) -> dict:
     return originals_summary(sizes)
 
 
-def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, dict]:
+def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, schema.ConfigSummary]:
     """Per config and split: images, texts, files, bytes; only configs and splits that have files."""
     tiers: dict[str, set[str]] = {}
     for result in results:
         tiers.setdefault(result.partition.task, set()).add(result.partition.tier)
-    summaries: dict[str, dict] = {}
+    summaries: dict[str, schema.ConfigSummary] = {}
     for spec in schema.config_specs(tiers):
-        splits = {}
+        splits: dict[str, schema.SplitSummary] = {}
         for split in schema.SPLITS:
             members = [
                 r
@@ -404,23 +404,23 @@ def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, di
                 if r.partition.task == spec.task and r.partition.split == split and spec.includes(r.partition.directory)
             ]
             if members:
-                splits[split] = {
-                    "images": sum(r.images for r in members),
-                    "texts": sum(r.texts for r in members),
-                    "files": len(members),
-                    "num_bytes": sum(r.num_bytes for r in members),
-                    "download_bytes": sum((release / r.path).stat().st_size for r in members),
-                    "data_files": spec.split_glob(split),
-                }
+                splits[split] = schema.SplitSummary(
+                    images=sum(r.images for r in members),
+                    texts=sum(r.texts for r in members),
+                    files=len(members),
+                    num_bytes=sum(r.num_bytes for r in members),
+                    download_bytes=sum((release / r.path).stat().st_size for r in members),
+                    data_files=spec.split_glob(split),
+                )
         if splits:
-            summaries[spec.name] = {
-                "task": spec.task,
-                "description": spec.description,
-                "default": spec.default,
-                "subset": spec.subset,
-                "tier": spec.tier,
-                "splits": splits,
-            }
+            summaries[spec.name] = schema.ConfigSummary(
+                task=spec.task,
+                description=spec.description,
+                default=spec.default,
+                subset=spec.subset,
+                tier=spec.tier,
+                splits=splits,
+            )
     return summaries
 
 

@@ -20,14 +20,8 @@ import datasets
 
 from .. import schema
 from ..errors import NotFoundError, missing_extra
-from .render import (
-    AUTHORS_REPO_URL,
-    PAPER_URL,
-    TAGS,
-    TASK_CATEGORIES,
-    citation,
-    release_date,
-)
+from ..schema import ConfigSummary
+from .changelog import release_date
 
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"
 #: The id of the FileObject standing for the Hub repository; `open_croissant` maps it to a folder.
@@ -96,7 +90,7 @@ _DATA_TYPES = {
 
 
 def croissant_metadata(
-    configs: dict[str, dict],
+    configs: dict[str, ConfigSummary],
     *,
     version: str,
     synthetic: bool,
@@ -111,7 +105,7 @@ def croissant_metadata(
     if not configs:
         raise ValueError("configs is empty: a release needs at least one config with data files")
     revision = f"v{version}"
-    splits = [s for s in schema.SPLITS if any(s in c["splits"] for c in configs.values())]
+    splits = [s for s in schema.SPLITS if any(s in c.splits for c in configs.values())]
     metadata: dict[str, Any] = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
@@ -120,12 +114,12 @@ def croissant_metadata(
         "alternateName": [schema.DATASET_NAME, repo_id],
         "description": _description(synthetic),
         "url": f"https://huggingface.co/datasets/{repo_id}",
-        "sameAs": [PAPER_URL, AUTHORS_REPO_URL],
+        "sameAs": [schema.PAPER_URL, schema.AUTHORS_REPO_URL],
         "version": version,
         "license": _licences(),
-        "creator": [{"@type": "sc:Person", "name": name} for name in _authors(citation())],
-        "citeAs": citation(),
-        "keywords": [*TASK_CATEGORIES, *TAGS, *(["synthetic"] if synthetic else [])],
+        "creator": [{"@type": "sc:Person", "name": name} for name in _authors(schema.citation())],
+        "citeAs": schema.citation(),
+        "keywords": [*schema.TASK_CATEGORIES, *schema.TAGS, *(["synthetic"] if synthetic else [])],
         "inLanguage": "en",
         "isAccessibleForFree": True,
         "isLiveDataset": False,
@@ -152,7 +146,7 @@ def croissant_metadata(
 def write_croissant(
     release: str | Path,
     *,
-    configs: dict[str, dict],
+    configs: dict[str, ConfigSummary],
     version: str,
     synthetic: bool,
     repo_id: str = schema.DEFAULT_REPO_ID,
@@ -216,7 +210,7 @@ def _file_set_id(config: str) -> str:
     return f"{config}-parquet"
 
 
-def _file_set(config: str, summary: dict) -> dict[str, Any]:
+def _file_set(config: str, summary: ConfigSummary) -> dict[str, Any]:
     return {
         "@type": "cr:FileSet",
         "@id": _file_set_id(config),
@@ -224,7 +218,7 @@ def _file_set(config: str, summary: dict) -> dict[str, Any]:
         "description": f"Parquet shards of config {config!r}.",
         "containedIn": {"@id": REPO_ID},
         "encodingFormat": PARQUET_FORMAT,
-        "includes": [info["data_files"] for info in summary["splits"].values()],
+        "includes": [info.data_files for info in summary.splits.values()],
     }
 
 
@@ -255,8 +249,8 @@ def _splits_record_set(splits: list[str]) -> dict[str, Any]:
     }
 
 
-def _record_set(config: str, summary: dict) -> dict[str, Any]:
-    task = summary["task"]
+def _record_set(config: str, summary: ConfigSummary) -> dict[str, Any]:
+    task = summary.task
     file_set = {"fileSet": {"@id": _file_set_id(config)}}
     fields = [
         {
@@ -279,7 +273,7 @@ def _record_set(config: str, summary: dict) -> dict[str, Any]:
         "@type": "cr:RecordSet",
         "@id": config,
         "name": config,
-        "description": summary["description"],
+        "description": summary.description,
         "key": {"@id": f"{config}/image_id"},
         "field": fields,
     }

@@ -23,7 +23,7 @@ import PIL.ImageFont
 import pyarrow.parquet as pq
 
 from .. import schema
-from .render import source_order, source_short_name
+from .metadata import source_order, source_short_name
 
 BACKGROUND = (255, 255, 255)
 LABEL_COLOUR = (20, 20, 20)
@@ -185,7 +185,8 @@ def _to_8bit(image: PIL.Image.Image) -> PIL.Image.Image:
     """16-bit and float images stretched to 8 bits (min-max); palette and alpha images flattened."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         image = image.convert("F")
-        low, high = image.getextrema()
+        low, high = image.getextrema()  # one band ("F"): two numbers
+        assert isinstance(low, (int, float)) and isinstance(high, (int, float))
         scale = 255.0 / (high - low) if high > low else 0.0
         return image.point(lambda value: (value - low) * scale).convert("L")
     return image.convert("RGBA").convert("RGB") if "A" in image.mode or image.mode == "P" else image

@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 
 from .. import schema
 from ..errors import InputError, ReleaseError
+from ..schema import ConfigSummary
 
 VIEWER_REPOSITORY = "https://github.com/huggingface/dataset-viewer"
 #: The commit of `VIEWER_REPOSITORY` these limits were read from (2026-08-20).
@@ -162,17 +163,17 @@ class ViewerCheck:
 
 
 def viewer_checks(
-    release: str | Path, configs: Mapping[str, Mapping], *, repo_id: str = schema.DEFAULT_REPO_ID
+    release: str | Path, configs: Mapping[str, ConfigSummary], *, repo_id: str = schema.DEFAULT_REPO_ID
 ) -> list[ViewerCheck]:
     """`check_split` for every config and split of `configs` (the build's summary: `splits` -> `data_files`)."""
     release = Path(release)
     checks = []
     for config, summary in configs.items():
-        for split, info in summary["splits"].items():
-            files = sorted(release.glob(info["data_files"]))
+        for split, info in summary.splits.items():
+            files = sorted(release.glob(info.data_files))
             if not files:
                 raise ReleaseError(
-                    f"{release}: config {config!r} split {split!r} lists {info['data_files']!r}, which matches no"
+                    f"{release}: config {config!r} split {split!r} lists {info.data_files!r}, which matches no"
                     " file; rebuild the release or fix its README.md `configs:`"
                 )
             checks.append(check_split(files, config=config, split=split, repo_id=repo_id))
