@@ -16,13 +16,7 @@ from urllib.parse import parse_qs, unquote
 from ..core import HubCore
 from ..git import iso_date
 from ..protocol import HubError, Request, Response, _split_revision
-from ..state import (
-    COMMITS_PAGE_SIZE,
-    REPO_TYPES,
-    TREE_EXPAND_PAGE_SIZE,
-    TREE_PAGE_SIZE,
-    Commit,
-)
+from ..state import COMMITS_PAGE_SIZE, REPO_TYPES, TREE_EXPAND_PAGE_SIZE, TREE_PAGE_SIZE, Commit
 
 
 class BrowseEndpoints(HubCore):

@@ -20,13 +20,7 @@ from urllib.parse import unquote
 from ..core import HubCore
 from ..git import is_lfs_by_gitattributes
 from ..protocol import HubError, Request, Response, _is_valid_repo_path, _parse_ndjson
-from ..state import (
-    LFS_SIZE_THRESHOLD,
-    REPO_TYPES,
-    URL_PREFIXES,
-    Repo,
-    StoredFile,
-)
+from ..state import LFS_SIZE_THRESHOLD, REPO_TYPES, URL_PREFIXES, Repo, StoredFile
 
 
 class CommitEndpoints(HubCore):

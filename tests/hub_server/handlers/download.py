@@ -16,9 +16,7 @@ from urllib.parse import urlencode
 
 from ..core import HubCore
 from ..protocol import HubError, Request, Response, _split_revision
-from ..state import (
-    REPO_TYPES,
-)
+from ..state import REPO_TYPES
 
 
 class DownloadEndpoints(HubCore):

@@ -19,12 +19,7 @@ import secrets
 
 from ..core import HubCore
 from ..protocol import HubError, Request, Response
-from ..state import (
-    REPO_TYPES,
-    SHA256_PATTERN,
-    URL_PREFIXES,
-    PendingUpload,
-)
+from ..state import REPO_TYPES, SHA256_PATTERN, URL_PREFIXES, PendingUpload
 
 
 class LfsEndpoints(HubCore):

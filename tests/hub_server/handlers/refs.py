@@ -15,11 +15,7 @@ from urllib.parse import unquote
 
 from ..core import HubCore
 from ..protocol import HubError, Request, Response
-from ..state import (
-    REF_NAME_PATTERN,
-    REPO_TYPES,
-    Tag,
-)
+from ..state import REF_NAME_PATTERN, REPO_TYPES, Tag
 
 
 class RefEndpoints(HubCore):

@@ -20,12 +20,7 @@ from urllib.parse import unquote
 from ..core import HubCore
 from ..git import DEFAULT_GITATTRIBUTES, iso_date
 from ..protocol import HubError, Request, Response
-from ..state import (
-    NAME_PATTERN,
-    REPO_TYPES,
-    URL_PREFIXES,
-    Repo,
-)
+from ..state import NAME_PATTERN, REPO_TYPES, URL_PREFIXES, Repo
 from .misc import _card_data
 
 
