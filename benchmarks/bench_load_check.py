@@ -1,7 +1,7 @@
 """What checking downloaded files against the MANIFEST costs a non-streaming `sarlang1m.load` from the Hub.
 
 A SYNTHETIC raw release (`sarlang1m synth`) is built, pushed to the offline Hub stand-in of the tests
-(`tests/hub_server.py`, which speaks the Hub's HTTP protocol), and loaded non-streaming in a fresh
+(`tests/hub_server/`, which speaks the Hub's HTTP protocol), and loaded non-streaming in a fresh
 process with a fresh cache without the check (`verify_download=False`); then the check that
 `verify_download=True` adds is timed on its own in the same process, on the same cache: first when
 every downloaded file is hashed, then again when each is marked as checked (a later load). Report

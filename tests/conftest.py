@@ -57,7 +57,7 @@ def synthetic_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def hub_env(hub_server: HubServer, tmp_path: Path) -> dict[str, str]:  # noqa: F811
-    """Client environment for the Hub stand-in (tests/hub_server.py) with a fresh HF_HOME and releases file."""
+    """Client environment for the Hub stand-in (tests/hub_server/) with a fresh HF_HOME and releases file."""
     env = hub_server.client_env(tmp_path / "client")
     env["SARLANG1M_RELEASES_FILE"] = str(tmp_path / "client" / "releases.json")
     return env

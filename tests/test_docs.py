@@ -9,7 +9,7 @@ a fresh working folder, its blocks in order (a block may use the files an earlie
   SYNTHETIC raw release) and ``sarlang-1m`` (built from it) unless the document makes them itself,
   ``scene.tif`` (a SpaceNet6-like GeoTIFF of that release), ``predictions.jsonl`` / ``captions.jsonl``
   (answers to its test split) and ``examples/`` as in a checkout.
-- The Hub is tests/hub_server.py, the offline stand-in speaking the Hub's HTTP protocol: it holds the same
+- The Hub is tests/hub_server/, the offline stand-in speaking the Hub's HTTP protocol: it holds the same
   synthetic release as ``sarlang1m/SARLANG-1M`` at ``v1.0.0``, so blocks that read "the published release"
   read that, and ``push`` blocks push to it.
 - A block that cannot run here (a multi-node launch, a real GPU tool, an install from the network, the

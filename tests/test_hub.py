@@ -1,6 +1,6 @@
 """Publishing on the Hub, tested against a local stand-in that speaks the Hub's HTTP protocol.
 
-No server that accepts Hub writes runs offline, so these tests use `tests/hub_server.py` (a test
+No server that accepts Hub writes runs offline, so these tests use `tests/hub_server/` (a test
 stand-in, not the Hub). Client code runs in a subprocess whose environment points huggingface_hub and
 datasets at it before they are imported. The stand-in injects the faults a published release must
 survive (status codes with Retry-After, dropped connections, damaged stored objects, moved tags, a

@@ -1,6 +1,6 @@
 """Originals as files: each GeoTIFF stored once under originals/<source>/, named by its rows, read by path.
 
-The Hub tests use `tests/hub_server.py`, an offline stand-in that speaks the Hub's HTTP protocol (not
+The Hub tests use `tests/hub_server/`, an offline stand-in that speaks the Hub's HTTP protocol (not
 the Hub itself).
 """
 

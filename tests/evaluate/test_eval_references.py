@@ -115,7 +115,7 @@ def test_a_damaged_parquet_file_is_named_with_the_verify_hint(release_dir: Path,
 def test_a_hub_release_is_reported_with_the_revision_and_commit_read(
     hub_server: HubServer, hub_env: dict[str, str], tiny_release: Path
 ) -> None:
-    """Against tests/hub_server.py, the offline stand-in for the Hub: `release` names ORG/NAME@REV as read."""
+    """Against tests/hub_server/, the offline stand-in for the Hub: `release` names ORG/NAME@REV as read."""
     repo = schema.DEFAULT_REPO_ID
     report = run_client(
         f"""
