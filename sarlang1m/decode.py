@@ -112,8 +112,10 @@ def _complex_from_iq(array: np.ndarray) -> np.ndarray:
     """Pairs of real bands (I, Q, I, Q, ...) as complex bands: complex int16 stored as two int16 bands."""
     if array.shape[0] % 2:
         raise SARDecodeError(f"radiometry 'complex' on real pixels needs I/Q band pairs, got {array.shape[0]} band(s)")
-    pairs = array.astype(np.float32 if array.dtype.itemsize <= 2 else np.float64)
-    return pairs[0::2] + 1j * pairs[1::2]
+    single = array.dtype.itemsize <= 2
+    pairs = np.empty((array.shape[0] // 2, *array.shape[1:]), dtype=np.complex64 if single else np.complex128)
+    pairs.real, pairs.imag = array[0::2], array[1::2]  # I + jQ
+    return pairs
 
 
 class _BandOptions(TypedDict):

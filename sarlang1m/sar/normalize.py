@@ -260,8 +260,8 @@ def _order_keys(values: np.ndarray, *, positive: bool = False) -> np.ndarray:
 def _previous_value(value: PixelScalar) -> PixelScalar | None:
     """The largest value of the pixel type below ``value`` (None below the smallest integer)."""
     if value.dtype.kind == "f":
-        return np.nextafter(value, value.dtype.type(-np.inf))
-    if value == np.iinfo(value.dtype).min:
+        return np.nextafter(value, -np.inf)  # a Python float is weak: the result keeps the pixel type
+    if value == np.iinfo(value.dtype.name).min:
         return None
     return value.dtype.type(int(value) - 1)
 
@@ -500,7 +500,8 @@ def apply_scale(
     # A dB range narrower than ~1e-37 has a slope float32 cannot hold (inf x 0 would make NaN).
     wide = wide or abs(scale.slope) * DB_FACTOR["amplitude"] > _FLOAT32_MAX
     work = np.float64 if wide else np.float32
-    ratio, direct, factor = None, False, 0.0
+    ratio: np.floating | None = None
+    direct, factor = False, 0.0
     if band.factor is not None:
         factor = band.factor
         exponent = -scale.origin_db / factor  # ratio = 10^exponent = 1 / (the value at the origin)

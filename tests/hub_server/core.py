@@ -154,7 +154,7 @@ class HubCore:
         self, repo: Repo, parent: Commit | None, files: dict[str, StoredFile], title: str, description: str, author: str
     ) -> Commit:
         tree_oids = git_tree_oids({path: stored.blob_oid for path, stored in files.items()})
-        timestamp = int(dt.datetime.now(dt.timezone.utc).timestamp())
+        timestamp = int(dt.datetime.now(dt.UTC).timestamp())
         parents = (parent.oid,) if parent else ()
         message = git_commit_message(title, description)
         oid = git_commit_oid(tree_oids[""], parents, author, timestamp, message)

@@ -97,4 +97,4 @@ def is_lfs_by_gitattributes(path: str, gitattributes: str) -> bool:
 
 def iso_date(timestamp: float) -> str:
     """The Hub's date format."""
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

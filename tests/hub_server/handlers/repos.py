@@ -45,7 +45,7 @@ class RepoEndpoints(HubCore):
                     {"error": f"You already created this {repo_type} repo", "url": url},
                     {"X-Error-Message": f"You already created this {repo_type} repo"},
                 )
-            repo = Repo(repo_type, repo_id, private, dt.datetime.now(dt.timezone.utc).timestamp())
+            repo = Repo(repo_type, repo_id, private, dt.datetime.now(dt.UTC).timestamp())
             files = {".gitattributes": self._store_regular(DEFAULT_GITATTRIBUTES.encode())}
             repo.branches["main"] = self._new_commit(repo, None, files, "initial commit", "", request.user).oid
             self.repos[(repo_type, repo_id)] = repo
