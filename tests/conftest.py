@@ -32,12 +32,28 @@ def tiny_raw(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The release folder built from the tiny raw release (built once per test session; do not modify)."""
-    from sarlang1m.build.release import build_release
+    """A copy of the checked-in tiny release, tests/data/tiny_release (synthetic), for user-side tests.
 
-    root = tmp_path_factory.mktemp("tiny")
-    build_release(make_tiny_raw(root / "raw"), root / "sarlang-1m", progress=False)
-    return root / "sarlang-1m"
+    Copied once per test session so that no test can change the checked-in folder; do not modify.
+    tests/test_tiny_release_data.py keeps that folder equal to what the builder makes.
+    """
+    from data.make_tiny_release import TINY_RELEASE
+
+    copy = tmp_path_factory.mktemp("tiny") / "sarlang-1m"
+    shutil.copytree(TINY_RELEASE, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def built_tiny_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release folder built now from the tiny raw release (synthetic), for tests of the build itself.
+
+    Built once per test session, as `sarlang-1m` next to its raw release `raw`; do not modify.
+    """
+    from data.make_tiny_release import make_tiny_release
+
+    root = tmp_path_factory.mktemp("built-tiny")
+    return make_tiny_release(root / "sarlang-1m", raw=root / "raw")
 
 
 @pytest.fixture(scope="session")

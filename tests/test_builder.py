@@ -16,13 +16,13 @@ def test_builder_configs_cover_every_named_config():
 
 
 @pytest.mark.parametrize("config", ["vqa", "captions", "sarvqa1", "vqa-vhr"])
-def test_builder_matches_the_release(tiny_raw, tiny_release, tmp_path, config):
+def test_builder_matches_the_release(tiny_raw, built_tiny_release, tmp_path, config):
     builder = SARLANG1M(config_name=config, data_dir=str(tiny_raw), cache_dir=str(tmp_path / "cache"))
     builder.download_and_prepare()
     for split in builder.info.splits:
         built = builder.as_dataset(split=split).remove_columns(["image"])
         spec = schema.config_spec(config)
-        files = sorted(tiny_release.glob(spec.split_glob(split)))
+        files = sorted(built_tiny_release.glob(spec.split_glob(split)))
         expected = [
             {k: v for k, v in row.items() if k != "image"} for path in files for row in pq.read_table(path).to_pylist()
         ]

@@ -61,8 +61,8 @@ def number(cell: str) -> int:
 # ------------------------------------------------------------------------------------ YAML
 
 
-def test_yaml_header_has_the_fields_the_hub_expects(tiny_release):
-    meta = front_matter(tiny_release / schema.CARD_FILE)
+def test_yaml_header_has_the_fields_the_hub_expects(built_tiny_release):
+    meta = front_matter(built_tiny_release / schema.CARD_FILE)
     assert meta["license"] == "other"
     assert meta["license_name"] and re.fullmatch(r"[a-z0-9-]+", meta["license_name"])
     assert meta["license_link"].startswith("https://")
@@ -71,7 +71,7 @@ def test_yaml_header_has_the_fields_the_hub_expects(tiny_release):
     assert {"sar", "remote-sensing", "earth-observation", "geospatial", "synthetic"} <= set(meta["tags"])
     assert len(meta["size_categories"]) == 1 and meta["size_categories"][0] in HUB_SIZE_CATEGORIES
     assert meta["source_datasets"] == ["SpaceNet6", "DFC2023", "OpenEarthMap-SAR", "SARDet-100K"]
-    manifest = read_manifest(tiny_release)
+    manifest = read_manifest(built_tiny_release)
     configs = {c["config_name"]: c for c in meta["configs"]}
     assert set(configs) == set(manifest["configs"])
     assert [name for name, c in configs.items() if c.get("default")] == ["vqa"]
@@ -85,9 +85,9 @@ def test_yaml_header_has_the_fields_the_hub_expects(tiny_release):
         assert {s["name"]: s["num_examples"] for s in info["splits"]} == {s: i["images"] for s, i in expected.items()}
 
 
-def test_card_data_round_trips_through_huggingface_hub(tiny_release):
-    meta = front_matter(tiny_release / schema.CARD_FILE)
-    loaded = DatasetCard.load(tiny_release / schema.CARD_FILE)
+def test_card_data_round_trips_through_huggingface_hub(built_tiny_release):
+    meta = front_matter(built_tiny_release / schema.CARD_FILE)
+    loaded = DatasetCard.load(built_tiny_release / schema.CARD_FILE)
     assert loaded.data.to_dict() == meta
     assert DatasetCardData(**meta).to_dict() == meta
 
@@ -101,16 +101,16 @@ def test_size_category_follows_the_default_config_texts():
 # ------------------------------------------------------------------------------------ figures
 
 
-def test_config_table_matches_what_datasets_loads(tiny_release):
-    rows = table_rows(section(body(tiny_release / schema.CARD_FILE), "## Configs and splits"))
-    manifest = read_manifest(tiny_release)
+def test_config_table_matches_what_datasets_loads(built_tiny_release):
+    rows = table_rows(section(body(built_tiny_release / schema.CARD_FILE), "## Configs and splits"))
+    manifest = read_manifest(built_tiny_release)
     assert len(rows) == sum(len(c["splits"]) for c in manifest["configs"].values())
     for config, task, _, split, images, texts, files, _ in rows:
         name = config.split("`")[1]
-        loaded = load_dataset(str(tiny_release), name, split=split)
+        loaded = load_dataset(str(built_tiny_release), name, split=split)
         assert number(images) == loaded.num_rows
         assert number(texts) == sum(len(r) for r in loaded[schema.TEXT_COLUMN[task]])
-        assert number(files) == len(list(tiny_release.glob(schema.config_spec(name).split_glob(split))))
+        assert number(files) == len(list(built_tiny_release.glob(schema.config_spec(name).split_glob(split))))
 
 
 def loaded_rows(release: Path, task: str) -> list[tuple[str, dict]]:
@@ -119,9 +119,9 @@ def loaded_rows(release: Path, task: str) -> list[tuple[str, dict]]:
     return [(split, row) for split in loaded for row in loaded[split]]
 
 
-def test_statistics_match_an_independent_count(tiny_release):
-    stats = collect_statistics(tiny_release)
-    vqa, captions = loaded_rows(tiny_release, "vqa"), loaded_rows(tiny_release, "captions")
+def test_statistics_match_an_independent_count(built_tiny_release):
+    stats = collect_statistics(built_tiny_release)
+    vqa, captions = loaded_rows(built_tiny_release, "vqa"), loaded_rows(built_tiny_release, "captions")
     applications, answer_types, subtypes, sources = Counter(), Counter(), Counter(), Counter()
     for split, row in vqa:
         sources[row["source"]] += 1
@@ -143,7 +143,7 @@ def test_statistics_match_an_independent_count(tiny_release):
     assert sum(c["with_sar"] for c in stats.sources["vqa"].values()) == with_sar
 
 
-def test_statistics_never_read_the_image_bytes(tiny_release, monkeypatch):
+def test_statistics_never_read_the_image_bytes(built_tiny_release, monkeypatch):
     requested: list[list[str] | None] = []
     original = pq.ParquetFile.iter_batches
 
@@ -154,7 +154,7 @@ def test_statistics_never_read_the_image_bytes(tiny_release, monkeypatch):
     monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
     monkeypatch.setattr(pq.ParquetFile, "read", lambda *a, **k: pytest.fail("read the whole file"))
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", lambda *a, **k: pytest.fail("read a row group"))
-    collect_statistics(tiny_release)
+    collect_statistics(built_tiny_release)
     assert requested and all(columns is not None for columns in requested)
     assert not any("image" in columns for columns in requested)
 
@@ -186,8 +186,8 @@ def test_statistics_of_a_larger_synthetic_release_add_up(tiny_raw, tmp_path):
 # ------------------------------------------------------------------------------------ contents
 
 
-def test_the_synthetic_warning_is_prominent(tiny_release):
-    text = body(tiny_release / schema.CARD_FILE)
+def test_the_synthetic_warning_is_prominent(built_tiny_release):
+    text = body(built_tiny_release / schema.CARD_FILE)
     first_heading = text.index("\n## ")
     warning = text.index("SYNTHETIC DATA")
     assert warning < first_heading
@@ -204,8 +204,8 @@ def test_a_real_release_has_no_synthetic_warning(tiny_raw, tmp_path):
     assert "SYNTHETIC" not in body(readme) and "release is synthetic" not in body(readme)
 
 
-def test_card_says_what_users_need(tiny_release):
-    text = body(tiny_release / schema.CARD_FILE)
+def test_card_says_what_users_need(built_tiny_release):
+    text = body(built_tiny_release / schema.CARD_FILE)
     # how to load, pinned
     assert f'load_dataset("{schema.DEFAULT_REPO_ID}", "vqa", revision="{schema.RELEASE_REVISION}")' in text
     assert "streaming=True" in text and 'sarlang1m.load("vqa", split="train", streaming=True, decode="sar")' in text
@@ -228,19 +228,19 @@ def test_card_says_what_users_need(tiny_release):
     assert schema.citation() in text and "@article{wei2026sarlang" in text
     assert f"]({schema.SAMPLE_GRID_FILE})" in text
     sar = section(text, "## SAR radiometry and normalisation")
-    for source, entry in read_manifest(tiny_release)["sar_statistics"].items():
+    for source, entry in read_manifest(built_tiny_release)["sar_statistics"].items():
         assert schema.SOURCES[source].title in sar
         assert f"{entry['mean_db'][0]:,.2f}" in sar
     assert "no validation split" in text.lower()
 
 
-def test_example_rows_are_real_rows(tiny_release):
-    text = body(tiny_release / schema.CARD_FILE)
+def test_example_rows_are_real_rows(built_tiny_release):
+    text = body(built_tiny_release / schema.CARD_FILE)
     blocks = re.findall(r"One row of `(\w+)`.*?```json\n(.*?)\n```", text, re.DOTALL)
     assert {task for task, _ in blocks} == set(schema.TASKS)
     for task, block in blocks:
         example = json.loads(block)
-        rows = {row["image_id"]: row for _, row in loaded_rows(tiny_release, task)}
+        rows = {row["image_id"]: row for _, row in loaded_rows(built_tiny_release, task)}
         row = rows[example["image_id"]]
         column = schema.TEXT_COLUMN[task]
         assert example[column] == row[column][:EXAMPLE_TEXTS]
@@ -250,11 +250,11 @@ def test_example_rows_are_real_rows(tiny_release):
         assert isinstance(example["image"], str) and "8-bit image" in example["image"]
 
 
-def test_repo_id_and_version_reach_the_snippets(tiny_release):
-    manifest = read_manifest(tiny_release)
+def test_repo_id_and_version_reach_the_snippets(built_tiny_release):
+    manifest = read_manifest(built_tiny_release)
     rendered = str(
         render_card(
-            tiny_release,
+            built_tiny_release,
             configs=schema.configs_from_json(manifest["configs"]),
             version="1.0.0",
             synthetic=False,
@@ -266,24 +266,24 @@ def test_repo_id_and_version_reach_the_snippets(tiny_release):
     assert schema.DEFAULT_REPO_ID not in rendered
 
 
-def test_render_refuses_configs_without_exactly_one_default(tiny_release):
-    manifest = read_manifest(tiny_release)
+def test_render_refuses_configs_without_exactly_one_default(built_tiny_release):
+    manifest = read_manifest(built_tiny_release)
     configs = schema.configs_from_json(manifest["configs"])
     configs["captions"] = dataclasses.replace(configs["captions"], default=True)
     kwargs = {"version": "1.0.0", "synthetic": True, "sar_statistics": {}}
     with pytest.raises(ValueError, match=r"exactly one config must be the default, got \['vqa', 'captions'\]"):
-        render_card(tiny_release, configs=configs, **kwargs)
+        render_card(built_tiny_release, configs=configs, **kwargs)
     with pytest.raises(ValueError, match="configs is empty"):
-        render_card(tiny_release, configs={}, **kwargs)
+        render_card(built_tiny_release, configs={}, **kwargs)
 
 
 # ------------------------------------------------------------------------------------ bad inputs
 
 
-def test_statistics_name_the_file_that_is_not_a_shard(tmp_path, tiny_release):
+def test_statistics_name_the_file_that_is_not_a_shard(tmp_path, built_tiny_release):
     with pytest.raises(FileNotFoundError, match="no Parquet files"):
         collect_statistics(tmp_path)
-    shard = next((tiny_release / "data" / "vqa").rglob("*.parquet"))
+    shard = next((built_tiny_release / "data" / "vqa").rglob("*.parquet"))
     odd = tmp_path / "data" / "vqa" / "sarvqa2" / "vhr" / "validation-00000-of-00001.parquet"
     odd.parent.mkdir(parents=True)
     odd.write_bytes(shard.read_bytes())
@@ -293,8 +293,8 @@ def test_statistics_name_the_file_that_is_not_a_shard(tmp_path, tiny_release):
         collect_statistics(tmp_path)
 
 
-def test_statistics_name_a_missing_column(tmp_path, tiny_release):
-    shard = next((tiny_release / "data" / "vqa").rglob("train-*.parquet"))
+def test_statistics_name_a_missing_column(tmp_path, built_tiny_release):
+    shard = next((built_tiny_release / "data" / "vqa").rglob("train-*.parquet"))
     table = pq.read_table(shard).drop_columns(["source"])
     target = tmp_path / "data" / "vqa" / "sarvqa2" / "vhr" / "train-00000-of-00001.parquet"
     target.parent.mkdir(parents=True)
@@ -340,11 +340,11 @@ def test_the_packaged_changelog_has_the_pinned_version():
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", release_date(schema.RELEASE_VERSION) or "")
 
 
-def test_a_version_without_changelog_entry_says_so(tiny_release):
-    manifest = read_manifest(tiny_release)
+def test_a_version_without_changelog_entry_says_so(built_tiny_release):
+    manifest = read_manifest(built_tiny_release)
     text = str(
         render_card(
-            tiny_release,
+            built_tiny_release,
             configs=schema.configs_from_json(manifest["configs"]),
             version="9.9.9",
             synthetic=True,
@@ -356,11 +356,11 @@ def test_a_version_without_changelog_entry_says_so(tiny_release):
     assert "### 1.0.0" in changelog
 
 
-def test_a_newer_version_without_an_entry_comes_first_in_the_changelog(tiny_release):
-    manifest = read_manifest(tiny_release)
+def test_a_newer_version_without_an_entry_comes_first_in_the_changelog(built_tiny_release):
+    manifest = read_manifest(built_tiny_release)
     configs = schema.configs_from_json(manifest["configs"])
     kwargs = {"configs": configs, "synthetic": True, "sar_statistics": manifest["sar_statistics"]}
-    changelog = section(str(render_card(tiny_release, version="1.1.0", **kwargs)), "## Changelog")
+    changelog = section(str(render_card(built_tiny_release, version="1.1.0", **kwargs)), "## Changelog")
     headings = re.findall(r"^### (\S+)", changelog, re.MULTILINE)
     assert headings[:2] == ["1.1.0", "1.0.0"]  # newest first, like the entries themselves
 

@@ -26,20 +26,20 @@ def text(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
-def test_mlcroissant_validates_it_without_warnings(tiny_release, caplog):
+def test_mlcroissant_validates_it_without_warnings(built_tiny_release, caplog):
     with caplog.at_level(logging.WARNING):
-        dataset = open_croissant(tiny_release)
+        dataset = open_croissant(built_tiny_release)
     assert not dataset.metadata.issues.errors and not dataset.metadata.issues.warnings
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_records_are_the_rows_of_each_config(tiny_release, caplog):
-    manifest = read_manifest(tiny_release)
+def test_records_are_the_rows_of_each_config(built_tiny_release, caplog):
+    manifest = read_manifest(built_tiny_release)
     for config, summary in manifest["configs"].items():
-        loaded = load_dataset(str(tiny_release), config)
+        loaded = load_dataset(str(built_tiny_release), config)
         expected = {(split, row["image_id"]): row for split in loaded for row in loaded[split]}
         with caplog.at_level(logging.WARNING):
-            records = list(open_croissant(tiny_release).records(config))
+            records = list(open_croissant(built_tiny_release).records(config))
         assert not [r for r in caplog.records if "Could not match" in r.getMessage()]
         got = {(text(r[f"{config}/split"]), text(r[f"{config}/image_id"])): r for r in records}
         assert set(got) == set(expected), config
@@ -56,19 +56,19 @@ def test_records_are_the_rows_of_each_config(tiny_release, caplog):
             assert record[f"{config}/lat"] == row["lat"] and text(record[f"{config}/source"]) == row["source"]
 
 
-def test_split_filters_read_one_split(tiny_release):
-    manifest = read_manifest(tiny_release)
+def test_split_filters_read_one_split(built_tiny_release):
+    manifest = read_manifest(built_tiny_release)
     for config in ("vqa", "vqa-vhr", "captions"):
         for split in manifest["configs"][config]["splits"]:
-            records = list(open_croissant(tiny_release).records(config, filters={f"{config}/split": split}))
-            expected = load_dataset(str(tiny_release), config, split=split)["image_id"]
+            records = list(open_croissant(built_tiny_release).records(config, filters={f"{config}/split": split}))
+            expected = load_dataset(str(built_tiny_release), config, split=split)["image_id"]
             assert sorted(text(r[f"{config}/image_id"]) for r in records) == sorted(expected), (config, split)
             assert {text(r[f"{config}/split"]) for r in records} == {split}
 
 
-def test_metadata_carries_licences_citation_version_and_files(tiny_release):
-    metadata = json.loads((tiny_release / schema.CROISSANT_FILE).read_text())
-    manifest = read_manifest(tiny_release)
+def test_metadata_carries_licences_citation_version_and_files(built_tiny_release):
+    metadata = json.loads((built_tiny_release / schema.CROISSANT_FILE).read_text())
+    manifest = read_manifest(built_tiny_release)
     assert metadata["conformsTo"] == "http://mlcommons.org/croissant/1.1"
     assert metadata["isLiveDataset"] is False
     assert metadata["version"] == schema.RELEASE_VERSION
@@ -116,8 +116,8 @@ def test_bad_inputs(tmp_path):
         open_croissant(tmp_path)
 
 
-def test_images_decode_from_the_records(tiny_release):
-    record = next(iter(open_croissant(tiny_release).records("sarvqa1")))
+def test_images_decode_from_the_records(built_tiny_release):
+    record = next(iter(open_croissant(built_tiny_release).records("sarvqa1")))
     split, image_id = text(record["sarvqa1/split"]), text(record["sarvqa1/image_id"])
-    row = next(r for r in load_dataset(str(tiny_release), "sarvqa1", split=split) if r["image_id"] == image_id)
+    row = next(r for r in load_dataset(str(built_tiny_release), "sarvqa1", split=split) if r["image_id"] == image_id)
     assert np.array_equal(np.asarray(record["sarvqa1/image"]), np.asarray(row["image"]))  # the same pixels

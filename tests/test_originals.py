@@ -52,22 +52,24 @@ def _binary_fields(data_type: pa.DataType, name: str) -> list[str]:
     return []
 
 
-def test_no_parquet_file_holds_an_original_only_the_8bit_image(tiny_release: Path):
-    for shard in _shards(tiny_release):
+def test_no_parquet_file_holds_an_original_only_the_8bit_image(built_tiny_release: Path):
+    for shard in _shards(built_tiny_release):
         schema_arrow = pq.read_schema(shard)
         binary = [f for field in schema_arrow for f in _binary_fields(field.type, field.name)]
         assert binary == ["image.bytes"], (shard, binary)
         assert "sar" not in schema_arrow.names
 
 
-def test_each_original_is_stored_once_byte_for_byte_and_checked_three_ways(tiny_release: Path):
-    raw = {p.name: p for p in (tiny_release.parent / "raw").rglob("*.tif")}
-    manifest = read_manifest(tiny_release)
-    on_disk = sorted(p.relative_to(tiny_release).as_posix() for p in (tiny_release / "originals").rglob("*.tif"))
-    references = [r for r in _references(tiny_release) if r["sar_path"] is not None]
+def test_each_original_is_stored_once_byte_for_byte_and_checked_three_ways(built_tiny_release: Path):
+    raw = {p.name: p for p in (built_tiny_release.parent / "raw").rglob("*.tif")}
+    manifest = read_manifest(built_tiny_release)
+    on_disk = sorted(
+        p.relative_to(built_tiny_release).as_posix() for p in (built_tiny_release / "originals").rglob("*.tif")
+    )
+    references = [r for r in _references(built_tiny_release) if r["sar_path"] is not None]
     assert on_disk and sorted({r["sar_path"] for r in references}) == on_disk  # no orphan, none missing
     for row in references:
-        path = tiny_release / row["sar_path"]
+        path = built_tiny_release / row["sar_path"]
         data = path.read_bytes()
         assert data == raw[path.name].read_bytes()  # byte for byte the raw GeoTIFF
         assert row["sar_path"] == f"originals/{row['source']}/{path.name}"
@@ -82,19 +84,19 @@ def test_each_original_is_stored_once_byte_for_byte_and_checked_three_ways(tiny_
     assert any(len({r["shard"].split("/")[1] for r in references if r["image_id"] == i}) == 2 for i in by_image)
     summary = manifest["originals"]
     assert summary["files"] == len(on_disk)
-    assert summary["bytes"] == sum((tiny_release / p).stat().st_size for p in on_disk)
+    assert summary["bytes"] == sum((built_tiny_release / p).stat().st_size for p in on_disk)
     assert set(summary["sources"]) == {r["source"] for r in references}
 
 
-def test_rows_without_an_original_have_null_path_hash_and_size(tiny_release: Path):
-    sardet = [r for r in _references(tiny_release) if r["source"] == "sardet_100k"]
+def test_rows_without_an_original_have_null_path_hash_and_size(built_tiny_release: Path):
+    sardet = [r for r in _references(built_tiny_release) if r["source"] == "sardet_100k"]
     assert sardet and all(r["sar_path"] is r["sar_sha256"] is r["sar_bytes"] is None for r in sardet)
 
 
-def test_card_and_croissant_describe_the_originals(tiny_release: Path):
-    card = (tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
+def test_card_and_croissant_describe_the_originals(built_tiny_release: Path):
+    card = (built_tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
     assert "`originals/spacenet6/`" in card and "sar_path" in card
-    croissant = json.loads((tiny_release / schema.CROISSANT_FILE).read_text(encoding="utf-8"))
+    croissant = json.loads((built_tiny_release / schema.CROISSANT_FILE).read_text(encoding="utf-8"))
     file_sets = {d["@id"]: d for d in croissant["distribution"]}
     assert file_sets["originals"]["includes"] == ["originals/**/*.tif"]
     assert file_sets["originals"]["encodingFormat"] == "image/tiff"
@@ -115,16 +117,16 @@ def _rewrite_manifest(release: Path) -> None:
     write_manifest(release, manifest, file_entries(release))
 
 
-def test_verify_finds_an_orphan_original(tiny_release: Path, tmp_path: Path):
-    release = _copy(tiny_release, tmp_path)
+def test_verify_finds_an_orphan_original(built_tiny_release: Path, tmp_path: Path):
+    release = _copy(built_tiny_release, tmp_path)
     (release / "originals" / "spacenet6" / "SN6_orphan.tif").write_bytes(b"II*\x00")
     _rewrite_manifest(release)
     problems = verify_local(release).problems
     assert problems == ["originals/spacenet6/SN6_orphan.tif: an original no row names"]
 
 
-def test_verify_finds_a_missing_original_and_a_changed_one(tiny_release: Path, tmp_path: Path):
-    release = _copy(tiny_release, tmp_path)
+def test_verify_finds_a_missing_original_and_a_changed_one(built_tiny_release: Path, tmp_path: Path):
+    release = _copy(built_tiny_release, tmp_path)
     originals = sorted((release / "originals").rglob("*.tif"))
     originals[0].unlink()
     originals[1].write_bytes(originals[1].read_bytes() + b"\x00")
@@ -149,18 +151,18 @@ def test_original_paths_are_stable_and_bucketed_where_a_source_could_outgrow_a_f
 # ---------------------------------------------------------------------------------- reading
 
 
-def test_reader_checks_size_and_sha256_and_refuses_paths_outside_originals(tiny_release: Path, tmp_path: Path):
-    row = next(r for r in _references(tiny_release) if r["sar_path"])
-    reader = OriginalsReader(tiny_release)
+def test_reader_checks_size_and_sha256_and_refuses_paths_outside_originals(built_tiny_release: Path, tmp_path: Path):
+    row = next(r for r in _references(built_tiny_release) if r["sar_path"])
+    reader = OriginalsReader(built_tiny_release)
     assert (
         reader.read(row["sar_path"], row["sar_sha256"], row["sar_bytes"])
-        == (tiny_release / row["sar_path"]).read_bytes()
+        == (built_tiny_release / row["sar_path"]).read_bytes()
     )
     with pytest.raises(VerificationError, match="sha256 differs"):
         reader.read(row["sar_path"], "0" * 64, row["sar_bytes"])
     with pytest.raises(VerificationError, match="bytes, the row says"):
         reader.read(row["sar_path"], row["sar_sha256"], row["sar_bytes"] + 1)
-    assert OriginalsReader(tiny_release, check_sha256=False).read(row["sar_path"], "0" * 64)  # opt-out
+    assert OriginalsReader(built_tiny_release, check_sha256=False).read(row["sar_path"], "0" * 64)  # opt-out
     for bad in ("../MANIFEST.json", "originals/../README.md", "/etc/passwd", "data/x.tif", "originals/x.tif"):
         with pytest.raises(InputError, match="not a relative path under originals/"):
             check_original_path(bad)
@@ -168,9 +170,9 @@ def test_reader_checks_size_and_sha256_and_refuses_paths_outside_originals(tiny_
         OriginalsReader(tmp_path).read(row["sar_path"])
 
 
-def test_reader_fetches_each_path_once_and_survives_pickling(tiny_release: Path, monkeypatch):
-    rows = [r for r in _references(tiny_release) if r["sar_path"]]
-    reader = pickle.loads(pickle.dumps(OriginalsReader(tiny_release, workers=4)))
+def test_reader_fetches_each_path_once_and_survives_pickling(built_tiny_release: Path, monkeypatch):
+    rows = [r for r in _references(built_tiny_release) if r["sar_path"]]
+    reader = pickle.loads(pickle.dumps(OriginalsReader(built_tiny_release, workers=4)))
     reads: list[str] = []
     original = OriginalsReader._read_local
     monkeypatch.setattr(OriginalsReader, "_read_local", lambda self, path: reads.append(path) or original(self, path))
@@ -187,24 +189,24 @@ def test_roots_parse_as_local_folders_or_hub_revisions(tmp_path: Path):
         parse_root("hf://models/org/name")
 
 
-def test_decoding_rows_that_name_originals_needs_a_root(tiny_release: Path):
-    row = next(r for r in _references(tiny_release) if r["sar_path"])
+def test_decoding_rows_that_name_originals_needs_a_root(built_tiny_release: Path):
+    row = next(r for r in _references(built_tiny_release) if r["sar_path"])
     with pytest.raises(SARDecodeError, match="pass root="):
         SARDecode()(row)
-    decoded = SARDecode(root=tiny_release)(row)
+    decoded = SARDecode(root=built_tiny_release)(row)
     assert decoded["pixels_source"] == "sar" and decoded["pixels"].ndim == 3
 
 
 @pytest.mark.parametrize("streaming", [False, True])
-def test_load_decodes_originals_by_path_from_a_local_release(tiny_release: Path, streaming: bool):
-    dataset = load("sarvqa2", split="train", source=tiny_release, decode="sar", streaming=streaming)
+def test_load_decodes_originals_by_path_from_a_local_release(built_tiny_release: Path, streaming: bool):
+    dataset = load("sarvqa2", split="train", source=built_tiny_release, decode="sar", streaming=streaming)
     rows = list(dataset)
     assert rows and all(row["pixels_source"] == "sar" for row in rows)
     assert all(row["pixels"].shape[0] == (4 if row["source"] == "spacenet6" else 1) for row in rows)
 
 
-def test_a_tampered_original_is_refused_when_decoded(tiny_release: Path, tmp_path: Path):
-    release = _copy(tiny_release, tmp_path)
+def test_a_tampered_original_is_refused_when_decoded(built_tiny_release: Path, tmp_path: Path):
+    release = _copy(built_tiny_release, tmp_path)
     target = next(iter(sorted((release / "originals" / "dfc2023").glob("*.tif"))))
     data = bytearray(target.read_bytes())
     data[-1] ^= 0xFF
@@ -218,14 +220,14 @@ def test_a_tampered_original_is_refused_when_decoded(tiny_release: Path, tmp_pat
 
 
 @pytest.fixture(scope="module")
-def pushed(tiny_release: Path, tmp_path_factory: pytest.TempPathFactory):
+def pushed(built_tiny_release: Path, tmp_path_factory: pytest.TempPathFactory):
     """The tiny release pushed as v1.0.0 to a Hub stand-in of this module."""
     with HubServer(tmp_path_factory.mktemp("hub")) as server:
         env = server.client_env(tmp_path_factory.mktemp("client"))
         run_client(
             f"""
             import sarlang1m.publish.hub as hub
-            hub.push_release({str(tiny_release)!r}, {REPO!r}, "1.0.0", progress=False)
+            hub.push_release({str(built_tiny_release)!r}, {REPO!r}, "1.0.0", progress=False)
             """,
             env,
         )
@@ -236,7 +238,7 @@ def _original_gets(server: HubServer) -> list[str]:
     return [r.path for r in server.requests if r.route == "resolve" and r.method == "GET" and "/originals/" in r.path]
 
 
-def test_streaming_from_the_hub_fetches_each_original_once_per_batch(pushed, tiny_release: Path):
+def test_streaming_from_the_hub_fetches_each_original_once_per_batch(pushed, built_tiny_release: Path):
     server, env = pushed
     before = len(_original_gets(server))
     result = run_client(
@@ -290,7 +292,7 @@ def test_map_style_from_the_hub_caches_originals_for_the_next_epoch(pushed):
     assert second == first  # the second epoch read every original from huggingface_hub's cache
 
 
-def test_prefetch_downloads_a_configs_originals_for_offline_use(pushed, tiny_release: Path):
+def test_prefetch_downloads_a_configs_originals_for_offline_use(pushed, built_tiny_release: Path):
     _, env = pushed
     fetched = run_client(
         f"""
@@ -300,7 +302,7 @@ def test_prefetch_downloads_a_configs_originals_for_offline_use(pushed, tiny_rel
         """,
         env,
     )
-    spacenet6 = sorted((tiny_release / "originals" / "spacenet6").glob("*.tif"))
+    spacenet6 = sorted((built_tiny_release / "originals" / "spacenet6").glob("*.tif"))
     assert fetched == {"files": len(spacenet6), "bytes": sum(p.stat().st_size for p in spacenet6)}
     offline = run_client(
         f"""
@@ -313,7 +315,7 @@ def test_prefetch_downloads_a_configs_originals_for_offline_use(pushed, tiny_rel
     assert offline == {f"originals/spacenet6/{p.name}": p.stat().st_size for p in spacenet6}
 
 
-def test_gdal_opens_an_original_where_it_lies_on_the_hub(pushed, tiny_release: Path):
+def test_gdal_opens_an_original_where_it_lies_on_the_hub(pushed, built_tiny_release: Path):
     """GIS users: rasterio (GDAL /vsicurl/) on the resolve URL of an original, at the release's tag."""
     pytest.importorskip("rasterio")
     _, env = pushed
@@ -329,7 +331,7 @@ def test_gdal_opens_an_original_where_it_lies_on_the_hub(pushed, tiny_release: P
         """,
         env,
     )
-    local = tifffile.imread(tiny_release / path)
+    local = tifffile.imread(built_tiny_release / path)
     assert opened == {
         "shape": list(local.shape),
         "dtype": str(local.dtype),
@@ -337,7 +339,7 @@ def test_gdal_opens_an_original_where_it_lies_on_the_hub(pushed, tiny_release: P
     }
 
 
-def test_prefetch_command_on_a_local_release(tiny_release: Path, capsys):
-    main(["prefetch", "sarvqa2", "--release", str(tiny_release), "--source", "dfc2023"])
-    files = sorted((tiny_release / "originals" / "dfc2023").glob("*.tif"))
+def test_prefetch_command_on_a_local_release(built_tiny_release: Path, capsys):
+    main(["prefetch", "sarvqa2", "--release", str(built_tiny_release), "--source", "dfc2023"])
+    files = sorted((built_tiny_release / "originals" / "dfc2023").glob("*.tif"))
     assert capsys.readouterr().out.startswith(f"{len(files)} originals (")

@@ -115,9 +115,9 @@ def test_bad_rows_are_named():
 # ------------------------------------------------------------------------------ the sample grid
 
 
-def test_sample_rows_cover_every_source_deterministically(tiny_release):
-    rows = sample_rows(tiny_release, per_source=2)
-    assert rows == sample_rows(tiny_release, per_source=2)
+def test_sample_rows_cover_every_source_deterministically(built_tiny_release):
+    rows = sample_rows(built_tiny_release, per_source=2)
+    assert rows == sample_rows(built_tiny_release, per_source=2)
     by_source = {}
     for row in rows:
         by_source.setdefault(row["source"], []).append(row["image_id"])
@@ -128,27 +128,27 @@ def test_sample_rows_cover_every_source_deterministically(tiny_release):
         "sardet_100k": ["0000001", "0000002"],  # train shards first
     }
     assert all(row["label"].endswith(f"| {row['tier']}") for row in rows)
-    one = [r["image_id"] for r in sample_rows(tiny_release, per_source=1) if r["source"] == "sardet_100k"]
+    one = [r["image_id"] for r in sample_rows(built_tiny_release, per_source=1) if r["source"] == "sardet_100k"]
     assert one == ["0000002"]  # the middle one of the source's rows
     with pytest.raises(ValueError, match="per_source must be at least 1"):
-        sample_rows(tiny_release, per_source=0)
+        sample_rows(built_tiny_release, per_source=0)
 
 
-def test_the_release_has_its_grid_listed_and_shown(tiny_release, tmp_path):
-    grid = tiny_release / schema.SAMPLE_GRID_FILE
-    assert grid.name in read_manifest(tiny_release)["files"]
-    assert f"]({schema.SAMPLE_GRID_FILE})" in (tiny_release / schema.CARD_FILE).read_text()
+def test_the_release_has_its_grid_listed_and_shown(built_tiny_release, tmp_path):
+    grid = built_tiny_release / schema.SAMPLE_GRID_FILE
+    assert grid.name in read_manifest(built_tiny_release)["files"]
+    assert f"]({schema.SAMPLE_GRID_FILE})" in (built_tiny_release / schema.CARD_FILE).read_text()
     image = PIL.Image.open(grid)
     assert image.format == "PNG" and image.mode == "RGB"
     assert image.width == 4 * (192 + MARGIN) + MARGIN  # 5 images in rows of 4
     copy = tmp_path / "copy"
     copy.mkdir()
-    (copy / "data").symlink_to(tiny_release / "data", target_is_directory=True)
+    (copy / "data").symlink_to(built_tiny_release / "data", target_is_directory=True)
     assert write_sample_grid(copy, synthetic=True).read_bytes() == grid.read_bytes()
 
 
-def test_the_grid_shows_the_chosen_images(tiny_release):
-    rows = sample_rows(tiny_release, per_source=2)
+def test_the_grid_shows_the_chosen_images(built_tiny_release):
+    rows = sample_rows(built_tiny_release, per_source=2)
     sheet = contact_sheet(rows, cell=96, texts=False)
     for index, row in enumerate(rows):
         expected = PIL.Image.open(io.BytesIO(row["image"]["bytes"])).convert("RGB")
@@ -175,15 +175,15 @@ def test_a_watermark_is_drawn_on_every_image_itself():
     assert cell_centre(marked, 1, 2, 64, 64) == COLOURS[2]  # the image stays visible under the band
 
 
-def test_the_sample_grid_of_a_synthetic_release_says_so_on_each_image(tiny_release, tmp_path):
+def test_the_sample_grid_of_a_synthetic_release_says_so_on_each_image(built_tiny_release, tmp_path):
     """The tiny release is synthetic: its grid differs from an unmarked one by the red word on each image."""
-    grid = PIL.Image.open(tiny_release / schema.SAMPLE_GRID_FILE)
+    grid = PIL.Image.open(built_tiny_release / schema.SAMPLE_GRID_FILE)
     real = tmp_path / "real"
     real.mkdir()
-    (real / "data").symlink_to(tiny_release / "data", target_is_directory=True)
+    (real / "data").symlink_to(built_tiny_release / "data", target_is_directory=True)
     unmarked = PIL.Image.open(write_sample_grid(real, synthetic=False))
     assert unmarked.size == grid.size
-    count = len(sample_rows(tiny_release))
+    count = len(sample_rows(built_tiny_release))
     rows = -(-count // 4)
     cell_height = (grid.height - MARGIN) // rows - MARGIN
     for index in range(count):

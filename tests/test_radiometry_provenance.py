@@ -55,14 +55,14 @@ def test_a_float_file_without_a_minimum_is_decoded_once_to_tell_its_sign() -> No
     assert pixels is not None and pixels.shape == (1, 8, 8)  # handed back, so the build does not decode again
 
 
-def test_the_build_report_and_the_card_say_per_source_which_rule_decided(tiny_release) -> None:
-    report = json.loads((tiny_release / schema.REPORT_FILE).read_text(encoding="utf-8"))
+def test_the_build_report_and_the_card_say_per_source_which_rule_decided(built_tiny_release) -> None:
+    report = json.loads((built_tiny_release / schema.REPORT_FILE).read_text(encoding="utf-8"))
     assert {
         source: (next(iter(entry["radiometry"])), next(iter(entry["decided_by"])))
         for source, entry in report["sar_radiometry"].items()
     } == TINY_DECISIONS
     assert all(entry["images"] == 1 for entry in report["sar_radiometry"].values())
-    card = (tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
+    card = (built_tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
     assert "| OpenEarthMap-SAR (Umbra) | 1 | amplitude (1) | the file's own metadata (1) |" in card
     assert "| SpaceNet6 (Rotterdam) | 1 | db (1) | the source's documented rule (1) |" in card
     assert "| IEEE GRSS Data Fusion Contest 2023 | 1 | amplitude (1) | the pixels (1) |" in card
@@ -88,13 +88,15 @@ def test_every_source_radiometry_comes_out_as_synth_wrote_it(tmp_path) -> None:
     assert {source: entry["radiometry"] for source, entry in statistics.items()} == RADIOMETRY
 
 
-def test_standardize_works_on_every_config_of_the_tiny_release(tiny_release) -> None:
-    statistics = read_release_manifest(tiny_release)["sar_statistics"]
+def test_standardize_works_on_every_config_of_the_tiny_release(built_tiny_release) -> None:
+    statistics = read_release_manifest(built_tiny_release)["sar_statistics"]
     assert set(statistics) == set(TINY_DECISIONS)
     decoded = 0
-    for name, config in read_manifest(tiny_release)["configs"].items():
+    for name, config in read_manifest(built_tiny_release)["configs"].items():
         for split in config["splits"]:
-            rows = load(name, split=split, source=tiny_release, decode="sar", sar_options={"normalize": "standardize"})
+            rows = load(
+                name, split=split, source=built_tiny_release, decode="sar", sar_options={"normalize": "standardize"}
+            )
             for row in rows:
                 if row["pixels_source"] == "sar":
                     mean, std = statistics[row["source"]]["mean_db"], statistics[row["source"]]["std_db"]
@@ -103,9 +105,11 @@ def test_standardize_works_on_every_config_of_the_tiny_release(tiny_release) -> 
     assert decoded >= 3
 
 
-def test_the_default_decode_of_an_amplitude_uint8_original_is_its_db_stretch(tiny_release) -> None:
-    original = (tiny_release.parent / "raw" / "SARimages_original" / f"{TINY_OEM}.tif").read_bytes()
-    row = next(r for r in load("vqa", split="test", source=tiny_release, decode="sar") if r["image_id"] == TINY_OEM)
+def test_the_default_decode_of_an_amplitude_uint8_original_is_its_db_stretch(built_tiny_release) -> None:
+    original = (built_tiny_release.parent / "raw" / "SARimages_original" / f"{TINY_OEM}.tif").read_bytes()
+    row = next(
+        r for r in load("vqa", split="test", source=built_tiny_release, decode="sar") if r["image_id"] == TINY_OEM
+    )
     assert row["pixels_radiometry"] == "amplitude"
     np.testing.assert_array_equal(row["pixels"], decode_sar(original, radiometry="amplitude"))
     as_display = decode_sar(original, radiometry="display")  # what it was before: x / 255

@@ -19,13 +19,13 @@ from sarlang1m.build.report import MissingImagesError
 from sarlang1m.publish.manifest import read_manifest, verify_local
 
 
-def test_every_config_round_trips_through_plain_datasets(tiny_release):
-    manifest = read_manifest(tiny_release)
-    names = get_dataset_config_names(str(tiny_release))
+def test_every_config_round_trips_through_plain_datasets(built_tiny_release):
+    manifest = read_manifest(built_tiny_release)
+    names = get_dataset_config_names(str(built_tiny_release))
     assert set(names) == set(manifest["configs"])
     assert {"vqa", "captions", "sarvqa1", "sarvqa2"} <= set(names)
     for name, config in manifest["configs"].items():
-        loaded = load_dataset(str(tiny_release), name)
+        loaded = load_dataset(str(built_tiny_release), name)
         assert set(loaded) == set(config["splits"])
         for split, info in config["splits"].items():
             rows = loaded[split]
@@ -35,20 +35,20 @@ def test_every_config_round_trips_through_plain_datasets(tiny_release):
             assert rows.features == schema.FEATURES[config["task"]]
 
 
-def test_configs_select_their_partitions(tiny_release):
-    sarvqa1 = load_dataset(str(tiny_release), "sarvqa1", split="train")
+def test_configs_select_their_partitions(built_tiny_release):
+    sarvqa1 = load_dataset(str(built_tiny_release), "sarvqa1", split="train")
     assert set(sarvqa1["source"]) == {"sardet_100k"} and set(sarvqa1["subset"]) == {"sarvqa1"}
-    vhr = load_dataset(str(tiny_release), "vqa-vhr", split="train")
+    vhr = load_dataset(str(built_tiny_release), "vqa-vhr", split="train")
     assert set(vhr["tier"]) == {"vhr"}
-    test_captions = load_dataset(str(tiny_release), "captions", split="test")
+    test_captions = load_dataset(str(built_tiny_release), "captions", split="test")
     assert [c["style"] for c in test_captions[0]["captions"]] == ["detailed", "concise"]
 
 
-def test_rows_carry_image_sar_and_provenance(tiny_release):
-    rows = {r["image_id"]: r for r in load_dataset(str(tiny_release), "vqa", split="train")}
+def test_rows_carry_image_sar_and_provenance(built_tiny_release):
+    rows = {r["image_id"]: r for r in load_dataset(str(built_tiny_release), "vqa", split="train")}
     spacenet = rows["SN6_Rotterdam_1"]
     assert isinstance(spacenet["image"], PIL.Image.Image) and spacenet["image"].size == (24, 24)
-    original = (tiny_release / spacenet["sar_path"]).read_bytes()
+    original = (built_tiny_release / spacenet["sar_path"]).read_bytes()
     assert original[:4] in (b"II*\x00", b"MM\x00*") and len(original) == spacenet["sar_bytes"]
     assert spacenet["sar_radiometry"] == "db" and spacenet["polarizations"] == ["HH", "HV", "VH", "VV"]
     assert (spacenet["source"], spacenet["tier"], spacenet["location"]) == (
@@ -64,44 +64,48 @@ def test_rows_carry_image_sar_and_provenance(tiny_release):
     assert sardet["sar_path"] is None and sardet["sar_radiometry"] is None and sardet["tier"] == "mixed"
 
 
-def test_streaming_and_the_parent_folder_name(tiny_release):
-    streamed = list(load_dataset(str(tiny_release), "vqa", split="train", streaming=True))
+def test_streaming_and_the_parent_folder_name(built_tiny_release):
+    streamed = list(load_dataset(str(built_tiny_release), "vqa", split="train", streaming=True))
     assert sorted(r["image_id"] for r in streamed) == sorted(
-        load_dataset(str(tiny_release), "vqa", split="train")["image_id"]
+        load_dataset(str(built_tiny_release), "vqa", split="train")["image_id"]
     )
     code = "from datasets import load_dataset; print(load_dataset('sarlang-1m', 'vqa')['train'].num_rows)"
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tiny_release.parent, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=built_tiny_release.parent, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "3"
 
 
-def test_datasets_cli_test_passes(tiny_release):
+def test_datasets_cli_test_passes(built_tiny_release):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     cli = Path(sys.executable).parent / "datasets-cli"
     result = subprocess.run(
-        [str(cli), "test", str(tiny_release), "--all_configs"], capture_output=True, text=True, env=env, timeout=600
+        [str(cli), "test", str(built_tiny_release), "--all_configs"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Test successful" in result.stdout + result.stderr
 
 
-def test_report_accounts_for_every_row(tiny_release):
-    report = json.loads((tiny_release / schema.REPORT_FILE).read_text())
+def test_report_accounts_for_every_row(built_tiny_release):
+    report = json.loads((built_tiny_release / schema.REPORT_FILE).read_text())
     assert report["texts_read"] == report["texts_used"] + report["texts_skipped"] == 12
     assert all(f["rows"] == f["used"] + sum(f["skipped"].values()) for f in report["files"])
 
 
-def test_manifest_lists_every_file_and_verifies(tiny_release):
-    manifest = read_manifest(tiny_release)
-    on_disk = {p.relative_to(tiny_release).as_posix() for p in tiny_release.rglob("*") if p.is_file()}
+def test_manifest_lists_every_file_and_verifies(built_tiny_release):
+    manifest = read_manifest(built_tiny_release)
+    on_disk = {p.relative_to(built_tiny_release).as_posix() for p in built_tiny_release.rglob("*") if p.is_file()}
     assert set(manifest["files"]) == on_disk - {schema.MANIFEST_FILE}
     parquet = [n for n in manifest["files"] if n.endswith(".parquet")]
     assert sum(manifest["files"][n]["rows"] for n in parquet) == sum(
         s["images"] for c in ("vqa", "captions") for s in manifest["configs"][c]["splits"].values()
     )
     assert manifest["synthetic"] is True
-    assert verify_local(tiny_release).ok
+    assert verify_local(built_tiny_release).ok
 
 
 def test_bad_rows_end_up_in_the_report(tiny_raw, tmp_path):

@@ -26,8 +26,8 @@ def test_a_column_without_a_description_is_refused():
         schema.Column("new", datasets.Value("string"), "  ")
 
 
-def test_the_card_shows_every_column_with_its_description(tiny_release):
-    card = (tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
+def test_the_card_shows_every_column_with_its_description(built_tiny_release):
+    card = (built_tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
     for column in schema.COLUMNS:
         assert f"| `{column.name}` |" in card and column.description.split(";")[0].split("(")[0].strip() in card
 

@@ -257,8 +257,8 @@ def test_the_largest_page_is_found_across_files_from_the_footers(tmp_path):
 # ------------------------------------------------------------------------------------ the release
 
 
-def test_every_image_reencodes_as_jpeg_or_png_in_8_bits(tiny_release):
-    for path in sorted((tiny_release / schema.DATA_DIR).rglob("*.parquet")):
+def test_every_image_reencodes_as_jpeg_or_png_in_8_bits(built_tiny_release):
+    for path in sorted((built_tiny_release / schema.DATA_DIR).rglob("*.parquet")):
         for cell in pq.read_table(path, columns=["image"])["image"].to_pylist():
             image = PIL.Image.open(io.BytesIO(cell["bytes"]))
             assert image.mode in ("1", "L", "LA", "P", "RGB", "RGBA"), (path.name, image.mode)
@@ -291,12 +291,12 @@ def release_checks(release: Path) -> list[viewer.ViewerCheck]:
     return viewer_checks(release, configs, repo_id=schema.DEFAULT_REPO_ID)
 
 
-def test_the_model_counts_each_release_page_as_the_viewer_serialises_it(tiny_release):
-    configs = read_manifest(tiny_release)["configs"]
-    checks = release_checks(tiny_release)
+def test_the_model_counts_each_release_page_as_the_viewer_serialises_it(built_tiny_release):
+    configs = read_manifest(built_tiny_release)["configs"]
+    checks = release_checks(built_tiny_release)
     assert {(c.config, c.split) for c in checks} == {(n, s) for n, c in configs.items() for s in c["splits"]}
     for check in checks:
-        files = sorted(tiny_release.glob(configs[check.config]["splits"][check.split]["data_files"]))
+        files = sorted(built_tiny_release.glob(configs[check.config]["splits"][check.split]["data_files"]))
         table = pa.concat_tables(pq.read_table(f) for f in files)
         features = schema.FEATURES[configs[check.config]["task"]]
         reference, digits = first_rows_bytes(
@@ -306,8 +306,8 @@ def test_the_model_counts_each_release_page_as_the_viewer_serialises_it(tiny_rel
         assert check.first_page_bytes == reference + (images * 10 - digits), (check.config, check.split)
 
 
-def test_every_config_of_the_release_fits_the_viewer(tiny_release):
-    for check in release_checks(tiny_release):
+def test_every_config_of_the_release_fits_the_viewer(built_tiny_release):
+    for check in release_checks(built_tiny_release):
         assert check.fits, (check.config, check.split, check.problems())
         assert check.image_columns == ("image",)
         assert check.max_group_rows <= IMAGE_GROUP_ROWS and check.page_index
@@ -322,20 +322,20 @@ def test_every_config_of_the_release_fits_the_viewer(tiny_release):
     reason="rows still carry the original GeoTIFF in the binary column `sar`",
     strict=True,
 )
-def test_a_full_page_of_the_release_rows_fits_the_response_limit(tiny_release):
-    for check in release_checks(tiny_release):
+def test_a_full_page_of_the_release_rows_fits_the_response_limit(built_tiny_release):
+    for check in release_checks(built_tiny_release):
         assert check.full_page_bytes < RESPONSE_MAX_BYTES, (check.config, check.split, check.full_page_bytes)
 
 
-def test_the_card_reports_the_viewer_limits_and_their_source(tiny_release):
-    text = (tiny_release / schema.CARD_FILE).read_text()
+def test_the_card_reports_the_viewer_limits_and_their_source(built_tiny_release):
+    text = (built_tiny_release / schema.CARD_FILE).read_text()
     section = text.split("### Dataset Viewer", 1)[1].split("\n## ", 1)[0]
     for quoted in ("200,000 bytes", "300,000,000 bytes", "firstRows.maxBytes", "rowsIndex.maxArrowDataInMemory"):
         assert quoted in section
     assert viewer.VIEWER_COMMIT[:7] in section
     assert "Every config and split fits." in section
     rows = [line for line in section.splitlines() if line.startswith("| `")]
-    assert len(rows) == len(release_checks(tiny_release))
+    assert len(rows) == len(release_checks(built_tiny_release))
     assert all(line.rstrip(" |").endswith("yes") for line in rows)
 
 
@@ -374,8 +374,8 @@ def test_the_card_marks_a_split_whose_pages_are_too_big(tmp_path):
     assert f"- `vqa-vhr` / train: {check.problems()[0]}." in text
 
 
-def test_config_and_split_names_follow_the_hub_rules(tiny_release):
-    meta = yaml.safe_load((tiny_release / schema.CARD_FILE).read_text().split("---\n")[1])
+def test_config_and_split_names_follow_the_hub_rules(built_tiny_release):
+    meta = yaml.safe_load((built_tiny_release / schema.CARD_FILE).read_text().split("---\n")[1])
     configs = meta["configs"]
     assert 1 <= len(configs) <= MAX_CONFIGS
     for config in configs:
@@ -385,10 +385,10 @@ def test_config_and_split_names_follow_the_hub_rules(tiny_release):
         for split in splits:
             assert SPLIT_NAME.match(split) and "-" not in split and not split.startswith("partial")
         for data_file in config["data_files"]:
-            assert list(tiny_release.glob(data_file["path"])), data_file
+            assert list(built_tiny_release.glob(data_file["path"])), data_file
     assert [c["config_name"] for c in configs if c.get("default")] == ["vqa"]
-    assert get_dataset_default_config_name(str(tiny_release)) == "vqa"
-    assert len(get_dataset_config_names(str(tiny_release))) == len(configs)
+    assert get_dataset_default_config_name(str(built_tiny_release)) == "vqa"
+    assert len(get_dataset_config_names(str(built_tiny_release))) == len(configs)
     all_possible = schema.config_specs()
     assert len(all_possible) <= MAX_CONFIGS and all(CONFIG_NAME.match(s.name) for s in all_possible)
 
