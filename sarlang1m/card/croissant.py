@@ -11,6 +11,7 @@ FileObject); a local copy of the release is read with ``mapping={"repo": folder}
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -107,7 +108,7 @@ def croissant_metadata(
     revision = f"v{version}"
     splits = [s for s in schema.SPLITS if any(s in c.splits for c in configs.values())]
     metadata: dict[str, Any] = {
-        "@context": CONTEXT,
+        "@context": copy.deepcopy(CONTEXT),  # a copy: mlcroissant edits the context it is given
         "@type": "sc:Dataset",
         "conformsTo": CROISSANT_VERSION,
         "name": schema.PRETTY_NAME + (" (synthetic)" if synthetic else ""),
