@@ -29,6 +29,7 @@ from .staging import Partition, Staging
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass
 class SARLANG1MConfig(datasets.BuilderConfig):
     """A named config of the release (see `schema.config_specs`) plus where the raw files are."""

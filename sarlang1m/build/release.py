@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from .. import __version__, schema
 from ..card import write_card
 from ..card.croissant import write_croissant
+from ..card.preview import write_sample_grid
 from ..errors import OutputExistsError, ReleaseError
 from ..publish.manifest import (
     file_entries,
@@ -39,7 +40,6 @@ from ..publish.manifest import (
     originals_summary,
     write_manifest,
 )
-from ..card.preview import write_sample_grid
 from ..raw.layout import find_layout, is_synthetic
 from .records import SARStatistics, iter_records
 from .report import SKIP_REASONS, FileAccount, MissingImagesError

@@ -24,8 +24,8 @@ from .. import schema
 from ..publish.manifest import sha256_file
 from ..raw import RawText, RowProblem, answer_type, caption_style, classify_question, parse_bbox, read_text_file
 from ..raw.layout import RawLayout, TextFile
-from .report import FileAccount, MissingImagesError
 from ..sources import identify, image_id
+from .report import FileAccount, MissingImagesError
 
 _SCHEMA = """
 CREATE TABLE files(idx INTEGER PRIMARY KEY, path TEXT, format TEXT, task TEXT, split TEXT, subset TEXT,
