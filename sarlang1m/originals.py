@@ -24,7 +24,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import schema
-from .errors import InputError, NotFoundError, RemoteError, VerificationError
+from .errors import InputError, NotFoundError, VerificationError
+from .publish.remote import translated
 
 #: Threads fetching originals per reader (one reader per DataLoader worker): enough to hide ~30-100 ms of
 #: request latency behind decoding, few enough not to flood the Hub from many workers.
@@ -170,24 +171,22 @@ class OriginalsReader:
     def _read_hub(self, path: str) -> bytes:
         assert isinstance(self.root, HubRoot)
         if self.cache:
-            return Path(self._download(path)).read_bytes()
+            return Path(self.download(path)).read_bytes()
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
 
         url = hf_hub_url(self.root.repo_id, path, repo_type="dataset", revision=self.root.revision)
-        try:
+        with translated(f"fetching {self.root}/{path}", repo_id=self.root.repo_id):
             response = http_backoff("GET", url, headers=build_hf_headers(token=self.token), follow_redirects=True)
             hf_raise_for_status(response)
-        except Exception as error:
-            raise _remote_error(self.root, path, error) from error
         return response.content
 
-    def _download(self, path: str, local_dir: str | Path | None = None) -> str:
+    def download(self, path: str, local_dir: str | Path | None = None) -> str:
         """One original through huggingface_hub's cache (or into `local_dir`); its local path."""
         assert isinstance(self.root, HubRoot)
         from huggingface_hub import hf_hub_download
 
-        try:
+        with translated(f"fetching {self.root}/{path}", repo_id=self.root.repo_id):
             return hf_hub_download(
                 self.root.repo_id,
                 path,
@@ -196,8 +195,6 @@ class OriginalsReader:
                 token=self.token,
                 local_dir=local_dir,
             )
-        except Exception as error:
-            raise _remote_error(self.root, path, error) from error
 
 
 def _done(function: Any, *args: Any) -> Future[Any]:
@@ -208,17 +205,6 @@ def _done(function: Any, *args: Any) -> Future[Any]:
     except BaseException as error:  # re-raised by .result(), where the caller expects it
         future.set_exception(error)
     return future
-
-
-def _remote_error(root: HubRoot, path: str, error: Exception) -> Exception:
-    """A Hub failure as one line (a bug in this package is returned as it is, to keep its traceback)."""
-    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RevisionNotFoundError
-
-    if isinstance(error, (EntryNotFoundError, RevisionNotFoundError)):
-        return NotFoundError(f"{root}/{path}: not found on the Hub ({type(error).__name__})")
-    if isinstance(error, (HfHubHTTPError, OSError)) or type(error).__module__.startswith(("httpx", "httpcore")):
-        return RemoteError(f"{root}/{path}: could not be fetched ({error}); check the connection and run again")
-    return error
 
 
 @dataclass
@@ -254,19 +240,20 @@ def prefetch(
 
     path, revision = resolve_release(source, revision)
     references = original_references(config, split=split, source=path, revision=revision, sources=sources)
+    total = sum(size or 0 for size in references.values())
     if revision is None:
-        return PrefetchResult(len(references), sum(size or 0 for size in references.values()), path)
+        return PrefetchResult(len(references), total, path)
     reader = OriginalsReader(hub_root(path, revision), workers=workers, cache=True, token=token)
-    bar = tqdm(total=sum(size or 0 for size in references.values()), unit="B", unit_scale=True, disable=not progress)
+    bar = tqdm(total=total, unit="B", unit_scale=True, disable=not progress)
     bar.set_description(f"prefetching {len(references)} originals")
     with ThreadPoolExecutor(workers) as pool:
-        futures = [(name, size, pool.submit(reader._download, name, local_dir)) for name, size in references.items()]
+        futures = [(name, size, pool.submit(reader.download, name, local_dir)) for name, size in references.items()]
         for _name, size, future in futures:
             future.result()
             bar.update(size or 0)
     bar.close()
     where = str(local_dir) if local_dir is not None else "the huggingface_hub cache"
-    return PrefetchResult(len(references), sum(size or 0 for size in references.values()), where)
+    return PrefetchResult(len(references), total, where)
 
 
 def original_references(

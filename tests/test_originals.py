@@ -343,3 +343,21 @@ def test_prefetch_command_on_a_local_release(built_tiny_release: Path, capsys):
     main(["prefetch", "sarvqa2", "--release", str(built_tiny_release), "--source", "dfc2023"])
     files = sorted((built_tiny_release / "originals" / "dfc2023").glob("*.tif"))
     assert capsys.readouterr().out.startswith(f"{len(files)} originals (")
+
+
+def test_a_missing_original_on_the_hub_is_one_not_found_line(pushed):
+    _, env = pushed
+    result = run_client(
+        f"""
+        from sarlang1m.errors import NotFoundError
+        from sarlang1m.originals import OriginalsReader, hub_root
+        for cache in (False, True):
+            try:
+                OriginalsReader(hub_root({REPO!r}, "v1.0.0"), cache=cache).read("originals/spacenet6/absent.tif")
+            except NotFoundError as error:
+                emit_line = str(error)
+        emit(emit_line)
+        """,
+        env,
+    )
+    assert result.startswith("fetching hf://datasets/") and "absent.tif failed" in result and "\n" not in result

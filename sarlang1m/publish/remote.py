@@ -17,6 +17,8 @@ from typing import TypeVar
 
 from huggingface_hub import HfApi, constants
 from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
     HTTPError,
     LocalEntryNotFoundError,
     OfflineModeIsEnabled,
@@ -103,7 +105,7 @@ def translated(what: str, state: Callable[[], str] = lambda: "", *, repo_id: str
         yield
     except SarlangError:
         raise
-    except (HTTPError, OfflineModeIsEnabled, LocalEntryNotFoundError) as error:
+    except (HTTPError, HfHubHTTPError, OfflineModeIsEnabled, LocalEntryNotFoundError) as error:
         raise remote_error(error, what, state(), repo_id=repo_id) from error
     except RuntimeError as error:  # huggingface_hub wraps a failed LFS upload: "Error while uploading 'PATH' ..."
         cause = error.__cause__
@@ -138,7 +140,7 @@ def remote_error(error: BaseException, what: str, state: str = "", *, repo_id: s
             f"{what} failed: the token may not do this on {repo} (403); use a token with write access to {repo}, "
             f"or a repo in a namespace you own{tail}"
         )
-    if isinstance(error, (RepositoryNotFoundError, RevisionNotFoundError)):
+    if isinstance(error, (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError)):
         return NotFoundError(f"{what} failed: {_first_line(error)}{tail}")
     if status in (409, 412):
         return HubConflictError(f"{what} failed: another commit landed on {repo} meanwhile ({status}){tail}")
