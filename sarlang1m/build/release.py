@@ -41,6 +41,7 @@ from ..publish.manifest import (
     write_manifest,
 )
 from ..raw.layout import find_layout, is_synthetic
+from ..summary import ConfigSummary, SplitSummary, configs_to_json
 from .records import SARStatistics, iter_records
 from .report import SKIP_REASONS, FileAccount, MissingImagesError
 from .staging import Partition, Stager, Staging, mark_unreadable
@@ -76,7 +77,7 @@ class BuildResult:
     """What `build_release` wrote, with the figures the CLI prints."""
 
     out: Path
-    configs: dict[str, schema.ConfigSummary]
+    configs: dict[str, ConfigSummary]
     images: int
     texts: int
     skipped: int
@@ -153,7 +154,7 @@ def build_release(
                     "image_files": staging.counts(),
                     "sardet_root_given": layout.sardet_root is not None,
                 },
-                "configs": schema.configs_to_json(configs),
+                "configs": configs_to_json(configs),
                 "report": {"texts_used": report["texts_used"], "texts_skipped": report["texts_skipped"]},
                 "sar_statistics": sar_statistics,
                 "originals": originals,
@@ -389,14 +390,14 @@ def _check_originals(release: Path) -> dict:
     return originals_summary(sizes)
 
 
-def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, schema.ConfigSummary]:
+def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, ConfigSummary]:
     """Per config and split: images, texts, files, bytes; only configs and splits that have files."""
     tiers: dict[str, set[str]] = {}
     for result in results:
         tiers.setdefault(result.partition.task, set()).add(result.partition.tier)
-    summaries: dict[str, schema.ConfigSummary] = {}
+    summaries: dict[str, ConfigSummary] = {}
     for spec in schema.config_specs(tiers):
-        splits: dict[str, schema.SplitSummary] = {}
+        splits: dict[str, SplitSummary] = {}
         for split in schema.SPLITS:
             members = [
                 r
@@ -404,7 +405,7 @@ def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, sc
                 if r.partition.task == spec.task and r.partition.split == split and spec.includes(r.partition.directory)
             ]
             if members:
-                splits[split] = schema.SplitSummary(
+                splits[split] = SplitSummary(
                     images=sum(r.images for r in members),
                     texts=sum(r.texts for r in members),
                     files=len(members),
@@ -413,7 +414,7 @@ def _config_summaries(results: list[ShardResult], release: Path) -> dict[str, sc
                     data_files=spec.split_glob(split),
                 )
         if splits:
-            summaries[spec.name] = schema.ConfigSummary(
+            summaries[spec.name] = ConfigSummary(
                 task=spec.task,
                 description=spec.description,
                 default=spec.default,

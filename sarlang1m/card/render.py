@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from .. import schema
 from ..raw import classify
-from ..schema import ConfigSummary
+from ..summary import ConfigSummary
 from . import viewer
 from .changelog import CHANGELOG, changelog_until, read_changelog
 from .metadata import card_data

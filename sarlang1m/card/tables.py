@@ -14,7 +14,7 @@ import datasets
 
 from .. import schema
 from ..publish.manifest import original_sizes, originals_summary
-from ..schema import ConfigSummary
+from ..summary import ConfigSummary
 from . import viewer
 from .metadata import published_sources, source_order
 from .statistics import LENGTH_BUCKETS, ReleaseStatistics
