@@ -21,7 +21,7 @@ from sarlang1m.card import metadata, render_card
 from sarlang1m.card.changelog import changelog_until, read_changelog, release_date
 from sarlang1m.card.render import EXAMPLE_TEXTS
 from sarlang1m.card.statistics import WordCounts, collect_statistics
-from sarlang1m.card.tables import markdown_table
+from sarlang1m.card.tables.markdown import markdown_table
 from sarlang1m.publish.manifest import read_manifest
 from sarlang1m.raw import classify
 from sarlang1m.summary import configs_from_json

@@ -22,7 +22,8 @@ from . import viewer
 from .changelog import CHANGELOG, changelog_until, read_changelog
 from .metadata import card_data
 from .statistics import collect_statistics
-from .tables import card_tables, radiometry_table
+from .tables import card_tables
+from .tables.images import radiometry_table
 
 TEMPLATE = Path(__file__).parent / "assets" / "template.md"
 #: Questions or captions shown in each example row (the rest are counted).
