@@ -36,7 +36,9 @@ from tqdm.auto import tqdm
 
 from . import schema
 from .errors import InputError, OutputExistsError
-from .load import check_config, damaged_shards_named, is_synthetic_release, load, read_release_manifest
+from .load import load
+from .release_files import damaged_shards_named
+from .resolve import check_config, is_synthetic_release, read_release_manifest
 from .summary import configs_from_json
 from .views import flatten_row, resolve_class_prompts
 

@@ -236,7 +236,7 @@ def prefetch(
     """
     from tqdm.auto import tqdm
 
-    from .load import resolve_release
+    from .resolve import resolve_release
 
     path, revision = resolve_release(source, revision)
     references = original_references(config, split=split, source=path, revision=revision, sources=sources)

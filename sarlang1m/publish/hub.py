@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from .. import schema
 from ..errors import InputError, NotFoundError, RemoteError, VerificationError
-from ..load import resolve_hub_revision
+from ..resolve import resolve_hub_revision
 from . import releases
 from .manifest import (
     Verification,
@@ -296,7 +296,7 @@ def verify(target: str | Path, *, download: bool = False, token: str | None = No
     Anything that looks like a path (it exists, or starts with `.`, `/` or `~`, or does not have the
     shape ORG/NAME[@REV]) is read as a local folder, and one that does not exist is "no such release folder".
     """
-    from ..load import looks_like_hub_repo
+    from ..resolve import looks_like_hub_repo
 
     text = str(target)
     if Path(text).expanduser().exists() or not looks_like_hub_repo(text):
