@@ -176,7 +176,7 @@ def profile_steps(trials: int) -> dict[str, float]:
                 band, normalize.DEFAULT_PERCENTILES, valid, "exact"
             ),
             "full 16-bit histogram (bincount)": lambda: np.bincount(band.values.view(np.uint32) >> 16),
-            "log2, scale and clip (into a reused buffer)": lambda: normalize.apply_scale(band, scale, None, work),
+            "log10, scale and clip (into a reused buffer)": lambda: normalize.apply_scale(band, scale, None, work),
             "normalize_band": lambda: normalize.normalize_band(pixels, "amplitude"),
             "decode_sar": lambda: decode_sar(data, radiometry="amplitude"),
         },

@@ -6,7 +6,7 @@
 - `sarlang1m.sar.percentiles`: the stretch limits, certified (``approximate``, the default) or ``exact``,
   located on the *linear* values (the dB map is monotone, so order statistics commute with it);
 - `sarlang1m.sar.selection`: exact order statistics without sorting the band;
-- `sarlang1m.sar.scale`: the output pass (a log2 pass with the dB factor and the scaling folded into
+- `sarlang1m.sar.scale`: the output pass (a log10 pass with the dB factor and the scaling folded into
   constants, and a clip).
 
 The names of those modules that callers used from here are re-exported, so ``from
