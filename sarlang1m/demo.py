@@ -57,7 +57,8 @@ def summarize(release: Path) -> dict:
         for split, rows in loaded.items():
             texts = 0
             for row in rows:
-                labels = [t.get("application", "image_description") for t in row[column]]
+                records = schema.text_records(config, row[column])
+                labels = [t.get("application", "image_description") for t in records]
                 applications.update(labels)
                 tiers[row["tier"]] += len(labels)
                 sources[row["source"]] += len(labels)

@@ -9,14 +9,15 @@ and are used to generate a synthetic release of the same shape and to compare a 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import datasets
 
-from .errors import InputError
+from .errors import InputError, ReleaseError
 
 # --------------------------------------------------------------------------------------------
 # The release as a whole
@@ -302,7 +303,14 @@ PAPER = PaperCounts(
 # --------------------------------------------------------------------------------------------
 # Columns: one row per image and task, its texts nested. Each column is defined once, here: its name,
 # its `datasets` feature, its description (card, Croissant) and the tasks that have it.
+#
+# The texts of an image are stored column-wise, a struct of lists (as SQuAD stores `answers`):
+# ``qa = {"id": [...], "question": [...], ...}``, one list per field, item i of every list belonging to
+# text i. Stored as a list of records, each text would repeat its field names in every JSON response of
+# the Dataset Viewer, about a third of a question's bytes; `text_records` turns a row's texts back
+# into one dict per text.
 
+#: The fields of one caption and of one question, with the type of one value.
 CAPTION_FIELDS = {
     "id": datasets.Value("string"),
     "text": datasets.Value("string"),
@@ -317,6 +325,54 @@ QA_FIELDS = {
     "answer_type": datasets.Value("string"),
     "bbox": datasets.List(datasets.Value("float32")),
 }
+_TEXT_FIELDS = {"captions": CAPTION_FIELDS, "vqa": QA_FIELDS, "qa": QA_FIELDS}
+
+
+def _column_wise(fields: dict[str, Any]) -> dict[str, datasets.List]:
+    """The feature of a texts column: one list per field (see above)."""
+    return {name: datasets.List(feature) for name, feature in fields.items()}
+
+
+def text_records(task_or_column: str, texts: Mapping[str, Sequence[Any]] | None, *, row: object = None) -> list[dict]:
+    """A row's column-wise texts (``qa`` or ``captions``) as one dict per text, in order.
+
+    `task_or_column` is ``vqa``/``qa`` or ``captions``; `texts` the row's value (None: no texts); `row`
+    names the row in errors (e.g. its ``image_id``). A field absent from `texts` is absent from the dicts.
+    Lists of different lengths, an unknown field, or texts stored as a list of records (the layout of
+    builds before the column-wise one) are a `ReleaseError` naming the row.
+    """
+    if task_or_column not in _TEXT_FIELDS:
+        raise ValueError(f"unknown task or text column {task_or_column!r}; expected one of {list(_TEXT_FIELDS)}")
+    if texts is None:
+        return []
+    where = f"row {row!r}: " if row is not None else ""
+    if not isinstance(texts, Mapping):
+        raise ReleaseError(
+            f"{where}{task_or_column!r} is a {type(texts).__name__}, not the column-wise mapping of field -> list"
+            f" of values this package writes (fields {list(_TEXT_FIELDS[task_or_column])}); rebuild the release"
+            " with this version of sarlang1m"
+        )
+    unknown = sorted(set(texts) - set(_TEXT_FIELDS[task_or_column]))
+    if unknown:
+        raise ReleaseError(
+            f"{where}{task_or_column!r} has unknown field(s) {unknown}; expected {list(_TEXT_FIELDS[task_or_column])}"
+        )
+    lengths = {name: len(values) if values is not None else 0 for name, values in texts.items()}
+    if len(set(lengths.values())) > 1:
+        raise ReleaseError(
+            f"{where}the fields of {task_or_column!r} hold different numbers of texts {lengths}; every field"
+            " needs one value per text: rebuild the release or fix the row"
+        )
+    count = next(iter(lengths.values()), 0)
+    columns = {name: values if values is not None else () for name, values in texts.items()}
+    return [{name: values[i] for name, values in columns.items()} for i in range(count)]
+
+
+def text_columns(task_or_column: str, records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The inverse of `text_records`: per-text dicts (missing fields as None) as a row's column-wise texts."""
+    if task_or_column not in _TEXT_FIELDS:
+        raise ValueError(f"unknown task or text column {task_or_column!r}; expected one of {list(_TEXT_FIELDS)}")
+    return {name: [record.get(name) for record in records] for name in _TEXT_FIELDS[task_or_column]}
 
 
 @dataclass(frozen=True)
@@ -377,14 +433,16 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "captions",
-        datasets.List(CAPTION_FIELDS),
-        "Captions of the image: id, text, style (concise or detailed).",
+        _column_wise(CAPTION_FIELDS),
+        "Captions of the image, column-wise: one list per field (id, text, style: concise or detailed),"
+        " item i of each list for caption i.",
         tasks=("captions",),
     ),
     Column(
         "qa",
-        datasets.List(QA_FIELDS),
-        "Questions about the image: id, question, answer, application, subtype, answer_type, bbox.",
+        _column_wise(QA_FIELDS),
+        "Questions about the image, column-wise: one list per field (id, question, answer, application,"
+        " subtype, answer_type, bbox), item i of each list for question i.",
         tasks=("vqa",),
     ),
 )

@@ -140,7 +140,7 @@ def flatten_row(row: Mapping[str, Any], task: str, *, class_prompts: bool) -> li
     subset = row.get("subset")
     return [
         {**image_part, **text_fields(text, task, subset=subset, class_prompts=class_prompts)}
-        for text in row[text_column] or ()
+        for text in schema.text_records(task, row[text_column], row=row.get("image_id"))
     ]
 
 
@@ -210,7 +210,9 @@ class PairsView:
         arrow = dataset.with_format("arrow").select_columns(columns)
         lengths, subsets = [], []
         for table in arrow.iter(batch_size=_INDEX_BATCH_ROWS):
-            lengths.append(pc.list_value_length(table[text_column]).fill_null(0).to_numpy(zero_copy_only=False))
+            # texts are column-wise (one list per field): an image's count is the length of its `id` list
+            ids = pc.struct_field(table[text_column], "id")
+            lengths.append(pc.list_value_length(ids).fill_null(0).to_numpy(zero_copy_only=False))
             if "subset" in columns:
                 subsets.append(table["subset"].to_numpy(zero_copy_only=False))
         counts = np.concatenate(lengths).astype(np.int64) if lengths else np.zeros(0, np.int64)
@@ -310,7 +312,10 @@ class PairsView:
         fetched = _as_rows(self.dataset[unique_rows], len(unique_rows))
         texts = self._texts[unique_rows][self.text_column]
         by_row = {
-            row: ({key: value for key, value in fetched[k].items() if key != self.text_column}, texts[k])
+            row: (
+                {key: value for key, value in fetched[k].items() if key != self.text_column},
+                schema.text_records(self.task, texts[k], row=row),
+            )
             for k, row in enumerate(unique_rows)
         }
         examples = []

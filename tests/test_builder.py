@@ -39,7 +39,7 @@ def test_builder_streams(tiny_raw):
     builder = SARLANG1M(config_name="captions", data_dir=str(tiny_raw))
     rows = list(builder.as_streaming_dataset(split="test"))
     assert [r["image_id"] for r in rows] == ["France_Alpes-Maritimes_Nice_3"]
-    assert [c["style"] for c in rows[0]["captions"]] == ["detailed", "concise"]
+    assert rows[0]["captions"]["style"] == ["detailed", "concise"]
 
 
 def test_builder_cites_and_links_what_the_card_and_croissant_do(tiny_release, tmp_path):

@@ -110,7 +110,7 @@ def test_config_table_matches_what_datasets_loads(built_tiny_release):
         name = config.split("`")[1]
         loaded = load_dataset(str(built_tiny_release), name, split=split)
         assert number(images) == loaded.num_rows
-        assert number(texts) == sum(len(r) for r in loaded[schema.TEXT_COLUMN[task]])
+        assert number(texts) == sum(len(r["id"]) for r in loaded[schema.TEXT_COLUMN[task]])
         assert number(files) == len(list(built_tiny_release.glob(schema.config_spec(name).split_glob(split))))
 
 
@@ -126,17 +126,18 @@ def test_statistics_match_an_independent_count(built_tiny_release):
     applications, answer_types, subtypes, sources = Counter(), Counter(), Counter(), Counter()
     for split, row in vqa:
         sources[row["source"]] += 1
-        for qa in row["qa"]:
-            applications[(qa["application"], split)] += 1
-            answer_types[(qa["application"], qa["answer_type"])] += 1
-            subtypes[qa["subtype"] or "(none)"] += 1
+        qa = row["qa"]  # column-wise: one list per field
+        for application, answer_type, subtype in zip(qa["application"], qa["answer_type"], qa["subtype"], strict=True):
+            applications[(application, split)] += 1
+            answer_types[(application, answer_type)] += 1
+            subtypes[subtype or "(none)"] += 1
     assert {(a, s): n for a, c in stats.applications.items() for s, n in c.items() if n} == applications
     assert {(a, t): n for a, c in stats.answer_types.items() for t, n in c.items() if n} == answer_types
     assert dict(stats.subtypes) == subtypes
     assert {s: c["images"] for s, c in stats.sources["vqa"].items()} == sources
-    styles = Counter((split, c["style"]) for split, row in captions for c in row["captions"])
+    styles = Counter((split, style) for split, row in captions for style in row["captions"]["style"])
     assert {(sp, st): n for sp, c in stats.caption_styles.items() for st, n in c.items() if n} == styles
-    questions = [len(qa["question"].split()) for _, row in vqa for qa in row["qa"]]
+    questions = [len(question.split()) for _, row in vqa for question in row["qa"]["question"]]
     assert stats.lengths["question"].summary()["p50"] == int(np.percentile(questions, 50, method="inverted_cdf"))
     assert stats.lengths["question"].summary()["max"] == max(questions)
     assert stats.distinct_images == len({row["image_id"] for _, row in vqa + captions})
@@ -244,7 +245,7 @@ def test_example_rows_are_real_rows(built_tiny_release):
         rows = {row["image_id"]: row for _, row in loaded_rows(built_tiny_release, task)}
         row = rows[example["image_id"]]
         column = schema.TEXT_COLUMN[task]
-        assert example[column] == row[column][:EXAMPLE_TEXTS]
+        assert example[column] == {field: values[:EXAMPLE_TEXTS] for field, values in row[column].items()}
         assert example["source"] == row["source"] and example["sha256"] == row["sha256"]
         assert example["sar_path"] is not None  # the first training row with a GeoTIFF is preferred
         assert example["sar_path"] == row["sar_path"] and example["sar_sha256"] == row["sar_sha256"]

@@ -20,7 +20,7 @@ def example(height: int, width: int, bands: int = 1, value: float = 0.5, image_i
         "image_id": image_id,
         PIXELS_FIELD: pixels,
         VALID_FIELD: np.ones(pixels.shape, dtype=bool),
-        "qa": [{"question": "q?", "answer": "a."}],
+        "qa": {"question": ["q?"], "answer": ["a."]},
     }
 
 
@@ -35,7 +35,7 @@ def test_pad_to_the_largest_image_marks_padding_invalid() -> None:
     assert batch[VALID_FIELD][0, 0, :4].all() and not batch[VALID_FIELD][0, 0, 4:].any()
     assert not batch[VALID_FIELD][1, 0, :, 3:].any()
     assert batch["image_id"] == ["a", "b"]
-    assert batch["qa"] == [[{"question": "q?", "answer": "a."}]] * 2
+    assert batch["qa"] == [{"question": ["q?"], "answer": ["a."]}] * 2
 
 
 def test_pad_to_a_fixed_size_or_multiple() -> None:

@@ -47,8 +47,10 @@ def test_records_are_the_rows_of_each_config(built_tiny_release, caplog):
         column = schema.TEXT_COLUMN[summary["task"]]
         for key, record in got.items():
             row = expected[key]
-            texts = [{k.rsplit("/", 1)[1]: text(v) for k, v in item.items()} for item in record[f"{config}/{column}"]]
-            assert texts == [{k: v for k, v in item.items()} for item in row[column]], key
+            # column-wise texts: one array per field
+            fields = record[f"{config}/{column}"]
+            texts = {name.rsplit("/", 1)[1]: [text(v) for v in values] for name, values in fields.items()}
+            assert texts == row[column], key
             image = record[f"{config}/image"]
             assert isinstance(image, PIL.Image.Image) and image.size == row["image"].size
             assert text(record[f"{config}/sar_path"]) == row["sar_path"]

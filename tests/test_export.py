@@ -100,14 +100,15 @@ def expected_turns(release: Path, config: str, split: str) -> dict[str, tuple[st
     turns = {}
     positioning = "Where is the aircraft located in the image?"
     for row in release_rows(release, config, split):
-        for text in row.get("qa") or []:
-            question = text["question"]
+        questions = row.get("qa") or {"id": [], "question": [], "answer": []}  # column-wise
+        for text_id, question, answer in zip(questions["id"], questions["question"], questions["answer"], strict=True):
             if row["image_id"] == "0000001" or row["image_id"] == "0000002":  # SARVQA1 images of the tiny release
                 prompt = schema.CLASS_PROMPTS["positions" if question == positioning else "classes"]
                 question = f"{prompt} {question}"
-            turns[text["id"]] = (row["image_id"], schema.VQA_PROMPT.format(question=question), text["answer"])
-        for text in row.get("captions") or []:
-            turns[text["id"]] = (row["image_id"], schema.CAPTION_PROMPT, text["text"])
+            turns[text_id] = (row["image_id"], schema.VQA_PROMPT.format(question=question), answer)
+        captions = row.get("captions") or {"id": [], "text": []}
+        for text_id, caption in zip(captions["id"], captions["text"], strict=True):
+            turns[text_id] = (row["image_id"], schema.CAPTION_PROMPT, caption)
     return turns
 
 
@@ -203,7 +204,8 @@ def test_dataset_info_keeps_other_entries(tiny_release, tmp_path):
 def test_class_prompts_and_prompts_can_be_changed(tiny_release, tmp_path):
     out = tmp_path / "plain.json"
     export(tiny_release, "llava", out, config="vqa", split="train", class_prompts=False, vqa_prompt="Q: {question}")
-    raw = {t["id"]: t["question"] for row in release_rows(tiny_release, "vqa", "train") for t in row["qa"]}
+    rows = release_rows(tiny_release, "vqa", "train")
+    raw = {i: q for row in rows for i, q in zip(row["qa"]["id"], row["qa"]["question"], strict=True)}
     assert {r["id"]: user_text(r, "llava")[0] for r in json.loads(out.read_text())} == {
         i: f"Q: {q}" for i, q in raw.items()
     }

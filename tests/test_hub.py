@@ -84,13 +84,13 @@ def test_push_tag_verify_and_load_two_versions(hub_server: HubServer, hub_env, r
         for tag in ("v1.0.0", "v1.1.0"):
             regular = load_dataset({REPO!r}, "sarvqa2", split="test", revision=tag)
             streamed = load_dataset({REPO!r}, "sarvqa2", split="test", revision=tag, streaming=True)
-            out[tag] = [[q["answer"] for q in r["qa"]] for r in regular]
-            out[tag + "-stream"] = [[q["answer"] for q in r["qa"]] for r in streamed]
+            out[tag] = [r["qa"]["answer"] for r in regular]
+            out[tag + "-stream"] = [r["qa"]["answer"] for r in streamed]
         import sarlang1m  # pins schema.RELEASE_REVISION (v1.0.0) unless told otherwise
         pinned = sarlang1m.load("sarvqa2", split="test", source={REPO!r}, streaming=True)
-        out["pinned"] = [[q["answer"] for q in r["qa"]] for r in pinned]
+        out["pinned"] = [r["qa"]["answer"] for r in pinned]
         latest = sarlang1m.load("sarvqa2", split="test", source={REPO!r} + "@v1.1.0", decode="sar")
-        out["latest"] = [[q["answer"] for q in r["qa"]] for r in latest]
+        out["latest"] = [r["qa"]["answer"] for r in latest]
         out["pixels"] = [r["pixels_source"] for r in latest]
         emit(out)
         """,
@@ -430,7 +430,7 @@ def test_push_records_the_commit_and_readers_refuse_a_moved_tag(hub_server: HubS
         except VerificationError as error:
             out["moved"] = str(error)
         pinned = sarlang1m.load("sarvqa2", split="test", source={REPO!r}, revision={first["commit"]!r})
-        out["pinned"] = [[q["answer"] for q in r["qa"]] for r in pinned]
+        out["pinned"] = [r["qa"]["answer"] for r in pinned]
         emit(out)
         """,
         hub_env,
@@ -468,7 +468,7 @@ def test_a_load_checks_downloaded_files_against_the_manifest(hub_server: HubServ
         from sarlang1m.errors import VerificationError
         try:
             rows = sarlang1m.load("sarvqa2", split="test", source={REPO!r} + "@v1.0.0")
-            emit({{"rows": [[q["answer"] for q in r["qa"]] for r in rows]}})
+            emit({{"rows": [r["qa"]["answer"] for r in rows]}})
         except VerificationError as error:
             emit({{"refused": str(error)}})
         """,

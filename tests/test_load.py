@@ -72,11 +72,11 @@ def test_bad_arguments(tiny_release):
 def test_a_release_rebuilt_in_place_is_not_served_from_the_old_cache(tiny_raw, tmp_path):
     out = tmp_path / "sarlang-1m"
     build_release(tiny_raw, out, progress=False)
-    assert "Urban." in [q["answer"] for r in load("vqa", split="test", source=out) for q in r["qa"]]
+    assert "Urban." in [a for r in load("vqa", split="test", source=out) for a in r["qa"]["answer"]]
     csv = tiny_raw / "Text" / "VQA" / "test" / "SARVQA2_test.csv"
     csv.write_text(csv.read_text().replace("Urban.", "Rural."))
     build_release(tiny_raw, out, progress=False, overwrite=True)
-    assert "Rural." in [q["answer"] for r in load("vqa", split="test", source=out) for q in r["qa"]]
+    assert "Rural." in [a for r in load("vqa", split="test", source=out) for a in r["qa"]["answer"]]
 
 
 def test_pairs_keep_image_bytes_when_not_decoding(tiny_release):

@@ -84,14 +84,11 @@ def test_long_texts_are_cut_to_a_few_lines():
 
 
 def test_text_lines_of_release_rows_and_pairs():
-    qa = [{"question": "Is there a ship?", "answer": "Yes."}] * 3
-    assert text_lines({"qa": qa}) == ["Q: Is there a ship?", "A: Yes."] * 2
-    assert text_lines({"captions": [{"text": "A port."}, {"text": "Ships."}, {"text": "More."}]}) == [
-        "A port.",
-        "Ships.",
-    ]
+    qa = {"question": ["Is there a ship?", "How many?", "Where?"], "answer": ["Yes.", "2.", "Left."]}  # column-wise
+    assert text_lines({"qa": qa}) == ["Q: Is there a ship?", "A: Yes.", "Q: How many?", "A: 2."]
+    assert text_lines({"captions": {"text": ["A port.", "Ships.", "More."]}}) == ["A port.", "Ships."]
     assert text_lines({"question": "How many?", "answer": "2."}) == ["Q: How many?", "A: 2."]
-    assert text_lines({"text": "A city.", "qa": []}) == ["A city."]
+    assert text_lines({"text": "A city.", "qa": {"question": [], "answer": []}}) == ["A city."]
     assert text_lines({"lines": ["given"], "qa": qa}) == ["given"]
 
 

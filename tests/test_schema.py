@@ -46,3 +46,67 @@ def test_a_malformed_config_summary_is_a_release_error_naming_it(tiny_release):
     del written["captions"]["splits"]["train"]["num_bytes"]
     with pytest.raises(ReleaseError, match=r"configs\['captions'\] is malformed \(KeyError: 'num_bytes'\)"):
         configs_from_json(written)
+
+
+# ------------------------------------------------------------------------- column-wise texts
+
+
+def test_text_records_turn_column_wise_texts_into_one_dict_per_text_and_back():
+    questions = [
+        {
+            "id": "0000001-q1",
+            "question": "Is there a ship?",
+            "answer": "Yes.",
+            "application": "object_identification",
+            "subtype": None,
+            "answer_type": "yes_no",
+            "bbox": None,
+        },
+        {
+            "id": "0000001-q2",
+            "question": "What is in the region [3.0, 4.0, 10.0, 8.0]?",
+            "answer": "Ship.",
+            "application": "region_referring",
+            "subtype": None,
+            "answer_type": "category",
+            "bbox": [3.0, 4.0, 10.0, 8.0],
+        },
+    ]
+    columns = schema.text_columns("vqa", questions)
+    assert list(columns) == list(schema.QA_FIELDS)
+    assert columns["answer"] == ["Yes.", "Ship."] and columns["bbox"] == [None, [3.0, 4.0, 10.0, 8.0]]
+    assert schema.text_records("vqa", columns) == questions
+    assert schema.text_records("qa", columns) == questions  # the column's name works as well as the task's
+    captions = [{"id": "x-c1", "text": "A port.", "style": "concise"}]
+    assert schema.text_records("captions", schema.text_columns("captions", captions)) == captions
+
+
+def test_the_column_wise_form_is_what_the_features_store():
+    """Through Arrow and back as `datasets` reads it: the release's features hold exactly this shape."""
+    row = {"qa": schema.text_columns("vqa", [{"id": "a", "question": "Q?", "answer": "A.", "bbox": [1.0, 2.0]}])}
+    features = datasets.Features({"qa": schema.FEATURES["vqa"]["qa"]})
+    stored = datasets.Dataset.from_list([row], features=features)[0]["qa"]
+    assert stored == row["qa"]
+    assert schema.text_records("vqa", stored)[0]["bbox"] == [1.0, 2.0]
+
+
+def test_no_texts_are_an_empty_list():
+    assert schema.text_records("vqa", None) == []
+    assert schema.text_records("vqa", schema.text_columns("vqa", [])) == []
+    assert schema.text_records("captions", {}) == []
+
+
+def test_fields_of_different_lengths_are_an_error_naming_the_row():
+    columns = schema.text_columns("captions", [{"id": "a", "text": "A port.", "style": "concise"}] * 2)
+    columns["style"] = ["concise"]
+    with pytest.raises(ReleaseError, match=r"row 'SN6_Rotterdam_1': .*'captions'.* different numbers.*'style': 1"):
+        schema.text_records("captions", columns, row="SN6_Rotterdam_1")
+
+
+def test_texts_in_the_old_list_of_records_layout_or_with_unknown_fields_are_refused():
+    with pytest.raises(ReleaseError, match=r"row 'img': 'qa' is a list, not the column-wise mapping.*rebuild"):
+        schema.text_records("qa", [{"id": "a", "question": "Q?"}], row="img")
+    with pytest.raises(ReleaseError, match=r"unknown field\(s\) \['question'\]"):
+        schema.text_records("captions", {"id": ["a"], "question": ["Q?"]})
+    with pytest.raises(ValueError, match="unknown task or text column 'image'"):
+        schema.text_records("image", {})

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from sarlang1m import schema
 from sarlang1m.build.report import MissingImagesError
 from sarlang1m.build.staging import Partition, Staging, text_id
 from sarlang1m.raw import find_layout
@@ -16,12 +17,14 @@ def stage(raw, tmp_path, **kwargs):
 def test_every_text_is_staged_with_its_labels(tiny_raw, tmp_path):
     staging = stage(tiny_raw, tmp_path)
     partition = Partition("vqa", "sarvqa1", "mixed", "train")
-    texts = staging.texts(partition, "0000001")
-    assert [t["application"] for t in texts] == ["object_identification", "instance_counting", "region_referring"]
-    assert texts[2]["bbox"] == [3.0, 4.0, 10.0, 8.0]
-    assert [t["answer_type"] for t in texts] == ["yes_no", "number", "category"]
+    texts = staging.texts(partition, "0000001")  # column-wise, as the release stores them
+    assert list(texts) == list(schema.QA_FIELDS)
+    assert texts["application"] == ["object_identification", "instance_counting", "region_referring"]
+    assert texts["bbox"] == [None, None, [3.0, 4.0, 10.0, 8.0]]
+    assert texts["answer_type"] == ["yes_no", "number", "category"]
     captions = staging.texts(Partition("captions", None, "vhr", "train"), "SN6_Rotterdam_1")
-    assert [c["style"] for c in captions] == ["concise", "detailed"]  # mixed training file: by length
+    assert list(captions) == list(schema.CAPTION_FIELDS)
+    assert captions["style"] == ["concise", "detailed"]  # mixed training file: by length
     assert all(a.balanced() for a in staging.file_accounts())
 
 

@@ -50,7 +50,7 @@ def yes_no_ids(release: Path) -> Counter:
     ids: Counter = Counter()
     for path in release.glob(schema.config_spec("vqa").split_glob("train")):
         for texts in pq.read_table(path, columns=["qa"]).column("qa").to_pylist():
-            ids.update(t["id"] for t in texts if t["answer_type"] == "yes_no")
+            ids.update(i for i, kind in zip(texts["id"], texts["answer_type"], strict=True) if kind == "yes_no")
     return ids
 
 

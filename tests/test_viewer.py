@@ -328,6 +328,26 @@ def test_a_full_page_of_the_release_rows_fits_the_response_limit(built_tiny_rele
         assert check.full_page_bytes < RESPONSE_MAX_BYTES, (check.config, check.split, check.full_page_bytes)
 
 
+def test_column_wise_texts_bring_a_page_of_questions_under_the_response_limit(synthetic_release, tmp_path):
+    """Synthetic (`sarlang1m synth`: about 9 questions per image, the texts it writes at every pixel size,
+    `--real-sizes` included): the first page of `vqa`/train as the release writes it fits the first-rows
+    limit; the same 100 rows with their questions stored as a list of records (one JSON object per question,
+    its 7 keys repeated in every one: the layout before release format 2) do not."""
+    files = sorted(synthetic_release.glob(schema.config_spec("vqa").split_glob("train")))
+    column_wise = check_split(files, config="vqa", split="train")
+    rows = pa.concat_tables(pq.read_table(f) for f in files).slice(0, PAGE_ROWS).to_pylist()
+    assert len(rows) == PAGE_ROWS and sum(len(r["qa"]["id"]) for r in rows) > 5 * PAGE_ROWS
+    for row in rows:
+        row["qa"] = schema.text_records("vqa", row["qa"], row=row["image_id"])
+    features = Features({**schema.FEATURES["vqa"], "qa": List(schema.QA_FIELDS)})
+    path = tmp_path / "train-00000-of-00001.parquet"
+    table = pa.Table.from_pylist(rows, schema=features.arrow_schema)
+    pq.write_table(table, path, row_group_size=IMAGE_GROUP_ROWS, write_page_index=True)
+    row_wise = check_split([path], config="vqa", split="train")
+    assert column_wise.first_page_bytes < RESPONSE_MAX_BYTES <= row_wise.first_page_bytes
+    assert column_wise.response_fits and not row_wise.response_fits
+
+
 def test_the_card_reports_the_viewer_limits_and_their_source(built_tiny_release):
     text = (built_tiny_release / schema.CARD_FILE).read_text()
     section = text.split("### Dataset Viewer", 1)[1].split("\n## ", 1)[0]
@@ -347,7 +367,7 @@ def test_the_card_marks_a_split_whose_pages_are_too_big(tmp_path):
     records = []
     for i in range(100):
         record = dict.fromkeys(schema.FEATURES["vqa"])
-        question = {"question": f"Is there a ship near berth {i}? " * 6, "answer": "Yes.", "application": "others"}
+        question = f"Is there a ship near berth {i}? " * 6
         record.update(
             image_id=f"SN6_Rotterdam_{i}",
             image={"bytes": png, "path": f"SN6_Rotterdam_{i}.png"},
@@ -356,7 +376,15 @@ def test_the_card_marks_a_split_whose_pages_are_too_big(tmp_path):
             width=16,
             height=16,
             subset="sarvqa2",
-            qa=[{"id": f"{i}-{q}", **question} for q in range(20)],
+            qa={
+                "id": [f"{i}-{q}" for q in range(20)],
+                "question": [question] * 20,
+                "answer": ["Yes."] * 20,
+                "application": ["others"] * 20,
+                "subtype": [None] * 20,
+                "answer_type": [None] * 20,
+                "bbox": [None] * 20,
+            },
         )
         records.append(record)
     path = tmp_path / "data" / "vqa" / "sarvqa2" / "vhr" / "train-00000-of-00001.parquet"

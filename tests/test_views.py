@@ -31,7 +31,10 @@ def parquet_texts(release: Path, config: str, split: str) -> list[dict]:
     for path in sorted(release.glob(spec.split_glob(split))):
         names = ["image_id", column] + (["subset"] if spec.task == "vqa" else [])
         for row in pq.read_table(path, columns=names).to_pylist():
-            texts += [{**text, "image_id": row["image_id"], "subset": row.get("subset")} for text in row[column]]
+            fields = row[column]  # column-wise: item i of each field's list is text i
+            for i in range(len(fields["id"])):
+                text = {name: values[i] for name, values in fields.items()}
+                texts.append({**text, "image_id": row["image_id"], "subset": row.get("subset")})
     return texts
 
 
@@ -75,7 +78,7 @@ def test_view_covers_a_bigger_release_in_row_order(synth_release):
     dataset = load_split(synth_release, "vqa", "train")
     view = pairs(dataset)
     assert [e["id"] for e in view] == [t["id"] for t in expected]  # one load = files in order
-    assert view.location(-1) == (dataset.num_rows - 1, len(dataset[-1]["qa"]) - 1)
+    assert view.location(-1) == (dataset.num_rows - 1, len(dataset[-1]["qa"]["id"]) - 1)
 
 
 def test_view_respects_a_selection_of_the_underlying_rows(tiny_release):
@@ -83,7 +86,7 @@ def test_view_respects_a_selection_of_the_underlying_rows(tiny_release):
     last_two = dataset.select([2, 1])
     view = pairs(last_two)
     ids = [e["id"] for e in view]
-    assert ids == [t["id"] for t in dataset[2]["qa"]] + [t["id"] for t in dataset[1]["qa"]]
+    assert ids == dataset[2]["qa"]["id"] + dataset[1]["qa"]["id"]
 
 
 def test_random_access_with_a_shuffling_dataloader_sees_every_question_once(synth_release):

@@ -194,7 +194,7 @@ OriginalsSink = Callable[[str, bytes], None]
 def image_record(
     partition: Partition,
     row: ImageRow,
-    texts: list[dict],
+    texts: dict[str, list],
     stats: SARStatistics | None = None,
     originals: OriginalsSink | None = None,
 ) -> dict:

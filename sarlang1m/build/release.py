@@ -121,7 +121,7 @@ def build_release(
         failures = [f for r in results for f in r.failures]
         if failures:
             if not allow_missing:
-                texts = sum(len(staging.texts(p, image)) for p, image, _ in failures)
+                texts = sum(len(schema.text_records(p.task, staging.texts(p, image))) for p, image, _ in failures)
                 unreadable = list(dict.fromkeys((image, why) for _, image, why in failures))
                 raise MissingImagesError("unreadable", unreadable[:20], len(unreadable), texts)
             mark_unreadable(staging_path, failures)
@@ -329,9 +329,10 @@ def _write_shard_file(
             else:
                 writer.write(record)
             result.images += 1
-            result.texts += len(record[text_column])
+            texts = len(schema.text_records(partition.task, record[text_column], row=record["image_id"]))
+            result.texts += texts
             pending_images += 1
-            pending_texts += len(record[text_column])
+            pending_texts += texts
             if pending_images >= _PROGRESS_EVERY:
                 advance(pending_images, pending_texts)
                 pending_images = pending_texts = 0

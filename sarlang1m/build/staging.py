@@ -135,28 +135,25 @@ class Staging:
         args = (partition.task, partition.subset, partition.tier, partition.split, shard)
         return self.db.execute(query, args).fetchone()[0] or 0.0
 
-    def texts(self, partition: Partition, image: str) -> list[dict]:
-        """The texts of one image in one partition, in input order, as the release nests them."""
+    def texts(self, partition: Partition, image: str) -> dict[str, list]:
+        """The texts of one image in one partition, in input order, column-wise as the release stores them."""
         query = (
             "SELECT id, question, text, application, subtype, answer_type, bbox, style FROM texts "
             f"WHERE {group_condition(partition.task, partition.subset, partition.split)} AND image_id = ? "
             "AND skip IS NULL ORDER BY seq"
         )
-        rows = self.db.execute(query, (image,))
+        rows = self.db.execute(query, (image,)).fetchall()
         if partition.task == "captions":
-            return [{"id": r[0], "text": r[2], "style": r[7]} for r in rows]
-        return [
-            {
-                "id": r[0],
-                "question": r[1],
-                "answer": r[2],
-                "application": r[3],
-                "subtype": r[4],
-                "answer_type": r[5],
-                "bbox": json.loads(r[6]) if r[6] else None,
-            }
-            for r in rows
-        ]
+            return {"id": [r[0] for r in rows], "text": [r[2] for r in rows], "style": [r[7] for r in rows]}
+        return {
+            "id": [r[0] for r in rows],
+            "question": [r[1] for r in rows],
+            "answer": [r[2] for r in rows],
+            "application": [r[3] for r in rows],
+            "subtype": [r[4] for r in rows],
+            "answer_type": [r[5] for r in rows],
+            "bbox": [json.loads(r[6]) if r[6] else None for r in rows],
+        }
 
     def file_accounts(self) -> list[FileAccount]:
         """Rows read, used and skipped (by reason) per input file."""

@@ -4,8 +4,8 @@ The Hub generates a Croissant file for every dataset, but from the Parquet types
 nothing of the original GeoTIFFs beside the shards, nothing of the splits' meaning, the licences or the nested texts.
 This one is written from `schema`: per config a `cr:FileSet` of its Parquet shards (the same globs as
 the card's `configs:`), a RecordSet whose fields map every column (the `image` as `sc:ImageObject`,
-`qa`/`captions` as arrays of sub-fields), a `split` field tied to a `cr:Split` RecordSet, and the
-licences, citation and version. The files live in the Hub repository at the release's tag (the `repo`
+`qa`/`captions` column-wise: one array sub-field per text field), a `split` field tied to a `cr:Split`
+RecordSet, and the licences, citation and version. The files live in the Hub repository at the release's tag (the `repo`
 FileObject); a local copy of the release is read with ``mapping={"repo": folder}`` (`open_croissant`).
 """
 
@@ -308,11 +308,10 @@ def _field(
         field["dataType"] = "sc:ImageObject"
         source["transform"] = {"jsonPath": f"{json_path}.bytes" if json_path else "bytes"}
         field["source"] = source
-    elif isinstance(feature, datasets.List) and isinstance(feature.feature, dict):
-        field.update(isArray=True, arrayShape="-1")
+    elif isinstance(feature, dict):  # column-wise texts: one array per member, read by its JSON path
         field["subField"] = [
             _field(f"{field_id}/{member}", member, inner, file_set, column, json_path=member)
-            for member, inner in feature.feature.items()
+            for member, inner in feature.items()
         ]
     elif isinstance(feature, datasets.List):
         inner = _field(field_id, name, feature.feature, file_set, column, json_path=json_path)

@@ -134,11 +134,13 @@ def text_lines(row: Mapping[str, Any], *, max_texts: int = MAX_TEXTS_PER_ROW) ->
     if row.get("lines") is not None:
         return [str(line) for line in row["lines"]]
     lines: list[str] = []
-    if row.get("qa"):
-        for item in list(row["qa"])[:max_texts]:
+    questions = schema.text_records("vqa", row.get("qa"), row=row.get("image_id"))
+    captions = schema.text_records("captions", row.get("captions"), row=row.get("image_id"))
+    if questions:
+        for item in questions[:max_texts]:
             lines += [f"Q: {item['question']}", f"A: {item['answer']}"]
-    elif row.get("captions"):
-        lines += [str(item["text"]) for item in list(row["captions"])[:max_texts]]
+    elif captions:
+        lines += [str(item["text"]) for item in captions[:max_texts]]
     elif row.get("question") is not None:
         lines += [f"Q: {row['question']}", f"A: {row.get('answer', '')}"]
     elif row.get("text") is not None:

@@ -39,10 +39,12 @@ def _example_json(row: dict | None, task: str) -> str:
         if name == "image":
             ordered[name] = f"<8-bit image, {row.get('width')}x{row.get('height')} px, from {row.get('file_name')}>"
         elif name == schema.TEXT_COLUMN[task]:
-            texts = row.get(name) or []
-            ordered[name] = texts[:EXAMPLE_TEXTS]
+            # column-wise texts: each field's list is cut to the same first texts, and says how many are left
+            texts = schema.text_records(task, row.get(name), row=row.get("image_id"))
+            ordered[name] = schema.text_columns(task, texts[:EXAMPLE_TEXTS])
             if len(texts) > EXAMPLE_TEXTS:
-                ordered[name].append(f"... {len(texts) - EXAMPLE_TEXTS} more")
+                for values in ordered[name].values():
+                    values.append(f"... {len(texts) - EXAMPLE_TEXTS} more")
         else:
             ordered[name] = row.get(name)
     return json.dumps(ordered, indent=2, ensure_ascii=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import schema
+from ..errors import ReleaseError
 
 #: Word-count buckets of the text-length histograms: (label, smallest count in the bucket).
 LENGTH_BUCKETS = (("1", 1), ("2-3", 2), ("4-7", 4), ("8-15", 8), ("16-31", 16), ("32-63", 32), ("64+", 64))
@@ -144,8 +146,8 @@ def _task_and_split(name: str) -> tuple[str, str]:
 
 
 def _add_batch(stats: ReleaseStatistics, task: str, split: str, table: pa.Table, position: tuple[int, int]) -> None:
-    text_column = schema.TEXT_COLUMN[task]
-    texts_per_row = pc.fill_null(pc.list_value_length(table[text_column]), 0).to_numpy()
+    fields = _text_fields(table, task)
+    texts_per_row = fields.pop(_COUNT)
     stats.images[task][split] += table.num_rows
     stats.texts[task][split] += int(texts_per_row.sum())
     stats.image_ids[split].update(table["image_id"].to_pylist())
@@ -167,31 +169,53 @@ def _add_batch(stats: ReleaseStatistics, task: str, split: str, table: pa.Table,
             stats.sizes[source][f"{widths[row]}x{heights[row]}"] += 1
             if locations[row]:
                 stats.locations[source].add(locations[row])
-    texts = pc.list_flatten(table[text_column])
     if task == "vqa":
-        _add_questions(stats, split, texts)
+        _add_questions(stats, split, fields)
     else:
-        _add_captions(stats, split, texts)
+        _add_captions(stats, split, fields)
     _consider_example(stats, task, split, table, with_sar, position)
 
 
-def _add_questions(stats: ReleaseStatistics, split: str, qa: pa.ChunkedArray) -> None:
-    applications = pc.struct_field(qa, "application")
+#: The key of `_text_fields` that holds the number of texts per row.
+_COUNT = "(count)"
+
+
+def _text_fields(table: pa.Table, task: str) -> dict[str, Any]:
+    """The batch's column-wise texts as one flat Arrow array per field (every text of the batch, in order),
+    plus `_COUNT`: the texts per row. Fields that hold different numbers of texts in a row are an error
+    naming the row (the check `schema.text_records` makes, vectorised: a release is read whole here)."""
+    column = table[schema.TEXT_COLUMN[task]]
+    names = [column.type.field(i).name for i in range(column.type.num_fields)]
+    fields = {name: pc.struct_field(column, name) for name in names}
+    lengths = {name: pc.fill_null(pc.list_value_length(values), 0).to_numpy() for name, values in fields.items()}
+    counts = lengths["id"]
+    for name, length in lengths.items():
+        if (bad := np.flatnonzero(length != counts)).size:
+            row = int(bad[0])
+            raise ReleaseError(
+                f"row {table['image_id'][row].as_py()!r}: {schema.TEXT_COLUMN[task]}.{name} holds {length[row]}"
+                f" values for {counts[row]} texts; every field needs one value per text: rebuild the release"
+            )
+    return {_COUNT: counts, **{name: pc.list_flatten(values) for name, values in fields.items()}}
+
+
+def _add_questions(stats: ReleaseStatistics, split: str, qa: dict[str, Any]) -> None:
+    applications = qa["application"]
     for application, count in _value_counts(applications).items():
         stats.applications[application][split] += count
-    stats.subtypes.update(_value_counts(pc.struct_field(qa, "subtype")))
-    pairs = pa.table({"application": applications, "answer_type": pc.struct_field(qa, "answer_type")})
+    stats.subtypes.update(_value_counts(qa["subtype"]))
+    pairs = pa.table({"application": applications, "answer_type": qa["answer_type"]})
     for row in pairs.group_by(["application", "answer_type"]).aggregate([([], "count_all")]).to_pylist():
         stats.answer_types[_label(row["application"])][_label(row["answer_type"])] += row["count_all"]
-    stats.lengths["question"].add(_word_counts(pc.struct_field(qa, "question")))
-    stats.lengths["answer"].add(_word_counts(pc.struct_field(qa, "answer")))
+    stats.lengths["question"].add(_word_counts(qa["question"]))
+    stats.lengths["answer"].add(_word_counts(qa["answer"]))
 
 
-def _add_captions(stats: ReleaseStatistics, split: str, captions: pa.ChunkedArray) -> None:
-    styles = pc.struct_field(captions, "style")
+def _add_captions(stats: ReleaseStatistics, split: str, captions: dict[str, Any]) -> None:
+    styles = captions["style"]
     for style, count in _value_counts(styles).items():
         stats.caption_styles[split][style] += count
-    words = _word_counts(pc.struct_field(captions, "text"))
+    words = _word_counts(captions["text"])
     style_names = np.asarray([_label(s) for s in styles.to_pylist()], dtype=object)
     for style in set(style_names):
         stats.lengths[f"caption_{style}"].add(words[style_names == style])

@@ -94,14 +94,14 @@ def _full_row(task: str, spec: dict[str, Any]) -> dict[str, Any]:
     """A row with every column of the task's features; columns the tests do not need are null."""
     row: dict[str, Any] = dict.fromkeys(FEATURES[task])
     row.update({k: v for k, v in spec.items() if k not in ("qa", "captions")})
+    # texts are stored column-wise: one list per field, item i of each list for text i
     if task == "vqa":
-        row["qa"] = [
-            dict(zip(("id", "question", "answer", "application", "subtype", "answer_type"), qa, strict=True))
-            | {"bbox": []}
-            for qa in spec["qa"]
-        ]
+        fields = ("id", "question", "answer", "application", "subtype", "answer_type")
+        row["qa"] = {field: [qa[i] for qa in spec["qa"]] for i, field in enumerate(fields)}
+        row["qa"]["bbox"] = [[] for _ in spec["qa"]]
     else:
-        row["captions"] = [dict(zip(("id", "text", "style"), c, strict=True)) for c in spec["captions"]]
+        fields = ("id", "text", "style")
+        row["captions"] = {field: [c[i] for c in spec["captions"]] for i, field in enumerate(fields)}
     return row
 
 

@@ -23,7 +23,9 @@ from sarlang1m.evaluate.references import release_meta
 
 
 def _vqa_row(image_id: str, *qa: dict) -> dict:
-    return {"image_id": image_id, "source": "spacenet6", "tier": "vhr", "subset": "sarvqa2", "qa": list(qa)}
+    """A release row whose questions are stored column-wise (one list per field), from one dict per question."""
+    columns = {field: [question[field] for question in qa] for field in (qa[0] if qa else {})}
+    return {"image_id": image_id, "source": "spacenet6", "tier": "vhr", "subset": "sarvqa2", "qa": columns}
 
 
 def _qa(qid: str, answer: str | None = "yes") -> dict:
@@ -58,9 +60,16 @@ def test_a_null_answer_names_the_image_question_and_field() -> None:
 
 
 def test_a_missing_caption_field_names_the_caption() -> None:
-    row = {"image_id": "img1", "source": "dfc2023", "tier": "high", "captions": [{"id": "c1", "text": "x"}]}
+    row = {"image_id": "img1", "source": "dfc2023", "tier": "high", "captions": {"id": ["c1"], "text": ["x"]}}
     with pytest.raises(ValueError, match=r"image 'img1', caption 'c1': missing field 'style'"):
         caption_references([row])
+
+
+def test_fields_of_different_lengths_name_the_image() -> None:
+    row = _vqa_row("img1", _qa("a"), _qa("b"))
+    row["qa"]["answer"].pop()
+    with pytest.raises(ReleaseError, match=r"row 'img1': the fields of 'vqa' hold different numbers of texts"):
+        vqa_references([row])
 
 
 def test_loading_a_release_folder(release_dir: Path) -> None:
