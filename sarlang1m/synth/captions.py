@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from .scenes import PROFILES, SURFACE_NAMES, Scene
+from .scene_model import PROFILES, SURFACE_NAMES, Scene
 from .wording import (
     CELL_PLACES,
     Text,
@@ -28,7 +28,6 @@ from .wording import (
     superlative,
     water_cell,
 )
-
 
 CONCISE_CAPACITY = 10
 DETAILED_CAPACITY = 8

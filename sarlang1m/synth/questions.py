@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from .. import schema
 from .plan import KINDS
-from .scenes import PROFILES, SARVQA2_TARGETS, SURFACE_NAMES, Scene, Target
+from .scene_model import PROFILES, SARVQA2_TARGETS, SURFACE_NAMES, Scene, Target
 from .templates import (
     CLASS1,
     CLASS1_COMMON,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .. import schema
 from .plan import KINDS
-from .scenes import SARVQA2_TARGETS, Scene
+from .scene_model import SARVQA2_TARGETS, Scene
 from .wording import CELL_PHRASES, SUPERLATIVES, grounds
 
 

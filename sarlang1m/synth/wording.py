@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .scenes import Scene, Target
+from .scene_model import Scene, Target
 
 
 @dataclass(frozen=True, slots=True)
