@@ -34,8 +34,7 @@ from tiny_raw import make_tiny_raw
 
 from sarlang1m.build.report import MissingImagesError
 from sarlang1m.build.staging import Staging
-from sarlang1m.raw import RawReleaseError, RawText, RawTextError, RowProblem, find_layout, read_text_file
-from sarlang1m.raw import streams
+from sarlang1m.raw import RawReleaseError, RawText, RawTextError, RowProblem, find_layout, read_text_file, streams
 from sarlang1m.raw.texts import TEXT_SUFFIXES, recognise_text_file, strip_prompt
 
 TASKS = ("vqa", "captions")
