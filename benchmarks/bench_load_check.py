@@ -28,7 +28,8 @@ REPO = "bench/sarlang1m-load-check"
 
 _LOAD = """
 import time, sarlang1m
-from sarlang1m.load import check_downloaded_files, resolve_release
+from sarlang1m.release_files import check_downloaded_files
+from sarlang1m.resolve import resolve_release
 repo, commit = resolve_release({repo!r}, "v1.0.0")
 start = time.perf_counter()
 data = sarlang1m.load("vqa", source=repo, revision=commit, verify_download=False)

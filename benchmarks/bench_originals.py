@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -34,12 +35,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the Hub stand-in
-
-
-def _hub_environment(server) -> None:
-    """Point huggingface_hub and datasets at the stand-in (before they are imported)."""
-    for key, value in server.client_env(Path(tempfile.mkdtemp(prefix="bench-originals-client-"))).items():
-        os.environ[key] = value
 
 
 def main() -> None:
@@ -55,12 +50,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    from hub_server import HubServer
-
     args.workdir.mkdir(parents=True, exist_ok=True)
-    server = HubServer(args.workdir / "hub").start()
-    _hub_environment(server)
-    delay = _DelayedRequests()
+    delay = StandIn(args.workdir / "hub")  # its own process: serving competes with decoding for no lock
+    for key, value in delay.client_env.items():  # before huggingface_hub and datasets are imported
+        os.environ[key] = value
 
     release = _build(args.workdir, args.images, args.real_sizes, args.image_size)
     results: dict = {"release": str(release), "images": args.images, "real_sizes": args.real_sizes}
@@ -69,9 +62,9 @@ def main() -> None:
 
     from sarlang1m.publish.hub import push_release
 
-    legacy = _legacy_copy(release, args.workdir / "legacy")
     push_release(release, "bench/after", "1.0.0", progress=False)
-    push_release(legacy, "bench/before", "1.0.0", progress=False)
+    if not args.skip_streaming:
+        push_release(_legacy_copy(release, args.workdir / "legacy"), "bench/before", "1.0.0", progress=False)
     results["streaming"] = [] if args.skip_streaming else streaming_bytes(delay, release)
     for row in results["streaming"]:
         print(
@@ -80,7 +73,7 @@ def main() -> None:
         )
     results["throughput"] = throughput(release, "bench/after", args.config, delay, args.latency_ms, args.trials)
     print(json.dumps(results["throughput"], indent=1))
-    server.stop()
+    delay.stop()
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 
@@ -202,45 +195,79 @@ def _legacy_schema(schema):
 # ---------------------------------------------------------------------------------- 2. streaming bytes
 
 
-class _DelayedRequests:
-    """Adds latency to every stand-in request and counts the bytes it sends (in this process's server)."""
+class StandIn:
+    """The Hub stand-in of ``tests/`` in a process of its own, adding latency to every request and counting
+    the bytes it sends. In the benchmark's process, serving 13 MB originals would compete with decoding for
+    the interpreter lock, which a remote Hub does not."""
 
-    def __init__(self) -> None:
-        import hub_server
+    def __init__(self, folder: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._latency = context.Value("d", 0.0)
+        self._sent = context.Value("q", 0)
+        here, there = context.Pipe()
+        client_home = Path(tempfile.mkdtemp(prefix="bench-originals-client-"))
+        self._process = context.Process(
+            target=_serve, args=(folder, client_home, there, self._latency, self._sent), daemon=True
+        )
+        self._process.start()
+        self._pipe = here
+        self.client_env: dict[str, str] = here.recv()
 
-        self.seconds = 0.0
-        self.sent = 0
-        handler = hub_server._Handler
-        meter = self
+    @property
+    def seconds(self) -> float:
+        return self._latency.value
 
-        for method in ("do_GET", "do_HEAD", "do_POST", "do_PUT"):
-            original = getattr(handler, method, None)
-            if original is None:
-                continue
+    @seconds.setter
+    def seconds(self, value: float) -> None:
+        self._latency.value = value
 
-            def delayed(self, original=original):
-                if meter.seconds:
-                    time.sleep(meter.seconds)
-                real = self.wfile
+    @property
+    def sent(self) -> int:
+        return self._sent.value
 
-                class Counting:
-                    def write(self, data):
-                        meter.sent += len(data)
-                        return real.write(data)
-
-                    def __getattr__(self, name):
-                        return getattr(real, name)
-
-                self.wfile = Counting()
-                try:
-                    return original(self)
-                finally:
-                    self.wfile = real
-
-            setattr(handler, method, delayed)
+    def stop(self) -> None:
+        self._pipe.send("stop")
+        self._process.join(timeout=10)
 
 
-def streaming_bytes(meter: _DelayedRequests, release: Path) -> list[dict]:
+def _serve(folder: Path, client_home: Path, pipe, latency, sent) -> None:
+    """The stand-in's process: patch its handler to delay and count, serve until told to stop."""
+    import hub_server
+
+    handler = hub_server._Handler
+    for method in ("do_GET", "do_HEAD", "do_POST", "do_PUT"):
+        original = getattr(handler, method, None)
+        if original is None:
+            continue
+
+        def delayed(self, original=original):
+            if latency.value:
+                time.sleep(latency.value)
+            real = self.wfile
+
+            class Counting:
+                def write(self, data):
+                    with sent.get_lock():
+                        sent.value += len(data)
+                    return real.write(data)
+
+                def __getattr__(self, name):
+                    return getattr(real, name)
+
+            self.wfile = Counting()
+            try:
+                return original(self)
+            finally:
+                self.wfile = real
+
+        setattr(handler, method, delayed)
+    server = hub_server.HubServer(folder).start()
+    pipe.send(server.client_env(client_home))
+    pipe.recv()
+    server.stop()
+
+
+def streaming_bytes(meter: StandIn, release: Path) -> list[dict]:
     """Bytes a plain streaming pass reads per config and split, before and after, over image+text bytes."""
     import datasets
     import pyarrow.parquet as pq
@@ -277,20 +304,27 @@ def streaming_bytes(meter: _DelayedRequests, release: Path) -> list[dict]:
 # ---------------------------------------------------------------------------------- 3. throughput
 
 
-def throughput(release: Path, repo: str, config: str, delay: _DelayedRequests, latency_ms: float, trials: int) -> dict:
-    """Image rows per second: decode-only limit, streaming from the folder, streaming from the stand-in."""
+def throughput(release: Path, repo: str, config: str, delay: StandIn, latency_ms: float, trials: int) -> dict:
+    """Image rows per second: decode-only limits, streaming from the folder, streaming from the stand-in."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import datasets
 
     import sarlang1m
-    from sarlang1m.decode import decode_sar
+    from sarlang1m.decode import decode_sar, default_decode_threads
 
     rows = list(datasets.load_dataset(str(release), config, split="train", streaming=True))
     originals = [(release / r["sar_path"]).read_bytes() for r in rows if r["sar_path"]]
     radiometries = [r["sar_radiometry"] for r in rows if r["sar_path"]]
+    threads = default_decode_threads()
 
-    def limit():
+    def limit():  # the issue's limit: one thread decoding the bytes already in memory
         for data, radiometry in zip(originals, radiometries, strict=True):
             yield decode_sar(data, radiometry=radiometry)
+
+    def limit_threads():  # like for like: as many decoding threads as SARDecode uses, same bytes in memory
+        with ThreadPoolExecutor(threads) as pool:
+            yield from pool.map(lambda data, kind: decode_sar(data, radiometry=kind), originals, radiometries)
 
     def local():
         yield from sarlang1m.load(config, split="train", source=release, decode="sar", streaming=True)
@@ -306,9 +340,11 @@ def throughput(release: Path, repo: str, config: str, delay: _DelayedRequests, l
 
     # Steady state, as a training loop sees it: timed from the first row to the last (the first row pays
     # for resolving the data files and opening the first shard, once per epoch).
-    rates: dict[str, list[float]] = {"limit": [], "local": [], "hub": []}
+    runs = {"limit": limit, "limit_threads": limit_threads, "local": local, "hub": hub}
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    load_before = os.getloadavg()
     for _ in range(trials):
-        for name, run in (("limit", limit), ("local", local), ("hub", hub)):
+        for name, run in runs.items():
             rows_seen = 0
             for _row in run():
                 if rows_seen == 0:
@@ -321,8 +357,12 @@ def throughput(release: Path, repo: str, config: str, delay: _DelayedRequests, l
         "rows": len(originals),
         "original_mib": sum(map(len, originals)) / 2**20,
         "latency_ms": latency_ms,
+        "cores": len(os.sched_getaffinity(0)),
+        "decode_threads": threads,
+        "load_average_before_after": [load_before[0], os.getloadavg()[0]],
         "rows_per_s": medians,
         "local_over_limit": medians["local"] / medians["limit"],
+        "local_over_limit_threads": medians["local"] / medians["limit_threads"],
         "hub_over_local": medians["hub"] / medians["local"],
     }
 

@@ -1,40 +1,70 @@
 """Decode SAR pixels for training: `decode_sar` for one image, `SARDecode` for a `datasets` dataset.
 
-`sarlang1m.sar` knows GeoTIFFs and numpy only; this module is its bridge to `datasets`: it reads the
-release's columns (``sar_path``, ``sar_sha256``, ``sar_radiometry``, ``polarizations``, ``source``,
-``image``), fetches the originals a batch names through `sarlang1m.originals` (concurrently, each once),
-falls back to the 8-bit ``image`` where a row has no original GeoTIFF (SARDet-100K), and names the row's
-``image_id`` in every error.
+`sarlang1m.sar` knows GeoTIFFs and numpy only (`sarlang1m.sar.pixels` turns one image into normalised
+bands); this module is its bridge to `datasets`: it reads the release's columns (``sar_path``,
+``sar_sha256``, ``sar_radiometry``, ``polarizations``, ``source``, ``image``), fetches and decodes the
+originals a batch names on worker threads (each once, results in row order), falls back to the 8-bit
+``image`` where a row has no original GeoTIFF (SARDet-100K), and names the row's ``image_id`` in every
+error. The per-row rules (shared decodes, band plans, the fallback) are in `sarlang1m.decode_rows`.
 """
 
 from __future__ import annotations
 
-import io
-import math
+import functools
 import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, get_args
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, get_args
 
-import numpy as np
-from PIL import Image
-
+from .decode_rows import (
+    BYTES_COLUMN,
+    MISSING_BAND_POLICIES,
+    PATH_COLUMN,
+    PIXELS_FROM_IMAGE,
+    PIXELS_FROM_SAR,
+    SHA256_COLUMN,
+    MissingBandPolicy,
+    band_plan,
+    check_missing,
+    image_to_display_array,
+    shared_decodes,
+)
 from .errors import SarlangError
 from .originals import DEFAULT_FETCH_WORKERS, OriginalsReader
-from .sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, SARMetadata, infer_radiometry_of, read_geotiff
+from .sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput
 from .sar.normalize import (
     DEFAULT_PERCENTILE_METHOD,
     DEFAULT_PERCENTILES,
-    NORMALIZATIONS,
     Normalization,
     PercentileMethod,
     check_percentile_method,
     check_percentiles,
-    normalize_band,
 )
-from .sar.radiometry import check_radiometry, radiometry_fits
+from .sar.pixels import DecodedSAR, decode_sar_detailed, resolve_normalization, with_zero_bands
+from .sar.radiometry import check_radiometry
 from .schema import Radiometry
+
+__all__ = [
+    "BYTES_COLUMN",
+    "MISSING_BAND_POLICIES",
+    "OUTPUTS",
+    "OUTPUT_FIELDS",
+    "PATH_COLUMN",
+    "PIXELS_FIELD",
+    "RADIOMETRY_FIELD",
+    "SHA256_COLUMN",
+    "SOURCE_FIELD",
+    "VALID_FIELD",
+    "DecodedSAR",
+    "MissingBandPolicy",
+    "Output",
+    "SARDecode",
+    "decode_sar",
+    "decode_sar_detailed",
+    "image_to_display_array",
+    "resolve_normalization",
+]
 
 #: Fields `SARDecode` adds to each example.
 PIXELS_FIELD = "pixels"
@@ -45,158 +75,10 @@ RADIOMETRY_FIELD = "pixels_radiometry"
 """The radiometry actually used to decode: amplitude, intensity, db, complex or display."""
 SOURCE_FIELD = "pixels_source"
 """``sar`` when the pixels come from the original GeoTIFF, ``image`` when from the 8-bit image (display)."""
-#: The row columns that locate and check an original GeoTIFF.
-PATH_COLUMN, SHA256_COLUMN, BYTES_COLUMN = "sar_path", "sar_sha256", "sar_bytes"
 OUTPUT_FIELDS = (PIXELS_FIELD, VALID_FIELD, RADIOMETRY_FIELD, SOURCE_FIELD)
 #: What `decode_sar` and `SARDecode` return pixels as (``out=``).
 Output = Literal["numpy", "torch"]
 OUTPUTS: tuple[Output, ...] = get_args(Output)
-
-PIXELS_FROM_SAR = "sar"
-PIXELS_FROM_IMAGE = "image"
-
-#: What `SARDecode(bands=[name, ...])` does when a row does not list a named polarisation (single-pol
-#: images whose polarisation was not recorded, the 8-bit fallback): ``first`` takes the image's first band,
-#: ``zeros`` gives a band of zeros that is False in the valid mask, ``error`` raises.
-MissingBandPolicy = Literal["first", "zeros", "error"]
-MISSING_BAND_POLICIES: tuple[MissingBandPolicy, ...] = get_args(MissingBandPolicy)
-
-
-@dataclass(frozen=True)
-class DecodedSAR:
-    """Normalised pixels of one image and how they were obtained."""
-
-    pixels: np.ndarray
-    valid: np.ndarray
-    radiometry: str
-    #: Indices, in the file, of the bands kept.
-    bands: tuple[int, ...]
-    metadata: SARMetadata
-
-
-def _with_zero_bands(decoded: DecodedSAR, plan: Sequence[int | None]) -> DecodedSAR:
-    """``decoded`` (the plan's present bands, in order) with a zero, invalid band wherever the plan has None."""
-    height, width = decoded.pixels.shape[-2:]
-    pixels = np.zeros((len(plan), height, width), dtype=np.float32)
-    valid = np.zeros(pixels.shape, dtype=bool)
-    present = [position for position, band in enumerate(plan) if band is not None]
-    pixels[present], valid[present] = decoded.pixels[: len(present)], decoded.valid[: len(present)]
-    kept = tuple(band for band in plan if band is not None)
-    return DecodedSAR(pixels, valid, decoded.radiometry, kept, decoded.metadata)
-
-
-def _check_normalization(normalize: str) -> Normalization:
-    """The normalisation itself if it is one of `NORMALIZATIONS`, else a ValueError listing them."""
-    for known in NORMALIZATIONS:
-        if normalize == known:
-            return known
-    raise ValueError(f"unknown normalisation {normalize!r}; expected one of {NORMALIZATIONS}")
-
-
-def resolve_normalization(normalize: str, db_range: Sequence[float] | None) -> Normalization:
-    """The normalisation to run: passing ``db_range`` selects ``range`` unless another one is named."""
-    method = _check_normalization(normalize)
-    if db_range is not None:
-        if method not in ("percentile", "range"):
-            raise ValueError(f"db_range is a fixed-range normalisation; it conflicts with normalize={normalize!r}")
-        bounds = [float(value) for value in db_range]
-        if len(bounds) != 2 or not all(map(math.isfinite, bounds)) or not bounds[1] > bounds[0]:
-            raise ValueError(f"db_range must be finite (low_db, high_db) with low < high, got {tuple(db_range)}")
-        return "range"
-    if method == "range":
-        raise ValueError("normalize='range' needs db_range=(low_db, high_db)")
-    return method
-
-
-def _complex_from_iq(array: np.ndarray) -> np.ndarray:
-    """Pairs of real bands (I, Q, I, Q, ...) as complex bands: complex int16 stored as two int16 bands."""
-    if array.shape[0] % 2:
-        raise SARDecodeError(f"radiometry 'complex' on real pixels needs I/Q band pairs, got {array.shape[0]} band(s)")
-    single = array.dtype.itemsize <= 2
-    pairs = np.empty((array.shape[0] // 2, *array.shape[1:]), dtype=np.complex64 if single else np.complex128)
-    pairs.real, pairs.imag = array[0::2], array[1::2]  # I + jQ
-    return pairs
-
-
-class _BandOptions(TypedDict):
-    """The `normalize_band` arguments shared by every band of one image."""
-
-    method: Normalization
-    percentiles: Sequence[float]
-    db_range: Sequence[float] | None
-    nodata: float | None
-    percentile_method: PercentileMethod
-
-
-def _band_statistics(statistics: Mapping[str, Any], bands: Sequence[int], available: int) -> list[tuple[float, float]]:
-    """(mean_db, std_db) of each kept band from a release statistics entry {bands, mean_db, std_db}."""
-    try:
-        means, stds = list(statistics["mean_db"]), list(statistics["std_db"])
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"statistics need 'mean_db' and 'std_db' lists, got {statistics!r}") from error
-    if len(means) != available or len(stds) != available:
-        raise ValueError(f"statistics cover {len(means)} band(s) but the image has {available}")
-    return [(float(means[b]), float(stds[b])) for b in bands]
-
-
-def decode_sar_detailed(
-    data: SARInput,
-    *,
-    radiometry: Radiometry | None = None,
-    bands: Sequence[int] | None = None,
-    normalize: Normalization = "percentile",
-    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
-    db_range: Sequence[float] | None = None,
-    statistics: Mapping[str, Any] | None = None,
-    nodata: float | None = None,
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
-    percentile_method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
-) -> DecodedSAR:
-    """`decode_sar` returning pixels, mask, radiometry used, kept bands and the file's header."""
-    method = resolve_normalization(normalize, db_range)
-    check_percentiles(percentiles)
-    check_percentile_method(percentile_method)
-    if method == "standardize" and statistics is None:
-        raise ValueError("normalize='standardize' needs statistics={'mean_db': [...], 'std_db': [...]}")
-    array, metadata = read_geotiff(data, max_pixels=max_pixels)
-    if radiometry is not None:
-        used = check_radiometry(radiometry)
-    elif metadata.declared_radiometry and radiometry_fits(metadata.declared_radiometry, array.dtype, array.shape[0]):
-        used = metadata.declared_radiometry  # what the file says about itself comes before inference
-    else:
-        used = metadata.radiometry or infer_radiometry_of(array)
-    if used == "complex" and array.dtype.kind != "c":
-        array = _complex_from_iq(array)
-    elif array.dtype.kind == "c" and used in ("db", "display"):
-        raise SARDecodeError(f"{used!r} does not describe complex pixels; use 'complex'")
-    kept = tuple(range(array.shape[0])) if bands is None else tuple(int(b) for b in bands)
-    if not kept or any(not 0 <= b < array.shape[0] for b in kept):
-        raise SARDecodeError(f"bands {list(kept)} do not exist: the image has {array.shape[0]} band(s)")
-    band_stats = None
-    if method == "standardize" and statistics is not None:  # standardize without statistics was refused above
-        band_stats = _band_statistics(statistics, kept, array.shape[0])
-    options = _BandOptions(
-        method=method,
-        percentiles=percentiles,
-        db_range=db_range,
-        nodata=metadata.nodata if nodata is None else nodata,
-        percentile_method=percentile_method,
-    )
-    if len(kept) == 1:  # the band's own output, viewed as (1, H, W): no copy
-        mean_db, std_db = band_stats[0] if band_stats else (None, None)
-        band = array[kept[0]]
-        # A float32 band decoded here, alone in its file, becomes its own output: no second buffer.
-        in_place = array.shape[0] == 1 and band.dtype == np.float32 and not isinstance(data, np.ndarray)
-        out = band if in_place and band.flags.c_contiguous else None
-        band_pixels, band_valid = normalize_band(band, used, mean_db=mean_db, std_db=std_db, out=out, **options)
-        return DecodedSAR(band_pixels[np.newaxis], band_valid[np.newaxis], used, kept, metadata)
-    pixels = np.empty((len(kept), *array.shape[1:]), dtype=np.float32)
-    valid = np.empty(pixels.shape, dtype=bool)
-    for position, band in enumerate(kept):
-        mean_db, std_db = band_stats[position] if band_stats else (None, None)
-        band_out, valid_out = pixels[position], valid[position]
-        normalize_band(array[band], used, mean_db=mean_db, std_db=std_db, out=band_out, valid_out=valid_out, **options)
-    return DecodedSAR(pixels, valid, used, kept, metadata)
 
 
 def decode_sar(
@@ -257,14 +139,6 @@ def _check_out(out: str) -> Output:
     raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
 
 
-def _check_missing(missing: str) -> MissingBandPolicy:
-    """``missing`` itself if it is one of `MISSING_BAND_POLICIES`, else a ValueError listing them."""
-    for known in MISSING_BAND_POLICIES:
-        if missing == known:
-            return known
-    raise ValueError(f"unknown missing-band policy {missing!r}; expected one of {MISSING_BAND_POLICIES}")
-
-
 def _as_output(decoded: DecodedSAR, out: Output) -> tuple[Any, Any]:
     """Pixels and mask as numpy arrays, or as torch tensors sharing their memory."""
     if out == "torch":
@@ -281,32 +155,27 @@ def _copy(value: Any) -> Any:
     return value.copy() if hasattr(value, "copy") else value
 
 
+def _no_root() -> SARDecodeError:
+    return SARDecodeError(
+        "rows name their original GeoTIFF by sar_path: pass root=<release folder or "
+        "hf://datasets/ORG/NAME@REV> to SARDecode (sarlang1m.load does this for you)"
+    )
+
+
+def default_decode_threads() -> int:
+    """Images decoded at once per process: one per core it may use, or one in a torch DataLoader worker
+    (the DataLoader already runs a process per core; each worker still decodes off its main thread)."""
+    loader = sys.modules.get("torch.utils.data")
+    if loader is not None and loader.get_worker_info() is not None:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity on this platform
+        return os.cpu_count() or 1
+
+
 # --------------------------------------------------------------------------------------------------
 # The dataset transform
-
-
-def image_to_display_array(image: Any, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """The ``image`` column (PIL image, or {"bytes", "path"} when not decoded) as one grey band (1, H, W).
-
-    Colour images become luminance ("L"): SAR has no colour, and SARDet-100K stores grey as RGB
-    JPEGs; 16-bit grey images stay 16-bit.
-    """
-    if isinstance(image, Mapping):
-        source = image.get("bytes") or image.get("path")
-        if source is None:
-            raise SARDecodeError("the image column holds neither bytes nor a path")
-        image = Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
-    if not isinstance(image, Image.Image):
-        raise SARDecodeError(f"unexpected image value of type {type(image).__name__}")
-    width, height = image.size
-    if max_pixels is not None and width * height > max_pixels:
-        raise SARDecodeError(f"image of {width}x{height} pixels exceeds the limit of {max_pixels}")
-    if image.mode not in ("L", "I;16", "I;16B", "I;16L"):
-        image = image.convert("L")
-    array = np.asarray(image)
-    if array.dtype.byteorder == ">":
-        array = array.astype(array.dtype.newbyteorder("="))
-    return array[np.newaxis]
 
 
 class SARDecode:
@@ -315,7 +184,9 @@ class SARDecode:
     Works on batches (``Dataset.with_transform`` / ``set_transform``, ``IterableDataset.map(batched=True)``)
     and on single examples. Per row: the original GeoTIFF is read from ``root`` (a release folder or
     ``hf://datasets/ORG/NAME@REV``) at the row's ``sar_path``, its SHA-256 checked against ``sar_sha256``
-    (``check_sha256``); a batch fetches its distinct originals once each, ``fetch_workers`` at a time.
+    (``check_sha256``). A batch fetches and decodes its distinct originals once each, on ``fetch_workers``
+    threads, at most ``decode_threads`` decoding at a time (default: one per usable core, one in a
+    DataLoader worker); the outputs come back in row order, identical to decoding row by row.
     The radiometry is ``radiometry`` if given, else the row's ``sar_radiometry``, else inferred;
     ``bands`` may name polarisations (looked up in the row's ``polarizations``) or give indices. A named
     polarisation the row does not list (a single-pol image whose polarisation was not recorded, the 8-bit
@@ -325,7 +196,8 @@ class SARDecode:
     used for ``normalize="standardize"``. A row without an original falls back to its 8-bit ``image`` as
     ``display`` (``pixels_source == "image"``) unless ``fallback_to_image=False``. The ``image`` column
     is dropped from the output unless ``keep_inputs``. Picklable, so DataLoader workers can run it (each
-    makes its own thread pool). Errors are `SARDecodeError` naming the row's ``image_id``.
+    makes its own threads). Errors are `SARDecodeError` naming the row's ``image_id`` (a failed fetch
+    keeps its type and names the rows that use the file), raised in row order from whichever thread.
     """
 
     def __init__(
@@ -350,6 +222,7 @@ class SARDecode:
         check_sha256: bool = True,
         cache: bool = False,
         token: str | bool | None = None,
+        decode_threads: int | None = None,
     ) -> None:
         if radiometry is not None:
             check_radiometry(radiometry)
@@ -357,7 +230,7 @@ class SARDecode:
         if self.method == "standardize" and not statistics:
             raise ValueError("normalize='standardize' needs statistics={source: {'mean_db': [...], 'std_db': [...]}}")
         self.out = _check_out(out)
-        self.missing = _check_missing(missing)
+        self.missing = check_missing(missing)
         if isinstance(bands, (str, int)):
             raise ValueError(f"bands must be a list, e.g. bands=[{bands!r}]")
         if bands is not None and not bands:
@@ -373,6 +246,10 @@ class SARDecode:
         self.fallback_to_image = fallback_to_image
         self.keep_inputs = keep_inputs
         self.image_column = image_column
+        if decode_threads is not None and decode_threads < 1:
+            raise ValueError(f"decode_threads must be at least 1, got {decode_threads}")
+        self.decode_threads = decode_threads
+        self._slots: threading.Semaphore | None = None
         self.reader = (
             None
             if root is None
@@ -391,60 +268,71 @@ class SARDecode:
             f"percentiles={self.percentiles!r}, db_range={self.db_range!r}, out={self.out!r}, reader={self.reader!r})"
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_slots"] = None  # each process (DataLoader worker) makes its own
+        return state
+
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         if not self._is_batch(batch):
             single = self({key: [value] for key, value in batch.items()})
             return {key: values[0] for key, values in single.items()}
         rows = [dict(zip(batch, values, strict=True)) for values in zip(*batch.values(), strict=True)]
-        originals = self._fetch(rows)  # started for the whole batch; each decoded as soon as it arrives
+        owners = shared_decodes(rows, self.image_column)
+        jobs = self._start(rows, owners)
         decoded: list[dict[str, Any]] = []
-        by_original: dict[str, dict[str, Any]] = {}
-        previous: dict[str, Any] | None = None
-        for row in rows:
-            path = row.get(PATH_COLUMN)
-            if path is not None and path in by_original:  # another question on the same original: decode once
-                decoded.append({k: _copy(v) for k, v in by_original[path].items()})
-                continue
-            if path is None and previous is not None and self._same_image(row, previous):
-                decoded.append({k: _copy(v) for k, v in decoded[-1].items()})
-                continue
-            data = None if path is None else self._result(originals[path], rows)
-            decoded.append(self.decode_row(row, data))
-            if path is not None:
-                by_original[path] = decoded[-1]
-            previous = row
+        try:
+            for index, owner in enumerate(owners):
+                if owner == index:
+                    decoded.append(jobs[index]())
+                else:  # another question on the same image: a copy, so augmenting one leaves the other intact
+                    decoded.append({key: _copy(value) for key, value in decoded[owner].items()})
+        finally:
+            for job in jobs.values():  # after a failure, what has not started yet never will
+                cancel = getattr(job, "cancel", None)
+                if cancel is not None:
+                    cancel()
         output = {key: values for key, values in batch.items() if key not in self.consumed_columns}
         for field in OUTPUT_FIELDS:
             output[field] = [row[field] for row in decoded]
         return output
 
-    def _fetch(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Future[bytes]]:
-        """Start fetching the originals a batch names, each once (concurrently), by ``sar_path``."""
-        wanted = [(r[PATH_COLUMN], r.get(SHA256_COLUMN), r.get(BYTES_COLUMN)) for r in rows if r.get(PATH_COLUMN)]
-        if not wanted:
-            return {}
+    def _start(self, rows: Sequence[Mapping[str, Any]], owners: list[int]) -> dict[int, Callable[[], dict[str, Any]]]:
+        """A job per decoded row (its index): started on the reader's threads when there are several,
+        else run on the calling thread when asked for. Each job fetches, checks and decodes one image."""
+        users: dict[int, list[str]] = {}
+        for row, owner in zip(rows, owners, strict=True):
+            users.setdefault(owner, []).append(str(row.get("image_id")))
+        if self.reader is None and any(rows[index].get(PATH_COLUMN) for index in users):
+            raise _no_root()
+        reader = self.reader
+        if reader is None or len(users) <= 1 or reader.workers == 1:
+            return {i: functools.partial(self._fetch_and_decode, rows[i], ids) for i, ids in users.items()}
+        return {i: reader.submit(self._fetch_and_decode, rows[i], ids).result for i, ids in users.items()}
+
+    def _fetch_and_decode(self, row: Mapping[str, Any], image_ids: Sequence[str]) -> dict[str, Any]:
+        """One row's output, its original (if any) fetched and checked first; decodes take a slot, so
+        that at most ``decode_threads`` run at once however many fetches are in flight."""
+        original = None if row.get(PATH_COLUMN) is None else self._read(row, image_ids)
+        with self._decode_slots():
+            return self.decode_row(row, original)
+
+    def _read(self, row: Mapping[str, Any], image_ids: Sequence[str]) -> bytes:
+        """A row's original, its failure naming the rows that use it."""
         if self.reader is None:
-            raise SARDecodeError(
-                "rows name their original GeoTIFF by sar_path: pass root=<release folder or "
-                "hf://datasets/ORG/NAME@REV> to SARDecode (sarlang1m.load does this for you)"
-            )
-        return self.reader.fetch(wanted)
-
-    @staticmethod
-    def _result(future: Future[bytes], rows: Sequence[Mapping[str, Any]]) -> bytes:
-        """A fetched original, or its failure naming the batch's image ids."""
+            raise _no_root()
         try:
-            return future.result()
+            return self.reader.read(row[PATH_COLUMN], row.get(SHA256_COLUMN), row.get(BYTES_COLUMN))
         except SarlangError as error:
-            image_ids = sorted({str(r.get("image_id")) for r in rows if r.get(PATH_COLUMN)})
-            shown = ", ".join(image_ids[:3]) + (" ..." if len(image_ids) > 3 else "")
-            raise type(error)(f"{error} (batch of image_id {shown})") from error
+            unique = sorted(set(image_ids))
+            shown = ", ".join(unique[:3]) + (" ..." if len(unique) > 3 else "")
+            raise type(error)(f"{error} (image_id {shown})") from error
 
-    def _same_image(self, row: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-        """Same image id and the same image bytes (compared, not trusted): its pixels can be reused."""
-        if row.get("image_id") is None or row.get("image_id") != other.get("image_id"):
-            return False
-        return other.get(PATH_COLUMN) is None and row.get(self.image_column) == other.get(self.image_column)
+    def _decode_slots(self) -> threading.Semaphore:
+        if self._slots is None:  # made on first use, in the process (DataLoader worker) that decodes
+            threads = self.decode_threads or default_decode_threads()
+            self._slots = threading.BoundedSemaphore(threads)
+        return self._slots
 
     def _is_batch(self, batch: Mapping[str, Any]) -> bool:
         for key in ("image_id", PATH_COLUMN, "sar_radiometry", "source", self.image_column):
@@ -458,7 +346,7 @@ class SARDecode:
         `original` is the row's GeoTIFF when the caller fetched it already; else it is fetched here.
         """
         if original is None and row.get(PATH_COLUMN) is not None:
-            original = self._result(self._fetch([row])[row[PATH_COLUMN]], [row])
+            original = self._read(row, [str(row.get("image_id"))])
         image_id = row.get("image_id", "<no image_id>")
         try:
             return self._decode_row(row, original)
@@ -475,7 +363,7 @@ class SARDecode:
         else:
             fallback = "and no image to fall back to" if self.fallback_to_image else "(fallback_to_image is off)"
             raise SARDecodeError(f"no original GeoTIFF ({PATH_COLUMN} is null) {fallback}")
-        plan = self._band_indices(row, source)
+        plan = band_plan(self.bands, self.missing, row, source)
         bands = None if plan is None else [band for band in plan if band is not None] or [0]
         # Display pixels (8-bit, no calibrated values) have no dB statistics: they are x / 255 whatever the method.
         calibrated = source == PIXELS_FROM_SAR and radiometry != "display"
@@ -494,34 +382,9 @@ class SARDecode:
             percentile_method=self.percentile_method,
         )
         if plan is not None and None in plan:
-            decoded = _with_zero_bands(decoded, plan)
+            decoded = with_zero_bands(decoded, plan)
         pixels, valid = _as_output(decoded, self.out)
         return {PIXELS_FIELD: pixels, VALID_FIELD: valid, RADIOMETRY_FIELD: decoded.radiometry, SOURCE_FIELD: source}
-
-    def _band_indices(self, row: Mapping[str, Any], source: str = PIXELS_FROM_SAR) -> list[int | None] | None:
-        """Index in the file of each requested band (None: a zero band); None keeps every band.
-
-        The 8-bit fallback is one grey band of no known polarisation, whatever the row lists: a name, or
-        an index other than 0, is missing there.
-        """
-        if self.bands is None:
-            return None
-        fallback = source != PIXELS_FROM_SAR
-        polarizations = [] if fallback else list(row.get("polarizations") or [])
-        indices: list[int | None] = []
-        for band in self.bands:
-            if not isinstance(band, str) and not (fallback and int(band) != 0):
-                indices.append(int(band))
-            elif band in polarizations:
-                indices.append(polarizations.index(band))
-            elif self.missing == "error":
-                where = "the 8-bit fallback image (one grey band)" if fallback else f"this image's {polarizations}"
-                raise SARDecodeError(
-                    f"band {band!r} not in {where}; SARDecode(missing='first' or 'zeros') decodes such rows too"
-                )
-            else:
-                indices.append(0 if self.missing == "first" else None)
-        return indices
 
     def _statistics_for(self, row: Mapping[str, Any]) -> Mapping[str, Any] | None:
         if self.method != "standardize":

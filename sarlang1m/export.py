@@ -36,7 +36,10 @@ from tqdm.auto import tqdm
 
 from . import schema
 from .errors import InputError, OutputExistsError
-from .load import check_config, damaged_shards_named, is_synthetic_release, load, read_release_manifest
+from .load import load
+from .release_files import damaged_shards_named
+from .resolve import check_config, is_synthetic_release, read_release_manifest
+from .summary import configs_from_json
 from .views import flatten_row, resolve_class_prompts
 
 ExportFormat = Literal["llamafactory", "llava", "messages"]
@@ -343,6 +346,6 @@ def _texts_in(release: str | Path, revision: str | None, config: str, split: str
     """The number of texts the MANIFEST announces for (config, split), for the progress bar."""
     try:
         manifest = read_release_manifest(release, revision)
-        return schema.configs_from_json(manifest["configs"])[config].splits[split].texts
+        return configs_from_json(manifest["configs"])[config].splits[split].texts
     except (OSError, KeyError, TypeError, ValueError):
         return None

@@ -17,11 +17,11 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from . import schema
 from .errors import InputError, NotFoundError, VerificationError
@@ -30,6 +30,7 @@ from .publish.remote import translated
 #: Threads fetching originals per reader (one reader per DataLoader worker): enough to hide ~30-100 ms of
 #: request latency behind decoding, few enough not to flood the Hub from many workers.
 DEFAULT_FETCH_WORKERS = 8
+T = TypeVar("T")
 _HUB_ROOT = re.compile(r"^hf://datasets/(?P<repo>[^/@]+/[^/@]+)(?:@(?P<revision>[^/]+))?/?$")
 
 
@@ -152,6 +153,10 @@ class OriginalsReader:
         pool = self._executor()
         return {path: pool.submit(self.read, path, *expected) for path, expected in unique.items()}
 
+    def submit(self, function: Callable[..., T], /, *args: Any) -> Future[T]:
+        """Run ``function(*args)`` on this reader's threads (`SARDecode` fetches and decodes there)."""
+        return self._executor().submit(function, *args)
+
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._pool is None:
@@ -236,7 +241,7 @@ def prefetch(
     """
     from tqdm.auto import tqdm
 
-    from .load import resolve_release
+    from .resolve import resolve_release
 
     path, revision = resolve_release(source, revision)
     references = original_references(config, split=split, source=path, revision=revision, sources=sources)

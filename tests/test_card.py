@@ -21,9 +21,10 @@ from sarlang1m.card import metadata, render_card
 from sarlang1m.card.changelog import changelog_until, read_changelog, release_date
 from sarlang1m.card.render import EXAMPLE_TEXTS
 from sarlang1m.card.statistics import WordCounts, collect_statistics
-from sarlang1m.card.tables import markdown_table
+from sarlang1m.card.tables.markdown import markdown_table
 from sarlang1m.publish.manifest import read_manifest
 from sarlang1m.raw import classify
+from sarlang1m.summary import configs_from_json
 
 HUB_SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M"}
 
@@ -255,7 +256,7 @@ def test_repo_id_and_version_reach_the_snippets(built_tiny_release):
     rendered = str(
         render_card(
             built_tiny_release,
-            configs=schema.configs_from_json(manifest["configs"]),
+            configs=configs_from_json(manifest["configs"]),
             version="1.0.0",
             synthetic=False,
             sar_statistics=manifest["sar_statistics"],
@@ -268,7 +269,7 @@ def test_repo_id_and_version_reach_the_snippets(built_tiny_release):
 
 def test_render_refuses_configs_without_exactly_one_default(built_tiny_release):
     manifest = read_manifest(built_tiny_release)
-    configs = schema.configs_from_json(manifest["configs"])
+    configs = configs_from_json(manifest["configs"])
     configs["captions"] = dataclasses.replace(configs["captions"], default=True)
     kwargs = {"version": "1.0.0", "synthetic": True, "sar_statistics": {}}
     with pytest.raises(ValueError, match=r"exactly one config must be the default, got \['vqa', 'captions'\]"):
@@ -345,7 +346,7 @@ def test_a_version_without_changelog_entry_says_so(built_tiny_release):
     text = str(
         render_card(
             built_tiny_release,
-            configs=schema.configs_from_json(manifest["configs"]),
+            configs=configs_from_json(manifest["configs"]),
             version="9.9.9",
             synthetic=True,
             sar_statistics=manifest["sar_statistics"],
@@ -358,7 +359,7 @@ def test_a_version_without_changelog_entry_says_so(built_tiny_release):
 
 def test_a_newer_version_without_an_entry_comes_first_in_the_changelog(built_tiny_release):
     manifest = read_manifest(built_tiny_release)
-    configs = schema.configs_from_json(manifest["configs"])
+    configs = configs_from_json(manifest["configs"])
     kwargs = {"configs": configs, "synthetic": True, "sar_statistics": manifest["sar_statistics"]}
     changelog = section(str(render_card(built_tiny_release, version="1.1.0", **kwargs)), "## Changelog")
     headings = re.findall(r"^### (\S+)", changelog, re.MULTILINE)

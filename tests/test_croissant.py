@@ -13,6 +13,7 @@ from sarlang1m import schema
 from sarlang1m.card.changelog import read_changelog
 from sarlang1m.card.croissant import REPO_ID, croissant_metadata, open_croissant
 from sarlang1m.publish.manifest import read_manifest
+from sarlang1m.summary import ConfigSummary, SplitSummary
 
 # rdflib and pandas deprecations raised inside mlcroissant, not in this package.
 pytestmark = [
@@ -93,8 +94,8 @@ def test_metadata_carries_licences_citation_version_and_files(built_tiny_release
 
 
 def test_metadata_for_a_real_release_and_another_repo():
-    test_split = schema.SplitSummary(1, 1, 1, 0, 0, data_files="data/vqa/*/*/test-*.parquet")
-    configs = {"vqa": schema.ConfigSummary("vqa", "All visual questions.", True, None, None, {"test": test_split})}
+    test_split = SplitSummary(1, 1, 1, 0, 0, data_files="data/vqa/*/*/test-*.parquet")
+    configs = {"vqa": ConfigSummary("vqa", "All visual questions.", True, None, None, {"test": test_split})}
     metadata = croissant_metadata(configs, version="2.0.0", synthetic=False, repo_id="me/copy")
     assert metadata["name"] == "SARLANG-1M" and "synthetic" not in metadata["keywords"]
     assert "SYNTHETIC" not in metadata["description"]
@@ -108,8 +109,8 @@ def test_metadata_for_a_real_release_and_another_repo():
 def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="configs is empty"):
         croissant_metadata({}, version="1.0.0", synthetic=True)
-    train = schema.SplitSummary(0, 0, 0, 0, 0, "x")
-    bad = {"mine": schema.ConfigSummary("vqa", "", True, None, None, {"train": train})}
+    train = SplitSummary(0, 0, 0, 0, 0, "x")
+    bad = {"mine": ConfigSummary("vqa", "", True, None, None, {"train": train})}
     with pytest.raises(ValueError, match="unknown config 'mine'"):
         croissant_metadata(bad, version="1.0.0", synthetic=True)
     with pytest.raises(FileNotFoundError, match=r"croissant\.json: no Croissant metadata"):

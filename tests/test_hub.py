@@ -450,7 +450,7 @@ def test_a_load_checks_downloaded_files_against_the_manifest(hub_server: HubServ
     checked = run_client(
         f"""
         import sarlang1m
-        from sarlang1m.load import check_downloaded_files
+        from sarlang1m.release_files import check_downloaded_files
         rows = sarlang1m.load("sarvqa2", split="test", source={REPO!r} + "@v1.0.0")
         emit({{"rows": rows.num_rows, "hashed_again": check_downloaded_files({REPO!r}, {first["commit"]!r})}})
         """,

@@ -6,7 +6,8 @@ import pytest
 
 from sarlang1m import schema
 from sarlang1m.build.release import build_release
-from sarlang1m.load import load, read_release_manifest, resolve_release
+from sarlang1m.load import load
+from sarlang1m.resolve import read_release_manifest, resolve_release
 
 
 def test_hub_repos_are_pinned_by_default():

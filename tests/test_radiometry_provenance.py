@@ -16,8 +16,9 @@ from sarlang1m import schema
 from sarlang1m.build.records import decide_radiometry
 from sarlang1m.build.release import build_release
 from sarlang1m.decode import decode_sar
-from sarlang1m.load import load, read_release_manifest
+from sarlang1m.load import load
 from sarlang1m.publish.manifest import read_manifest
+from sarlang1m.resolve import read_release_manifest
 from sarlang1m.synth import write_synthetic_release
 from sarlang1m.synth.layout import RADIOMETRY
 

@@ -9,6 +9,7 @@ import pytest
 
 from sarlang1m import schema
 from sarlang1m.errors import ReleaseError
+from sarlang1m.summary import configs_from_json, configs_to_json
 
 
 def test_every_column_of_every_task_has_one_definition_with_a_description():
@@ -35,13 +36,13 @@ def test_the_card_shows_every_column_with_its_description(built_tiny_release):
 def test_config_summaries_read_back_the_manifest_as_written(tiny_release):
     """The MANIFEST's `configs` -> ConfigSummary -> JSON gives the same object, keys in the same order."""
     written = json.loads((tiny_release / schema.MANIFEST_FILE).read_text(encoding="utf-8"))["configs"]
-    configs = schema.configs_from_json(written)
+    configs = configs_from_json(written)
     assert configs["vqa"].default and configs["vqa"].splits["train"].data_files == "data/vqa/*/*/train-*.parquet"
-    assert json.dumps(schema.configs_to_json(configs)) == json.dumps(written)
+    assert json.dumps(configs_to_json(configs)) == json.dumps(written)
 
 
 def test_a_malformed_config_summary_is_a_release_error_naming_it(tiny_release):
     written = json.loads((tiny_release / schema.MANIFEST_FILE).read_text(encoding="utf-8"))["configs"]
     del written["captions"]["splits"]["train"]["num_bytes"]
     with pytest.raises(ReleaseError, match=r"configs\['captions'\] is malformed \(KeyError: 'num_bytes'\)"):
-        schema.configs_from_json(written)
+        configs_from_json(written)

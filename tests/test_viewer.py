@@ -35,6 +35,7 @@ from sarlang1m.card import render_card, viewer
 from sarlang1m.card.viewer import check_split, viewer_checks
 from sarlang1m.errors import ReleaseError
 from sarlang1m.publish.manifest import read_manifest
+from sarlang1m.summary import ConfigSummary, SplitSummary, configs_from_json
 
 RESPONSE_MAX_BYTES = 200_000  # chart/env/prod.yaml firstRows.maxBytes
 SCAN_MAX_BYTES = 300_000_000  # chart/env/prod.yaml rowsIndex.maxArrowDataInMemory
@@ -287,7 +288,7 @@ def test_a_float_image_fails_the_viewer_rule():
 
 
 def release_checks(release: Path) -> list[viewer.ViewerCheck]:
-    configs = schema.configs_from_json(read_manifest(release)["configs"])
+    configs = configs_from_json(read_manifest(release)["configs"])
     return viewer_checks(release, configs, repo_id=schema.DEFAULT_REPO_ID)
 
 
@@ -362,8 +363,8 @@ def test_the_card_marks_a_split_whose_pages_are_too_big(tmp_path):
     path.parent.mkdir(parents=True)
     table = pa.Table.from_pylist(records, schema=schema.FEATURES["vqa"].arrow_schema)
     pq.write_table(table, path, row_group_size=100, write_page_index=True)
-    train = schema.SplitSummary(100, 2000, 1, 0, path.stat().st_size, "data/vqa/sarvqa2/vhr/train-*.parquet")
-    spec = schema.ConfigSummary("vqa", "vqa on very high resolution.", True, None, "vhr", {"train": train})
+    train = SplitSummary(100, 2000, 1, 0, path.stat().st_size, "data/vqa/sarvqa2/vhr/train-*.parquet")
+    spec = ConfigSummary("vqa", "vqa on very high resolution.", True, None, "vhr", {"train": train})
     configs = {"vqa-vhr": spec}
     (check,) = viewer_checks(tmp_path, configs)  # the card's repository name, in the image URLs
     assert not check.response_fits and check.reads_fit and check.layout_fits
@@ -394,7 +395,7 @@ def test_config_and_split_names_follow_the_hub_rules(built_tiny_release):
 
 
 def test_a_split_that_matches_no_file_is_a_release_error(tmp_path):
-    train = schema.SplitSummary(0, 0, 0, 0, 0, "data/c/train-*.parquet")
-    configs = {"c": schema.ConfigSummary("vqa", "", True, None, None, {"train": train})}
+    train = SplitSummary(0, 0, 0, 0, 0, "data/c/train-*.parquet")
+    configs = {"c": ConfigSummary("vqa", "", True, None, None, {"train": train})}
     with pytest.raises(ReleaseError, match="matches no file"):
         viewer_checks(tmp_path, configs)

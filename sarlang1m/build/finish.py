@@ -20,6 +20,7 @@ from ..card.croissant import write_croissant
 from ..card.preview import write_sample_grid
 from ..publish.manifest import file_entries, iter_original_references, originals_problems, write_manifest
 from ..raw.layout import RawLayout
+from ..summary import ConfigSummary, SplitSummary, configs_to_json
 from .original_files import check_originals
 from .records import SARStatistics
 from .report import SKIP_REASONS, FileAccount
@@ -40,7 +41,7 @@ def finish_release(
     staging: Staging,
     layout: RawLayout,
     stats: SARStatistics,
-    configs: dict[str, schema.ConfigSummary],
+    configs: dict[str, ConfigSummary],
     names: ReleaseNames,
 ) -> dict:
     """Write the report, card, Croissant and sample grid, then the MANIFEST; returns the report."""
@@ -67,7 +68,7 @@ def finish_release(
                 "image_files": staging.counts(),
                 "sardet_root_given": layout.sardet_root is not None,
             },
-            "configs": schema.configs_to_json(configs),
+            "configs": configs_to_json(configs),
             "report": {"texts_used": report["texts_used"], "texts_skipped": report["texts_skipped"]},
             "sar_statistics": sar_statistics,
             "originals": originals,
@@ -77,14 +78,14 @@ def finish_release(
     return report
 
 
-def config_summaries(results: list[ShardResult], release: Path) -> dict[str, schema.ConfigSummary]:
+def config_summaries(results: list[ShardResult], release: Path) -> dict[str, ConfigSummary]:
     """Per config and split: images, texts, files, bytes; only configs and splits that have files."""
     tiers: dict[str, set[str]] = {}
     for result in results:
         tiers.setdefault(result.partition.task, set()).add(result.partition.tier)
-    summaries: dict[str, schema.ConfigSummary] = {}
+    summaries: dict[str, ConfigSummary] = {}
     for spec in schema.config_specs(tiers):
-        splits: dict[str, schema.SplitSummary] = {}
+        splits: dict[str, SplitSummary] = {}
         for split in schema.SPLITS:
             members = [
                 r
@@ -92,7 +93,7 @@ def config_summaries(results: list[ShardResult], release: Path) -> dict[str, sch
                 if r.partition.task == spec.task and r.partition.split == split and spec.includes(r.partition.directory)
             ]
             if members:
-                splits[split] = schema.SplitSummary(
+                splits[split] = SplitSummary(
                     images=sum(r.images for r in members),
                     texts=sum(r.texts for r in members),
                     files=len(members),
@@ -101,7 +102,7 @@ def config_summaries(results: list[ShardResult], release: Path) -> dict[str, sch
                     data_files=spec.split_glob(split),
                 )
         if splits:
-            summaries[spec.name] = schema.ConfigSummary(
+            summaries[spec.name] = ConfigSummary(
                 task=spec.task,
                 description=spec.description,
                 default=spec.default,

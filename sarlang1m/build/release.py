@@ -19,6 +19,7 @@ from datasets.utils.py_utils import convert_file_size_to_int
 from .. import schema
 from ..errors import OutputExistsError
 from ..raw.layout import find_layout, is_synthetic
+from ..summary import ConfigSummary
 from .finish import ReleaseNames, config_summaries, finish_release
 from .parallel import stage_and_write
 from .records import SARStatistics
@@ -35,7 +36,7 @@ class BuildResult:
     """What `build_release` wrote, with the figures the CLI prints."""
 
     out: Path
-    configs: dict[str, schema.ConfigSummary]
+    configs: dict[str, ConfigSummary]
     images: int
     texts: int
     skipped: int

@@ -21,7 +21,7 @@ import datasets
 
 from .. import schema
 from ..errors import NotFoundError, missing_extra
-from ..schema import ConfigSummary
+from ..summary import ConfigSummary
 from .changelog import release_date
 
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"

@@ -13,7 +13,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
 from .. import schema
-from ..schema import ConfigSummary
+from ..summary import ConfigSummary
 
 
 def card_data(configs: dict[str, ConfigSummary], *, version: str, synthetic: bool) -> DatasetCardData:

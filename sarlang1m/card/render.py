@@ -17,12 +17,13 @@ from packaging.version import Version
 
 from .. import schema
 from ..raw import classify
-from ..schema import ConfigSummary
+from ..summary import ConfigSummary
 from . import viewer
 from .changelog import CHANGELOG, changelog_until, read_changelog
 from .metadata import card_data
 from .statistics import collect_statistics
-from .tables import card_tables, radiometry_table
+from .tables import card_tables
+from .tables.images import radiometry_table
 
 TEMPLATE = Path(__file__).parent / "assets" / "template.md"
 #: Questions or captions shown in each example row (the rest are counted).

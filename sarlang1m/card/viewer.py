@@ -49,7 +49,7 @@ import pyarrow.parquet as pq
 
 from .. import schema
 from ..errors import InputError, ReleaseError
-from ..schema import ConfigSummary
+from ..summary import ConfigSummary
 
 VIEWER_REPOSITORY = "https://github.com/huggingface/dataset-viewer"
 #: The commit of `VIEWER_REPOSITORY` these limits were read from (2026-08-20).

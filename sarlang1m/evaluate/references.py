@@ -14,14 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ReleaseError
-from ..load import (
-    read_parquet_rows,
-    read_release_manifest,
-    release_data_files,
-    release_name,
-    requested_revision,
-    resolve_release,
-)
+from ..release_files import read_parquet_rows, release_data_files
+from ..resolve import read_release_manifest, release_name, requested_revision, resolve_release
 from ..schema import FEATURES, TEXT_COLUMN, config_spec
 
 #: Per-image columns the evaluation reads, besides the nested texts.

@@ -16,7 +16,7 @@ from huggingface_hub.hf_api import RepoFile
 
 from .. import schema
 from ..errors import NotFoundError
-from ..load import resolve_hub_revision
+from ..resolve import resolve_hub_revision
 from .manifest import Verification, check_claims, compare_files, parse_manifest, sha256_file, verify_local
 from .push_checks import is_version
 from .push_plan import KEEP_REMOTE, remote_files
@@ -29,7 +29,7 @@ def verify(target: str | Path, *, download: bool = False, token: str | None = No
     Anything that looks like a path (it exists, or starts with `.`, `/` or `~`, or does not have the
     shape ORG/NAME[@REV]) is read as a local folder, and one that does not exist is "no such release folder".
     """
-    from ..load import looks_like_hub_repo
+    from ..resolve import looks_like_hub_repo
 
     text = str(target)
     if Path(text).expanduser().exists() or not looks_like_hub_repo(text):

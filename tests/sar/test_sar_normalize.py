@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sarlang1m.sar import normalize
+from sarlang1m.sar import normalize, selection
+from sarlang1m.sar import percentiles as percentile_module
 from sarlang1m.sar.normalize import APPROXIMATE_TOLERANCE, normalize_band, order_statistics
 
 #: Documented agreement with the reference, absolute, on the [0, 1] output (float32 rounding).
@@ -61,7 +62,7 @@ TEST_SAMPLE_SIZE = 8_192
 def small_bracketing_sample(monkeypatch):
     """A smaller strided sample, so that the bracketing path (not only the small-array partition) runs
     on bands small enough for fast tests; `test_production_sample_size` covers the shipped setting."""
-    monkeypatch.setattr(normalize, "_SAMPLE_SIZE", TEST_SAMPLE_SIZE)
+    monkeypatch.setattr(selection, "_SAMPLE_SIZE", TEST_SAMPLE_SIZE)
     assert SIZE[0] * SIZE[1] > 2 * TEST_SAMPLE_SIZE
 
 
@@ -202,7 +203,7 @@ def test_bad_arguments_are_refused() -> None:
 
 def test_production_sample_size(monkeypatch) -> None:
     monkeypatch.undo()
-    assert normalize._SAMPLE_SIZE > TEST_SAMPLE_SIZE
+    assert selection._SAMPLE_SIZE > TEST_SAMPLE_SIZE
     for dtype, radiometry in [(np.float32, "amplitude"), (np.uint16, "amplitude"), (np.complex64, "complex")]:
         band = speckle(dtype, radiometry, size=(512, 520))
         band.flat[::97] = 0
@@ -215,11 +216,11 @@ def test_production_sample_size(monkeypatch) -> None:
 def test_a_sample_that_misses_falls_back_to_an_exact_partition(monkeypatch) -> None:
     """Adversarial layout: the strided sample sees only bright pixels, so its brackets are wrong."""
     values = RNG.gamma(1.0, 1.0, 512 * 512).astype(np.float32)
-    step = values.size // normalize._SAMPLE_SIZE | 1
+    step = values.size // selection._SAMPLE_SIZE | 1
     values[::step] += 1000.0
     calls = []
-    original = normalize._partition_valid
-    monkeypatch.setattr(normalize, "_partition_valid", lambda *a: calls.append(1) or original(*a))
+    original = selection._partition_valid
+    monkeypatch.setattr(selection, "_partition_valid", lambda *a: calls.append(1) or original(*a))
     out, _ = normalize_band(values.reshape(512, 512), "amplitude", percentile_method="exact")
     expected, _ = reference(values.reshape(512, 512), "amplitude")
     assert calls, "the fallback was not exercised"
@@ -406,8 +407,8 @@ def test_approximate_limits_lie_between_the_exact_percentiles_around_them(
         flat[rng.random(flat.size) < nodata_share] = nodata
     percentiles = (low, min(low + width, 100.0))
     # A small sample so that bands of a few thousand pixels take the approximate path.
-    with mock.patch.object(normalize, "_SAMPLE_SIZE", 256):
-        assert band.size > 2 * normalize._SAMPLE_SIZE
+    with mock.patch.object(selection, "_SAMPLE_SIZE", 256):
+        assert band.size > 2 * selection._SAMPLE_SIZE
         assert_within_tolerance(band, radiometry, percentiles, nodata)
         out, mask = normalize_band(band, radiometry, percentiles=percentiles, nodata=nodata)
     _, valid = reference(band, radiometry, percentiles, nodata)
@@ -420,7 +421,7 @@ def no_exact_fallback(monkeypatch) -> None:
     def refuse(*args):
         raise AssertionError("the approximate path fell back to exact selection")
 
-    monkeypatch.setattr(normalize, "_exact_percentiles_db", refuse)
+    monkeypatch.setattr(percentile_module, "_exact_percentiles_db", refuse)
 
 
 @pytest.mark.parametrize(
@@ -438,8 +439,8 @@ def test_speckle_is_certified_in_a_few_counts_at_production_settings(monkeypatch
     monkeypatch.undo()
     no_exact_fallback(monkeypatch)
     counts = []
-    original = normalize._count_at_most
-    monkeypatch.setattr(normalize, "_count_at_most", lambda *a: counts.append(1) or original(*a))
+    original = percentile_module._count_at_most
+    monkeypatch.setattr(percentile_module, "_count_at_most", lambda *a: counts.append(1) or original(*a))
     band = speckle(dtype, radiometry, size=(512, 520))
     for percentiles in [(2, 98), (10, 90), (0, 100), (49.5, 50.5)]:
         counts.clear()

@@ -1,0 +1,36 @@
+"""Markdown for the card's tables: the table itself, and how a cell shows a number, a flag or a size.
+
+Every table module formats through here, so a figure reads the same in every table of the card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: str | None = None) -> str:
+    """A GitHub-flavoured Markdown table; `align` has one of l/r/c per column (default: l then r)."""
+    align = align or "l" + "r" * (len(headers) - 1)
+    rule = {"l": "---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(rule[a] for a in align) + "|"]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def human_bytes(n: float) -> str:
+    """A size in units of 1000 bytes (KB, MB, GB, TB), one decimal."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} TB"
