@@ -191,6 +191,7 @@ def _byte_size(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `sarlang1m` parser: global options, then one sub-command per `_add_*` function, in data-flow order."""
     parser = argparse.ArgumentParser(prog="sarlang1m", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sarlang1m {__version__}")
     debug_help = f"show the traceback of any failure (or set {DEBUG_ENVIRONMENT_VARIABLE}=1)"
@@ -199,7 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_synth, _add_build, _add_demo, _add_verify, _add_push, _add_evaluate, _add_export, _add_prefetch):
+        add(commands, common)
+    return parser
 
+
+#: What `add_subparsers` returns; each `_add_*` function adds one command to it.
+_Commands = argparse._SubParsersAction
+
+
+def _add_synth(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    """`sarlang1m synth OUT`: a synthetic raw release."""
     synth = commands.add_parser("synth", help="write a SYNTHETIC raw release in the authors' layout", parents=[common])
     synth.add_argument("out", type=Path, help="folder to create (must not exist or be empty)")
     synth.add_argument("--images", type=_positive_int, default=120, help="number of images (default: 120)")
@@ -217,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(run=_synth)
 
+
+def _add_build(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    """`sarlang1m build RAW --out OUT`: a release folder from a raw release."""
     build = commands.add_parser(
         "build", help="raw release -> release folder (Parquet + card + MANIFEST)", parents=[common]
     )
@@ -244,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(run=_build)
 
+
+def _add_demo(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    """`sarlang1m demo`: synth, build, load and a contact sheet, end to end."""
     demo = commands.add_parser(
         "demo", help="synth -> build -> load -> summary and contact sheet, on a small default", parents=[common]
     )
@@ -252,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo)
 
+
+def _add_verify(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    """`sarlang1m verify TARGET`: a folder or a Hub revision against its MANIFEST."""
     verify = commands.add_parser(
         "verify", help="check a release folder or ORG/NAME@REV against its MANIFEST", parents=[common]
     )
@@ -259,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--download", action="store_true", help="Hub: download and hash every file (slow, thorough)")
     verify.set_defaults(run=_verify)
 
+
+def _add_push(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    """`sarlang1m push RELEASE --repo ORG/NAME --version X.Y.Z`: publish and tag."""
     push = commands.add_parser("push", help="upload a release folder to the Hub and tag it vX.Y.Z", parents=[common])
     push.add_argument("release", type=Path, help="release folder written by `sarlang1m build`")
     push.add_argument("--repo", required=True, help="Hub dataset repo, ORG/NAME")
@@ -269,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--allow-older", action="store_true", help="publish a version not newer than the latest tag")
     push.set_defaults(run=_push)
 
+
+def _add_evaluate(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    """`sarlang1m evaluate {vqa,captions} PREDICTIONS --release R`: the benchmark's metrics."""
     from .evaluate.judges import DEFAULT_JUDGE
     from .evaluate.predictions import MISSING_POLICIES
     from .evaluate.vqa import DEFAULT_PROTOCOL, PROTOCOLS
@@ -294,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
             )
         sub.set_defaults(run=_evaluate)
 
+
+def _add_export(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    """`sarlang1m export FORMAT RELEASE --out FILE`: chat files for fine-tuning tools."""
     from .export import FORMATS
 
     export = commands.add_parser(
@@ -317,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--revision", help="Hub revision (default: the release this package pins)")
     export.set_defaults(run=_export)
 
+
+def _add_prefetch(commands: _Commands, common: argparse.ArgumentParser) -> None:
+    """`sarlang1m prefetch [CONFIG]`: the original GeoTIFFs, for offline decoding."""
     prefetch = commands.add_parser(
         "prefetch", help="download the original GeoTIFFs of a config for offline decoding", parents=[common]
     )
@@ -330,7 +362,6 @@ def build_parser() -> argparse.ArgumentParser:
     prefetch.add_argument("--local-dir", type=Path, help="a folder to fetch into (default: huggingface_hub's cache)")
     prefetch.add_argument("--workers", type=_positive_int, default=8, help="concurrent downloads (default: 8)")
     prefetch.set_defaults(run=_prefetch)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:

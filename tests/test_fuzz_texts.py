@@ -34,8 +34,7 @@ from tiny_raw import make_tiny_raw
 
 from sarlang1m.build.report import MissingImagesError
 from sarlang1m.build.staging import Staging
-from sarlang1m.raw import RawReleaseError, RawText, RawTextError, RowProblem, find_layout, read_text_file
-from sarlang1m.raw import texts as texts_module
+from sarlang1m.raw import RawReleaseError, RawText, RawTextError, RowProblem, find_layout, read_text_file, streams
 from sarlang1m.raw.texts import TEXT_SUFFIXES, recognise_text_file, strip_prompt
 
 TASKS = ("vqa", "captions")
@@ -48,23 +47,23 @@ FIELDS = {"vqa": ("image", "question", "answer"), "captions": ("image", "caption
 @contextlib.contextmanager
 def json_chunk(size: int) -> Iterator[None]:
     """The streaming JSON parser reading ``size`` characters at a time (per example: no fixture)."""
-    original = texts_module._JSON_CHUNK
-    texts_module._JSON_CHUNK = size
+    original = streams._JSON_CHUNK
+    streams._JSON_CHUNK = size
     try:
         yield
     finally:
-        texts_module._JSON_CHUNK = original
+        streams._JSON_CHUNK = original
 
 
 @contextlib.contextmanager
 def record_limit(chars: int) -> Iterator[None]:
     """A small MAX_RECORD_CHARS, so that a bound is measurable on small files."""
-    original = texts_module.MAX_RECORD_CHARS
-    texts_module.MAX_RECORD_CHARS = chars
+    original = streams.MAX_RECORD_CHARS
+    streams.MAX_RECORD_CHARS = chars
     try:
         yield
     finally:
-        texts_module.MAX_RECORD_CHARS = original
+        streams.MAX_RECORD_CHARS = original
 
 
 def write(folder: Path, name: str, content: bytes | str) -> Path:
@@ -527,7 +526,7 @@ def test_streamed_items_with_odd_blanks_equal_json_loads(tmp_path_factory, items
         open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle,
         time_limit(),
     ):
-        assert list(texts_module._json_array_items(path, handle)) == json.loads(spaced)
+        assert list(streams.json_array_items(path, handle)) == json.loads(spaced)
 
 
 @pytest.mark.parametrize("depth", [10, 5_000])
@@ -680,7 +679,7 @@ def test_a_long_record_in_small_reads_is_parsed_in_few_passes(tmp_path):
 
 def test_the_default_record_limit_bounds_a_real_giant_line(tmp_path):
     """At the default MAX_RECORD_CHARS a line of 1.5x that is refused; memory stays a few times the limit."""
-    limit = texts_module.MAX_RECORD_CHARS
+    limit = streams.MAX_RECORD_CHARS
     path = write(tmp_path, "a.jsonl", '{"x": "' + "x" * (limit * 3 // 2) + '"}\n{"image": "0000001.jpg"}\n')
     results, peak = peak_bytes(lambda: list(read_text_file(path, "vqa")))
     assert [(r.row, r.reason) for r in results] == [(1, "malformed_record"), (2, "malformed_record")]

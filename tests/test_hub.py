@@ -46,9 +46,10 @@ def push(env: dict[str, str], release: Path, version: str, **options) -> dict:
     return run_client(
         f"""
         import sarlang1m.publish.hub as hub
+        import sarlang1m.publish.push_plan as push_plan
         import sarlang1m.publish.remote as remote
         for key, value in {options.get("settings", {})!r}.items():
-            setattr(remote if key in ("BASE_WAIT_S", "MAX_ATTEMPTS") else hub, key, value)
+            setattr(remote if key in ("BASE_WAIT_S", "MAX_ATTEMPTS") else push_plan, key, value)
         try:
             result = hub.push_release({str(release)!r}, {options.get("repo", REPO)!r}, {version!r}, progress=False,
                                       **{ {k: v for k, v in options.items() if k not in ("settings", "repo")}!r})

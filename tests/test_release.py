@@ -13,7 +13,7 @@ from datasets import get_dataset_config_names, load_dataset
 from tiny_raw import png_bytes, tiff_bytes
 
 from sarlang1m import schema
-from sarlang1m.build import release as release_module
+from sarlang1m.build import parallel, shards
 from sarlang1m.build.release import build_release
 from sarlang1m.build.report import MissingImagesError
 from sarlang1m.publish.manifest import read_manifest, verify_local
@@ -153,7 +153,7 @@ def test_existing_output_is_refused_without_overwrite(tiny_raw, tmp_path):
 
 def test_an_interrupted_build_leaves_nothing_that_looks_complete(tiny_raw, tmp_path, monkeypatch):
     calls = []
-    original = release_module._write_shard
+    original = parallel.write_shard
 
     def failing(job, advance):
         if calls:
@@ -161,7 +161,7 @@ def test_an_interrupted_build_leaves_nothing_that_looks_complete(tiny_raw, tmp_p
         calls.append(job)
         return original(job, advance)
 
-    monkeypatch.setattr(release_module, "_write_shard", failing)
+    monkeypatch.setattr(parallel, "write_shard", failing)
     with pytest.raises(KeyboardInterrupt):
         build_release(tiny_raw, tmp_path / "out", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
@@ -259,7 +259,7 @@ def test_row_groups_close_at_the_byte_cap_even_in_a_run_of_large_rows(tmp_path, 
     raw = tmp_path / "raw"
     write_synthetic_release(raw, images=160, seed=7, progress=False)
     cap = 150_000
-    monkeypatch.setattr(release_module, "ROW_GROUP_BYTES", cap)
+    monkeypatch.setattr(shards, "ROW_GROUP_BYTES", cap)
     build_release(raw, tmp_path / "out", progress=False)
     groups = 0
     for path in sorted((tmp_path / "out" / schema.DATA_DIR).rglob("*.parquet")):
@@ -267,7 +267,7 @@ def test_row_groups_close_at_the_byte_cap_even_in_a_run_of_large_rows(tmp_path, 
         for index in range(parquet.metadata.num_row_groups):
             rows = parquet.read_row_group(index, columns=["image"]).to_pylist()
             sizes = [len(row["image"]["bytes"]) for row in rows]
-            assert len(rows) <= release_module.MAX_ROWS_PER_ROW_GROUP == 100
+            assert len(rows) <= shards.MAX_ROWS_PER_ROW_GROUP == 100
             group = parquet.metadata.row_group(index)
             assert all(group.column(c).has_offset_index for c in range(group.num_columns))
             assert sum(sizes[:-1]) < cap, f"{path.name} row group {index}: {sizes}"  # closed by the row that reached it

@@ -207,20 +207,7 @@ def image_record(
     source = schema.SOURCES[info.source]
     generated = row.image_kind == "generated"
     original = _read_original(row.sar_path, info.source, stats, need_pixels=generated) if row.sar_path else None
-    if generated:
-        if original is None or original.pixels is None:
-            raise ValueError(f"{row.image_id}: a generated image needs its original GeoTIFF")
-        file_name = f"{row.image_id}.png"
-        grey = preprocess_pixels(
-            original.pixels,
-            nodata=original.metadata.nodata,
-            radiometry=original.radiometry,
-            polarizations=source.polarizations,
-        )
-        image = encode_png(grey)
-    else:
-        file_name = Path(row.image_path).name
-        image = Path(row.image_path).read_bytes()
+    file_name, image = _image_file(row, original, source.polarizations)
     image, width, height = _viewer_image(image, row.image_path)
     sar, sar_path = None, None
     if original is not None:
@@ -252,6 +239,21 @@ def image_record(
         record["subset"] = partition.subset
     record[schema.TEXT_COLUMN[partition.task]] = texts
     return record
+
+
+def _image_file(row: ImageRow, original: _Original | None, polarizations: tuple[str, ...]) -> tuple[str, bytes]:
+    """The file name and bytes of a row's 8-bit image: the file on disk, or one generated from its original."""
+    if row.image_kind != "generated":
+        return Path(row.image_path).name, Path(row.image_path).read_bytes()
+    if original is None or original.pixels is None:
+        raise ValueError(f"{row.image_id}: a generated image needs its original GeoTIFF")
+    grey = preprocess_pixels(
+        original.pixels,
+        nodata=original.metadata.nodata,
+        radiometry=original.radiometry,
+        polarizations=polarizations,
+    )
+    return f"{row.image_id}.png", encode_png(grey)
 
 
 def _viewer_image(data: bytes, path: str) -> tuple[bytes, int, int]:

@@ -294,7 +294,7 @@ def test_strip_prompt(raw, question):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from sarlang1m.raw import texts as texts_module  # noqa: E402
+from sarlang1m.raw import streams  # noqa: E402
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -308,13 +308,13 @@ _json_values = st.recursive(
 def test_streamed_json_list_equals_json_loads(tmp_path_factory, items, indent, chunk):
     path = tmp_path_factory.mktemp("json") / "a.json"
     path.write_text(json.dumps(items, indent=indent))
-    original = texts_module._JSON_CHUNK
-    texts_module._JSON_CHUNK = chunk
+    original = streams._JSON_CHUNK
+    streams._JSON_CHUNK = chunk
     try:
         with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-            assert list(texts_module._json_array_items(path, handle)) == items
+            assert list(streams.json_array_items(path, handle)) == items
     finally:
-        texts_module._JSON_CHUNK = original
+        streams._JSON_CHUNK = original
 
 
 @pytest.mark.parametrize(
@@ -328,14 +328,14 @@ def test_streamed_json_list_equals_json_loads(tmp_path_factory, items, indent, c
     ],
 )
 def test_streamed_json_errors_name_their_place(tmp_path, monkeypatch, content, where, message):
-    monkeypatch.setattr(texts_module, "_JSON_CHUNK", 3)  # the error is found after buffer compactions
+    monkeypatch.setattr(streams, "_JSON_CHUNK", 3)  # the error is found after buffer compactions
     path = write(tmp_path, "SARVQA1_train.json", content)
     with pytest.raises(RawTextError, match=rf"SARVQA1_train.json: {where}: malformed JSON: .*{message}"):
         read(path, "vqa")
 
 
 def test_a_long_json_list_is_read_record_by_record(tmp_path, monkeypatch):
-    monkeypatch.setattr(texts_module, "_JSON_CHUNK", 256)
+    monkeypatch.setattr(streams, "_JSON_CHUNK", 256)
     records = [messages_record(f"{i:07d}.jpg", ("Is there a ship?", "Yes.")) for i in range(500)]
     texts, problems = read(write(tmp_path, "a.json", json.dumps(records, indent=1)), "vqa")
     assert problems == [] and [t.row for t in texts] == list(range(1, 501))
