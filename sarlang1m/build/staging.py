@@ -86,11 +86,13 @@ def group_condition(task: str, subset: str | None, split: str, table: str = "") 
 
 
 def text_id(task: str, subset: str | None, split: str, image: str, question: str | None, text: str) -> str:
-    """A stable id: the image id and a hash of the text, so it survives re-ordering and format changes."""
+    """A stable global id (`schema.text_id`): the image id and a hash of the text, so it survives re-ordering
+    and format changes. Rows store the part after the image id (`Staging.texts`); staging keeps the global
+    id, which the build report names and duplicates are found by."""
     digest = hashlib.blake2b(
         "\x1f".join((task, subset or "", split, image, question or "", text)).encode("utf-8"), digest_size=5
     ).hexdigest()
-    return f"{image}-{'q' if task == 'vqa' else 'c'}{digest}"
+    return schema.text_id(image, f"{'q' if task == 'vqa' else 'c'}{digest}")
 
 
 class Staging:
@@ -136,17 +138,19 @@ class Staging:
         return self.db.execute(query, args).fetchone()[0] or 0.0
 
     def texts(self, partition: Partition, image: str) -> dict[str, list]:
-        """The texts of one image in one partition, in input order, column-wise as the release stores them."""
+        """The texts of one image in one partition, in input order, column-wise as the release stores them
+        (ids local to the image: `schema.text_id` composes the global one back)."""
         query = (
             "SELECT id, question, text, application, subtype, answer_type, bbox, style FROM texts "
             f"WHERE {group_condition(partition.task, partition.subset, partition.split)} AND image_id = ? "
             "AND skip IS NULL ORDER BY seq"
         )
         rows = self.db.execute(query, (image,)).fetchall()
+        ids = [schema.local_text_id(image, r[0]) for r in rows]
         if partition.task == "captions":
-            return {"id": [r[0] for r in rows], "text": [r[2] for r in rows], "style": [r[7] for r in rows]}
+            return {"id": ids, "text": [r[2] for r in rows], "style": [r[7] for r in rows]}
         return {
-            "id": [r[0] for r in rows],
+            "id": ids,
             "question": [r[1] for r in rows],
             "answer": [r[2] for r in rows],
             "application": [r[3] for r in rows],
