@@ -1,13 +1,19 @@
-"""Dataset Viewer page bytes of a release: its column-wise texts against the earlier row-wise layout.
+"""Dataset Viewer page bytes of a release, against the layouts of earlier release formats.
 
 For every config and split of a release folder (e.g. one built from `sarlang1m synth --real-sizes`),
 the viewer model of `sarlang1m.card.viewer` gives the JSON bytes of the first-rows response for the
 page it checks (`ViewerCheck.page_bytes`: the first 100 rows, or the page with the most non-image bytes),
 and that page scaled to 100 rows of the same mean size (what a split with fewer rows than a page would
-weigh in the full release). "before" is the same rows with their texts as a list of
-records, one JSON object per text (the layout before release format 2), rewritten by this script from the
-release's own shards, so both columns come from one run on the same rows. SYNTHETIC releases only make
-sense here as stand-ins for the real one:
+weigh in the full release). The same rows are rewritten by this script from the release's own shards in
+the layouts of earlier formats, so every column comes from one run on the same rows:
+
+- format 1: texts as a list of records, one JSON object per text, ids global (``<image_id>-<id>``);
+- format 2: texts column-wise (one list per field), ids global;
+- format 3 (the release as built): texts column-wise, ids local to their image (`schema.text_id`).
+
+For splits still over the first-rows limit (the page, or the page scaled to 100 rows), the JSON bytes
+per row of each column and text field say what takes them. SYNTHETIC releases only make sense here as
+stand-ins for the real one:
 
     python benchmarks/bench_viewer.py RELEASE [--json viewer.json]
 """
@@ -19,6 +25,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import datasets
@@ -27,39 +34,46 @@ import pyarrow.parquet as pq
 
 from sarlang1m import schema
 from sarlang1m.card import viewer
+from sarlang1m.summary import ConfigSummary, configs_from_json
 
-#: The texts columns as stored before release format 2: a list of records, one per text.
+#: The texts columns as stored in release format 1: a list of records, one per text.
 ROW_WISE = {
     "captions": datasets.List(schema.CAPTION_FIELDS),
     "vqa": datasets.List(schema.QA_FIELDS),
 }
+FORMATS = (1, 2, 3)
 
 
-def row_wise_features(task: str) -> datasets.Features:
+def format_features(task: str, release_format: int) -> datasets.Features:
+    """The features of a task's rows in `release_format` (only format 1 differs: texts as records)."""
     features = dict(schema.FEATURES[task])
-    features[schema.TEXT_COLUMN[task]] = ROW_WISE[task]
+    if release_format == 1:
+        features[schema.TEXT_COLUMN[task]] = ROW_WISE[task]
     return datasets.Features(features)
 
 
-def rewrite_row_wise(release: Path, out: Path) -> None:
-    """Copy the release's shards to `out` with each row's texts as a list of records, row groups kept."""
+def rewrite(release: Path, out: Path, release_format: int) -> None:
+    """Copy the release's shards to `out` with each row's texts as `release_format` stored them (global ids;
+    format 1 as a list of records), row groups kept."""
     manifest = json.loads((release / schema.MANIFEST_FILE).read_text(encoding="utf-8"))
     for path in sorted((release / schema.DATA_DIR).rglob("*.parquet")):
         task = path.relative_to(release / schema.DATA_DIR).parts[0]
         column = schema.TEXT_COLUMN[task]
-        features = row_wise_features(task)
+        features = format_features(task, release_format)
         target = out / path.relative_to(release)
         target.parent.mkdir(parents=True, exist_ok=True)
         parquet = pq.ParquetFile(path)
         with pq.ParquetWriter(target, features.arrow_schema, write_page_index=True) as writer:
             for group in range(parquet.metadata.num_row_groups):
                 table = parquet.read_row_group(group)
-                records = [
-                    schema.text_records(task, texts, row=image_id)
-                    for texts, image_id in zip(table[column].to_pylist(), table["image_id"].to_pylist(), strict=True)
+                texts = [
+                    schema.text_records(task, value, image_id=image_id)
+                    for value, image_id in zip(table[column].to_pylist(), table["image_id"].to_pylist(), strict=True)
                 ]
-                texts = pa.array(records, type=features.arrow_schema.field(column).type)
-                table = table.set_column(table.schema.get_field_index(column), column, texts)
+                if release_format == 2:
+                    texts = [schema.text_columns(task, records) for records in texts]
+                array = pa.array(texts, type=features.arrow_schema.field(column).type)
+                table = table.set_column(table.schema.get_field_index(column), column, array)
                 writer.write_table(table.cast(features.arrow_schema), row_group_size=table.num_rows)
     (out / schema.MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
 
@@ -77,20 +91,45 @@ def full_page_estimate(check: viewer.ViewerCheck) -> int:
     return check.overhead_bytes + 2 + round(body * viewer.PAGE_ROWS / rows) if rows else check.page_bytes
 
 
-def measure(release: Path, configs: dict[str, schema.ConfigSummary], *, row_wise: bool) -> dict:
+def measure(release: Path, configs: dict[str, ConfigSummary], *, release_format: int) -> dict:
     results = {}
     for name, config in configs.items():
         for split, summary in config.splits.items():
             files = sorted(release.glob(summary.data_files))
-            features = row_wise_features(config.task) if row_wise else schema.FEATURES[config.task]
+            features = format_features(config.task, release_format)
             check = viewer.check_split(files, config=name, split=split, features=features)
             results[f"{name}/{split}"] = {
                 "rows": check.rows,
                 "page_rows": page_rows(check),
+                "page_offset": 0 if check.first_page_bytes >= check.largest_page_bytes else check.largest_page_offset,
                 "page_bytes": check.page_bytes,
                 "full_page_estimate": full_page_estimate(check),
             }
     return results
+
+
+def _json_bytes(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def field_bytes(files: list[Path], task: str, offset: int) -> dict[str, float]:
+    """Mean JSON bytes per row of each non-image column, and of each field of the texts, on the page at
+    `offset` (a column's bytes count its value and its key)."""
+    images = {name for name, feature in schema.FEATURES[task].items() if isinstance(feature, datasets.Image)}
+    table = pa.concat_tables(
+        pq.read_table(f, columns=[c for c in schema.FEATURES[task] if c not in images]) for f in files
+    )
+    rows = table.slice(offset, viewer.PAGE_ROWS).to_pylist()
+    column = schema.TEXT_COLUMN[task]
+    total: Counter = Counter()
+    for row in rows:
+        for name, value in row.items():
+            if name == column:
+                for field, values in (value or {}).items():
+                    total[f"{column}.{field}"] += _json_bytes({field: values}) - 2
+            else:
+                total[name] += _json_bytes({name: value}) - 2
+    return {name: count / len(rows) for name, count in total.most_common()} if rows else {}
 
 
 def main() -> None:
@@ -99,31 +138,54 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     manifest = json.loads((args.release / schema.MANIFEST_FILE).read_text(encoding="utf-8"))
-    configs = schema.configs_from_json(manifest["configs"])
-    scratch = Path(tempfile.mkdtemp(prefix="sarlang1m-bench-viewer-"))
-    try:
-        rewrite_row_wise(args.release, scratch)
-        before = measure(scratch, configs, row_wise=True)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    after = measure(args.release, configs, row_wise=False)
+    configs = configs_from_json(manifest["configs"])
+    figures: dict[int, dict] = {}
+    for release_format in FORMATS[:-1]:
+        scratch = Path(tempfile.mkdtemp(prefix=f"sarlang1m-bench-viewer-{release_format}-"))
+        try:
+            rewrite(args.release, scratch, release_format)
+            figures[release_format] = measure(scratch, configs, release_format=release_format)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    figures[FORMATS[-1]] = measure(args.release, configs, release_format=FORMATS[-1])
     limit = viewer.RESPONSE_MAX_BYTES
+    now = figures[FORMATS[-1]]
     print(f"first-rows JSON bytes (limit {limit:,}) of the page the viewer model checks, and scaled to 100 rows")
-    print("| config / split | rows | page before | page after | change | 100 rows before | 100 rows after |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for key, new in after.items():
-        old = before[key]
-        change = new["page_bytes"] / old["page_bytes"] - 1
+    print(
+        "| config / split | rows | page, format 1 | page, format 2 | page, format 3 | 3 vs 2 |"
+        " 100 rows, format 1 | 100 rows, format 2 | 100 rows, format 3 |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key, new in now.items():
+        pages = [figures[f][key]["page_bytes"] for f in FORMATS]
+        scaled = [figures[f][key]["full_page_estimate"] for f in FORMATS]
         print(
-            f"| `{key.replace('/', '` / ')} | {new['rows']:,} | {old['page_bytes']:,} | {new['page_bytes']:,} |"
-            f" {change:+.0%} | {old['full_page_estimate']:,} | {new['full_page_estimate']:,} |"
+            f"| `{key.replace('/', '` / `')}` | {new['rows']:,} | "
+            + " | ".join(f"{b:,}" for b in pages)
+            + f" | {pages[-1] / pages[-2] - 1:+.1%} | "
+            + " | ".join(f"{b:,}" for b in scaled)
+            + " |"
         )
-    for label, figures in (("before", before), ("after", after)):
-        pages = sorted(k for k, v in figures.items() if v["page_bytes"] >= limit)
-        scaled = sorted(k for k, v in figures.items() if v["full_page_estimate"] >= limit)
-        print(f"{label}: pages over the limit {pages or 'none'}; at 100 rows {scaled or 'none'}")
+    for release_format in FORMATS:
+        results = figures[release_format]
+        over = sorted(k for k, v in results.items() if v["page_bytes"] >= limit)
+        scaled_over = sorted(k for k, v in results.items() if v["full_page_estimate"] >= limit)
+        print(f"format {release_format}: pages over the limit {over or 'none'}; at 100 rows {scaled_over or 'none'}")
+    breakdown = {}
+    for key, result in now.items():
+        if max(result["page_bytes"], result["full_page_estimate"]) < limit:
+            continue
+        name, split = key.split("/")
+        files = sorted(args.release.glob(configs[name].splits[split].data_files))
+        breakdown[key] = fields = field_bytes(files, configs[name].task, result["page_offset"])
+        shown = ", ".join(f"{field} {size:,.0f}" for field, size in fields.items() if size >= 10)
+        print(
+            f"{key} (rows {result['page_offset']}-{result['page_offset'] + result['page_rows'] - 1}),"
+            f" JSON bytes per row: {shown}"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"before": before, "after": after}, indent=2), encoding="utf-8")
+        report = {f"format {f}": figures[f] for f in FORMATS} | {"bytes_per_row_over_the_limit": breakdown}
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -309,6 +309,10 @@ PAPER = PaperCounts(
 # text i. Stored as a list of records, each text would repeat its field names in every JSON response of
 # the Dataset Viewer, about a third of a question's bytes; `text_records` turns a row's texts back
 # into one dict per text.
+#
+# A stored text id is local to its image (``q`` or ``c`` and a hash, e.g. ``q1d4ee82dd``): repeating the
+# image id in every text would cost about a fifth of a VQA row in the viewer. The id users see and write
+# (pairs, exports, references, predictions files, the build report) is the global one, `text_id`.
 
 #: The fields of one caption and of one question, with the type of one value.
 CAPTION_FIELDS = {
@@ -328,23 +332,50 @@ QA_FIELDS = {
 _TEXT_FIELDS = {"captions": CAPTION_FIELDS, "vqa": QA_FIELDS, "qa": QA_FIELDS}
 
 
+def text_id(image_id: str, local_id: str) -> str:
+    """The global id of a text: its image's id, a hyphen, and its id within the image (``qa.id``, ``captions.id``).
+
+    The one place that composes it: views, exports, the evaluator's references and the build report all
+    name a text by this string, and predictions files are keyed by it.
+    """
+    return f"{image_id}-{local_id}"
+
+
+def local_text_id(image_id: str, global_id: str) -> str:
+    """The inverse of `text_id`: the id stored in a row, from the global id of a text of image `image_id`."""
+    prefix = text_id(image_id, "")
+    if not global_id.startswith(prefix) or len(global_id) == len(prefix):
+        raise ValueError(f"text id {global_id!r} is not of image {image_id!r} (expected {prefix!r} and a local id)")
+    return global_id[len(prefix) :]
+
+
 def _column_wise(fields: dict[str, Any]) -> dict[str, datasets.List]:
     """The feature of a texts column: one list per field (see above)."""
     return {name: datasets.List(feature) for name, feature in fields.items()}
 
 
-def text_records(task_or_column: str, texts: Mapping[str, Sequence[Any]] | None, *, row: object = None) -> list[dict]:
+def text_records(
+    task_or_column: str,
+    texts: Mapping[str, Sequence[Any]] | None,
+    *,
+    image_id: str | None = None,
+    row: object = None,
+) -> list[dict]:
     """A row's column-wise texts (``qa`` or ``captions``) as one dict per text, in order.
 
-    `task_or_column` is ``vqa``/``qa`` or ``captions``; `texts` the row's value (None: no texts); `row`
-    names the row in errors (e.g. its ``image_id``). A field absent from `texts` is absent from the dicts.
-    Lists of different lengths, an unknown field, or texts stored as a list of records (the layout of
-    builds before the column-wise one) are a `ReleaseError` naming the row.
+    `task_or_column` is ``vqa``/``qa`` or ``captions``; `texts` the row's value (None: no texts). With the
+    row's `image_id`, each dict's ``id`` is the text's global id (`text_id`), the one users see and key
+    predictions by; without it, the id as stored, unique only within the image (for code that counts
+    texts or writes them back, e.g. with `text_columns`). `row` names the row in errors when `image_id` is
+    not given. A field absent from `texts` is absent from the dicts. Lists of different lengths, an unknown
+    field, or texts stored as a list of records (the layout of builds before the column-wise one) are a
+    `ReleaseError` naming the row.
     """
     if task_or_column not in _TEXT_FIELDS:
         raise ValueError(f"unknown task or text column {task_or_column!r}; expected one of {list(_TEXT_FIELDS)}")
     if texts is None:
         return []
+    row = image_id if image_id is not None else row
     where = f"row {row!r}: " if row is not None else ""
     if not isinstance(texts, Mapping):
         raise ReleaseError(
@@ -365,6 +396,8 @@ def text_records(task_or_column: str, texts: Mapping[str, Sequence[Any]] | None,
         )
     count = next(iter(lengths.values()), 0)
     columns = {name: values if values is not None else () for name, values in texts.items()}
+    if image_id is not None and "id" in columns:
+        columns["id"] = [text_id(image_id, local) if local is not None else None for local in columns["id"]]
     return [{name: values[i] for name, values in columns.items()} for i in range(count)]
 
 
@@ -435,14 +468,16 @@ COLUMNS: tuple[Column, ...] = (
         "captions",
         _column_wise(CAPTION_FIELDS),
         "Captions of the image, column-wise: one list per field (id, text, style: concise or detailed),"
-        " item i of each list for caption i.",
+        " item i of each list for caption i. An id is unique within the image; the global id is"
+        " <image_id>-<id>.",
         tasks=("captions",),
     ),
     Column(
         "qa",
         _column_wise(QA_FIELDS),
         "Questions about the image, column-wise: one list per field (id, question, answer, application,"
-        " subtype, answer_type, bbox), item i of each list for question i.",
+        " subtype, answer_type, bbox), item i of each list for question i. An id is unique within the"
+        " image; the global id is <image_id>-<id>.",
         tasks=("vqa",),
     ),
 )

@@ -132,15 +132,20 @@ def text_fields(text: Mapping[str, Any], task: str, *, subset: str | None, class
 
 
 def flatten_row(row: Mapping[str, Any], task: str, *, class_prompts: bool) -> list[dict[str, Any]]:
-    """One image row as one example per text; the image's values are shared, not copied."""
+    """One image row as one example per text; the image's values are shared, not copied.
+
+    Each example's ``id`` is the text's global id (`schema.text_id`), so the row needs its ``image_id``.
+    """
     text_column = schema.TEXT_COLUMN[task]
     if text_column not in row:
         raise KeyError(f"image {row.get('image_id', '?')!r}: no {text_column!r} field to flatten")
+    if row.get("image_id") is None:
+        raise KeyError(f"no 'image_id' field: a text's id is <image_id>-<{text_column}.id>; keep the image_id column")
     image_part = {key: value for key, value in row.items() if key != text_column}
     subset = row.get("subset")
     return [
         {**image_part, **text_fields(text, task, subset=subset, class_prompts=class_prompts)}
-        for text in schema.text_records(task, row[text_column], row=row.get("image_id"))
+        for text in schema.text_records(task, row[text_column], image_id=row["image_id"])
     ]
 
 
@@ -196,8 +201,14 @@ class PairsView:
         self.sarvqa1_rows = sarvqa1_rows
         self.transform = transform
         self.text_column = schema.TEXT_COLUMN[task]
-        # The texts alone, without the dataset's transform: a transform may drop or rename columns.
-        self._texts = dataset.with_format(None).select_columns([self.text_column])
+        # The texts and their image's id (which a text's global id starts with) alone, without the dataset's
+        # transform: a transform may drop or rename columns.
+        if "image_id" not in dataset.column_names:
+            raise ValueError(
+                f"no 'image_id' column in {dataset.column_names}: a text's id is <image_id>-<{self.text_column}.id>;"
+                " keep the image_id column"
+            )
+        self._texts = dataset.with_format(None).select_columns(["image_id", self.text_column])
 
     @classmethod
     def build(
@@ -310,11 +321,12 @@ class PairsView:
         rows = [int(self.rows[p]) for p in positions]
         unique_rows = list(dict.fromkeys(rows))
         fetched = _as_rows(self.dataset[unique_rows], len(unique_rows))
-        texts = self._texts[unique_rows][self.text_column]
+        stored = self._texts[unique_rows]
+        texts, image_ids = stored[self.text_column], stored["image_id"]
         by_row = {
             row: (
                 {key: value for key, value in fetched[k].items() if key != self.text_column},
-                schema.text_records(self.task, texts[k], row=row),
+                schema.text_records(self.task, texts[k], image_id=image_ids[k]),
             )
             for k, row in enumerate(unique_rows)
         }
@@ -403,6 +415,11 @@ def _flatten_stream(
             "flatten the stream as loaded, or pass features= to that map()"
         )
     task = task_of(list(dataset.features))
+    if "image_id" not in dataset.features:
+        raise ValueError(
+            f"no 'image_id' column in {list(dataset.features)}: a text's id is"
+            f" <image_id>-<{schema.TEXT_COLUMN[task]}.id>; keep the image_id column"
+        )
     prompts = resolve_class_prompts(class_prompts, task=task, config=config)
     return dataset.map(
         FlattenBatch(task, class_prompts=prompts),

@@ -120,8 +120,9 @@ def reader_files(synthetic_release: Path, tmp_path_factory: pytest.TempPathFacto
     for task in answers:
         for path in sorted(synthetic_release.glob(schema.config_spec(task).split_glob("test"))):
             column = schema.TEXT_COLUMN[task]
-            for texts in pq.read_table(path, columns=[column]).column(column).to_pylist():
-                answers[task] += texts["id"]  # column-wise: one list per field
+            for row in pq.read_table(path, columns=["image_id", column]).to_pylist():
+                # column-wise, one list per field; predictions are keyed by the global id <image_id>-<id>
+                answers[task] += [f"{row['image_id']}-{i}" for i in row[column]["id"]]
     write_jsonl(folder / "predictions.jsonl", [{"id": i, "prediction": "Yes."} for i in answers["vqa"]])
     write_jsonl(folder / "captions.jsonl", [{"id": i, "prediction": "A SAR image."} for i in answers["captions"]])
     quad = next(iter(sorted((synthetic_release / "originals" / "spacenet6").glob("*.tif"))), None)

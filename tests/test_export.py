@@ -96,7 +96,8 @@ def release_rows(release: Path, config: str, split: str) -> list[dict]:
 
 
 def expected_turns(release: Path, config: str, split: str) -> dict[str, tuple[str, str, str]]:
-    """text id -> (image id, user prompt, answer) for the tiny release, derived by hand from the paper."""
+    """text id -> (image id, user prompt, answer) for the tiny release, derived by hand from the paper. The id
+    is the global one users key predictions by: the image id, a hyphen and the id the row stores."""
     turns = {}
     positioning = "Where is the aircraft located in the image?"
     for row in release_rows(release, config, split):
@@ -105,10 +106,14 @@ def expected_turns(release: Path, config: str, split: str) -> dict[str, tuple[st
             if row["image_id"] == "0000001" or row["image_id"] == "0000002":  # SARVQA1 images of the tiny release
                 prompt = schema.CLASS_PROMPTS["positions" if question == positioning else "classes"]
                 question = f"{prompt} {question}"
-            turns[text_id] = (row["image_id"], schema.VQA_PROMPT.format(question=question), answer)
+            turns[f"{row['image_id']}-{text_id}"] = (
+                row["image_id"],
+                schema.VQA_PROMPT.format(question=question),
+                answer,
+            )
         captions = row.get("captions") or {"id": [], "text": []}
         for text_id, caption in zip(captions["id"], captions["text"], strict=True):
-            turns[text_id] = (row["image_id"], schema.CAPTION_PROMPT, caption)
+            turns[f"{row['image_id']}-{text_id}"] = (row["image_id"], schema.CAPTION_PROMPT, caption)
     return turns
 
 
@@ -205,7 +210,9 @@ def test_class_prompts_and_prompts_can_be_changed(tiny_release, tmp_path):
     out = tmp_path / "plain.json"
     export(tiny_release, "llava", out, config="vqa", split="train", class_prompts=False, vqa_prompt="Q: {question}")
     rows = release_rows(tiny_release, "vqa", "train")
-    raw = {i: q for row in rows for i, q in zip(row["qa"]["id"], row["qa"]["question"], strict=True)}
+    raw = {
+        f"{row['image_id']}-{i}": q for row in rows for i, q in zip(row["qa"]["id"], row["qa"]["question"], strict=True)
+    }
     assert {r["id"]: user_text(r, "llava")[0] for r in json.loads(out.read_text())} == {
         i: f"Q: {q}" for i, q in raw.items()
     }

@@ -16,7 +16,11 @@ from sarlang1m import schema
 from sarlang1m.build import parallel, shards
 from sarlang1m.build.release import build_release
 from sarlang1m.build.report import MissingImagesError
+from sarlang1m.build.staging import Staging
+from sarlang1m.evaluate import evaluate_captions, evaluate_vqa, load_caption_references, load_vqa_references
 from sarlang1m.publish.manifest import read_manifest, verify_local
+from sarlang1m.raw import find_layout
+from sarlang1m.views import pairs
 
 
 def test_every_config_round_trips_through_plain_datasets(built_tiny_release):
@@ -33,6 +37,34 @@ def test_every_config_round_trips_through_plain_datasets(built_tiny_release):
             column = schema.TEXT_COLUMN[config["task"]]
             assert sum(len(schema.text_records(column, r)) for r in rows[column]) == info["texts"]
             assert rows.features == schema.FEATURES[config["task"]]
+
+
+def test_text_ids_read_back_as_the_staged_global_ids_and_old_predictions_still_score(built_tiny_release, tmp_path):
+    """Rows store each text's id without its image id (release format 3). What users see and key predictions
+    by (pairs, map-style and streaming, the evaluator's references, exports: tests/test_export.py) is the
+    global id the build staged and its report names, the string release format 2 stored whole, so a
+    predictions file written against format 2 still scores every text."""
+    staging = Staging.build(find_layout(built_tiny_release.parent / "raw"), tmp_path / "s.sqlite", progress=False)
+    staged: dict[tuple[str, str], list[str]] = {}
+    for task, split, text in staging.db.execute("SELECT task, split, id FROM texts WHERE skip IS NULL ORDER BY id"):
+        staged.setdefault((task, split), []).append(text)
+    staging.close()
+    assert set(staged) == {(task, split) for task in schema.TASKS for split in schema.SPLITS}
+    for (task, split), expected in staged.items():
+        column = schema.TEXT_COLUMN[task]
+        rows = load_dataset(str(built_tiny_release), task, split=split)
+        stored = [(row["image_id"], i) for row in rows for i in row[column]["id"]]
+        assert sorted(image + "-" + i for image, i in stored) == expected
+        assert not any(i.startswith(image) for image, i in stored)
+        assert sorted(e["id"] for e in pairs(rows)) == expected
+        streamed = pairs(load_dataset(str(built_tiny_release), task, split=split, streaming=True))
+        assert sorted(e["id"] for e in streamed) == expected
+        load_references = load_vqa_references if task == "vqa" else load_caption_references
+        assert sorted(r.id for r in load_references(built_tiny_release, split=split, config=task)) == expected
+        predictions = [{"id": i, "prediction": "x"} for i in expected]  # keyed by the format-2 ids
+        evaluate = evaluate_vqa if task == "vqa" else evaluate_captions
+        result = evaluate(predictions, built_tiny_release, split=split, config=task)
+        assert not result.problems.unknown and not result.problems.missing, (task, split)
 
 
 def test_configs_select_their_partitions(built_tiny_release):

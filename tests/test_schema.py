@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import datasets
 import pytest
@@ -54,7 +55,7 @@ def test_a_malformed_config_summary_is_a_release_error_naming_it(tiny_release):
 def test_text_records_turn_column_wise_texts_into_one_dict_per_text_and_back():
     questions = [
         {
-            "id": "0000001-q1",
+            "id": "q1",
             "question": "Is there a ship?",
             "answer": "Yes.",
             "application": "object_identification",
@@ -63,7 +64,7 @@ def test_text_records_turn_column_wise_texts_into_one_dict_per_text_and_back():
             "bbox": None,
         },
         {
-            "id": "0000001-q2",
+            "id": "q2",
             "question": "What is in the region [3.0, 4.0, 10.0, 8.0]?",
             "answer": "Ship.",
             "application": "region_referring",
@@ -77,8 +78,31 @@ def test_text_records_turn_column_wise_texts_into_one_dict_per_text_and_back():
     assert columns["answer"] == ["Yes.", "Ship."] and columns["bbox"] == [None, [3.0, 4.0, 10.0, 8.0]]
     assert schema.text_records("vqa", columns) == questions
     assert schema.text_records("qa", columns) == questions  # the column's name works as well as the task's
-    captions = [{"id": "x-c1", "text": "A port.", "style": "concise"}]
+    captions = [{"id": "c1", "text": "A port.", "style": "concise"}]
     assert schema.text_records("captions", schema.text_columns("captions", captions)) == captions
+
+
+def test_the_global_text_id_is_the_image_id_a_hyphen_and_the_stored_id():
+    """The id predictions files are keyed by: the same string as when rows stored it whole (format 2)."""
+    assert schema.text_id("SV_Darwin_-12.4278_130.8688", "c64174c982b") == "SV_Darwin_-12.4278_130.8688-c64174c982b"
+    assert schema.local_text_id("SV_Darwin_-12.4278_130.8688", "SV_Darwin_-12.4278_130.8688-c64174c982b") == (
+        "c64174c982b"
+    )
+    for wrong in ("SV_Darwin_-12.4278_130.8688-", "0000001-q1", "c64174c982b"):
+        with pytest.raises(ValueError, match=re.escape("is not of image 'SV_Darwin_-12.4278_130.8688'")):
+            schema.local_text_id("SV_Darwin_-12.4278_130.8688", wrong)
+
+
+def test_text_records_give_global_ids_when_told_the_image():
+    columns = schema.text_columns("vqa", [{"id": "q1", "question": "Q?"}, {"id": "q2", "question": "R?"}])
+    records = schema.text_records("vqa", columns, image_id="0000001")
+    assert [r["id"] for r in records] == ["0000001-q1", "0000001-q2"]
+    assert [r["question"] for r in records] == ["Q?", "R?"]
+    assert columns["id"] == ["q1", "q2"]  # the row's value is not changed
+    assert [r["id"] for r in schema.text_records("vqa", columns)] == ["q1", "q2"]  # as stored
+    columns["answer"] = ["A."]
+    with pytest.raises(ReleaseError, match=r"row '0000001': .*different numbers"):  # the image names the row
+        schema.text_records("vqa", columns, image_id="0000001")
 
 
 def test_the_column_wise_form_is_what_the_features_store():

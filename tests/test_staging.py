@@ -1,6 +1,8 @@
 """Staging: texts labelled, duplicates found, images matched, shards planned."""
 
+import hashlib
 import json
+import re
 
 import pytest
 
@@ -35,6 +37,26 @@ def test_ids_are_stable_and_distinct():
     assert a != text_id("vqa", "sarvqa1", "test", "0000001", "Is there a ship?", "Yes.")
     assert a != text_id("vqa", "sarvqa1", "train", "0000001", "Is there a ship?", "No.")
     assert text_id("captions", None, "train", "x", None, "A port.").startswith("x-c")
+
+
+def test_a_global_id_is_the_image_id_and_a_hash_and_rows_get_the_part_after_the_image_id(tiny_raw, tmp_path):
+    """The global id (build report, predictions files) is the string builds have always given a text;
+    `Staging.texts` gives the id local to the image, which rows store."""
+    fields = "\x1f".join(("vqa", "sarvqa1", "train", "0000001", "Is there a ship?", "Yes."))
+    digest = hashlib.blake2b(fields.encode("utf-8"), digest_size=5).hexdigest()
+    assert text_id("vqa", "sarvqa1", "train", "0000001", "Is there a ship?", "Yes.") == f"0000001-q{digest}"
+    staging = stage(tiny_raw, tmp_path)
+    partition = Partition("vqa", "sarvqa1", "mixed", "train")
+    staged = [
+        row[0]
+        for row in staging.db.execute(
+            "SELECT id FROM texts WHERE task = 'vqa' AND subset = 'sarvqa1' AND split = 'train'"
+            " AND image_id = '0000001' AND skip IS NULL ORDER BY seq"
+        )
+    ]
+    local = staging.texts(partition, "0000001")["id"]
+    assert len(local) == 3 and all(re.fullmatch(r"q[0-9a-f]{10}", i) for i in local)
+    assert [schema.text_id("0000001", i) for i in local] == staged
 
 
 def test_duplicates_are_skipped_and_point_to_the_first(tiny_raw, tmp_path):

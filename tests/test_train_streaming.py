@@ -46,11 +46,13 @@ def train_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def yes_no_ids(release: Path) -> Counter:
-    """The ids of the yes/no questions of vqa/train, from the Parquet files."""
+    """The global ids (<image_id>-<id>) of the yes/no questions of vqa/train, from the Parquet files."""
     ids: Counter = Counter()
     for path in release.glob(schema.config_spec("vqa").split_glob("train")):
-        for texts in pq.read_table(path, columns=["qa"]).column("qa").to_pylist():
-            ids.update(i for i, kind in zip(texts["id"], texts["answer_type"], strict=True) if kind == "yes_no")
+        for row in pq.read_table(path, columns=["image_id", "qa"]).to_pylist():
+            texts = row["qa"]
+            kinds = zip(texts["id"], texts["answer_type"], strict=True)
+            ids.update(f"{row['image_id']}-{i}" for i, kind in kinds if kind == "yes_no")
     return ids
 
 

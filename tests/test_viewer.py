@@ -328,24 +328,41 @@ def test_a_full_page_of_the_release_rows_fits_the_response_limit(built_tiny_rele
         assert check.full_page_bytes < RESPONSE_MAX_BYTES, (check.config, check.split, check.full_page_bytes)
 
 
-def test_column_wise_texts_bring_a_page_of_questions_under_the_response_limit(synthetic_release, tmp_path):
-    """Synthetic (`sarlang1m synth`: about 9 questions per image, the texts it writes at every pixel size,
-    `--real-sizes` included): the first page of `vqa`/train as the release writes it fits the first-rows
-    limit; the same 100 rows with their questions stored as a list of records (one JSON object per question,
-    its 7 keys repeated in every one: the layout before release format 2) do not."""
-    files = sorted(synthetic_release.glob(schema.config_spec("vqa").split_glob("train")))
-    column_wise = check_split(files, config="vqa", split="train")
-    rows = pa.concat_tables(pq.read_table(f) for f in files).slice(0, PAGE_ROWS).to_pylist()
-    assert len(rows) == PAGE_ROWS and sum(len(r["qa"]["id"]) for r in rows) > 5 * PAGE_ROWS
-    for row in rows:
-        row["qa"] = schema.text_records("vqa", row["qa"], row=row["image_id"])
-    features = Features({**schema.FEATURES["vqa"], "qa": List(schema.QA_FIELDS)})
-    path = tmp_path / "train-00000-of-00001.parquet"
+def _rewrite_texts(rows: list[dict], features: Features, path: Path) -> Path:
+    """Write `rows` as one Parquet file laid out as the release writes its shards."""
     table = pa.Table.from_pylist(rows, schema=features.arrow_schema)
     pq.write_table(table, path, row_group_size=IMAGE_GROUP_ROWS, write_page_index=True)
+    return path
+
+
+def test_column_wise_texts_and_local_ids_bring_a_page_of_questions_under_the_response_limit(
+    synthetic_release, tmp_path
+):
+    """Synthetic (`sarlang1m synth`: about 9 questions per image, the texts it writes at every pixel size,
+    `--real-sizes` included): the first page of `vqa`/train as the release writes it fits the first-rows
+    limit. The same 100 rows rewritten as earlier formats weigh more: with each stored id repeating its
+    image id (format 2), by exactly the image id and a hyphen per question; with the questions as a list of
+    records as well (one JSON object per question, its 7 keys repeated in every one: format 1), over the
+    limit."""
+    files = sorted(synthetic_release.glob(schema.config_spec("vqa").split_glob("train")))
+    local_ids = check_split(files, config="vqa", split="train")
+    rows = pa.concat_tables(pq.read_table(f) for f in files).slice(0, PAGE_ROWS).to_pylist()
+    assert len(rows) == PAGE_ROWS and sum(len(r["qa"]["id"]) for r in rows) > 5 * PAGE_ROWS
+    records = [schema.text_records("vqa", row["qa"], image_id=row["image_id"]) for row in rows]
+
+    global_rows = [{**row, "qa": schema.text_columns("vqa", texts)} for row, texts in zip(rows, records, strict=True)]
+    path = _rewrite_texts(global_rows, schema.FEATURES["vqa"], tmp_path / "global-00000-of-00001.parquet")
+    global_ids = check_split([path], config="vqa", split="train")
+    prefixes = sum(len(f"{row['image_id']}-".encode()) * len(row["qa"]["id"]) for row in rows)
+    assert global_ids.first_page_bytes - local_ids.first_page_bytes == prefixes
+
+    row_wise_rows = [{**row, "qa": texts} for row, texts in zip(rows, records, strict=True)]
+    features = Features({**schema.FEATURES["vqa"], "qa": List(schema.QA_FIELDS)})
+    path = _rewrite_texts(row_wise_rows, features, tmp_path / "records-00000-of-00001.parquet")
     row_wise = check_split([path], config="vqa", split="train")
-    assert column_wise.first_page_bytes < RESPONSE_MAX_BYTES <= row_wise.first_page_bytes
-    assert column_wise.response_fits and not row_wise.response_fits
+    assert local_ids.first_page_bytes < global_ids.first_page_bytes < row_wise.first_page_bytes
+    assert local_ids.first_page_bytes < RESPONSE_MAX_BYTES <= row_wise.first_page_bytes
+    assert local_ids.response_fits and not row_wise.response_fits
 
 
 def test_the_card_reports_the_viewer_limits_and_their_source(built_tiny_release):

@@ -7,6 +7,7 @@ under test. The releases are synthetic (tiny hand-made one, and one from `sarlan
 from __future__ import annotations
 
 import pickle
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +25,8 @@ POSITIONS = schema.CLASS_PROMPTS["positions"]
 
 
 def parquet_texts(release: Path, config: str, split: str) -> list[dict]:
-    """Every text of (config, split) with its image id and subset, in file and row order."""
+    """Every text of (config, split) with its image id and subset, in file and row order; ``id`` is the global
+    id users key predictions by, the image id, a hyphen and the id the row stores (kept as ``local_id``)."""
     spec = schema.config_spec(config)
     column = schema.TEXT_COLUMN[spec.task]
     texts = []
@@ -34,6 +36,7 @@ def parquet_texts(release: Path, config: str, split: str) -> list[dict]:
             fields = row[column]  # column-wise: item i of each field's list is text i
             for i in range(len(fields["id"])):
                 text = {name: values[i] for name, values in fields.items()}
+                text.update(id=f"{row['image_id']}-{text['id']}", local_id=text["id"])
                 texts.append({**text, "image_id": row["image_id"], "subset": row.get("subset")})
     return texts
 
@@ -73,6 +76,26 @@ def test_map_style_view_has_one_example_per_question(tiny_release):
         assert "qa" not in example
 
 
+def test_rows_store_ids_local_to_their_image_and_examples_carry_the_global_ones(tiny_release):
+    for config in ("vqa", "captions"):
+        kind = "q" if config == "vqa" else "c"
+        for split in ("train", "test"):
+            texts = parquet_texts(tiny_release, config, split)
+            assert texts and all(re.fullmatch(kind + r"[0-9a-f]{10}", t["local_id"]) for t in texts)
+            streamed = [e["id"] for e in pairs(load_split(tiny_release, config, split, streaming=True))]
+            assert [e["id"] for e in pairs(load_split(tiny_release, config, split))] == streamed
+            assert streamed == [t["id"] for t in texts]  # <image_id>-<id>, in file order
+
+
+def test_rows_without_their_image_id_are_refused(tiny_release):
+    """A text's global id starts with its image's id: a view of rows without it could only give local ids."""
+    message = r"no 'image_id' column .*<image_id>-<qa.id>; keep the image_id column"
+    with pytest.raises(ValueError, match=message):
+        pairs(load_split(tiny_release, "vqa", "train").remove_columns("image_id"))
+    with pytest.raises(ValueError, match=message):
+        pairs(load_split(tiny_release, "vqa", "train", streaming=True).remove_columns("image_id"))
+
+
 def test_view_covers_a_bigger_release_in_row_order(synth_release):
     expected = parquet_texts(synth_release, "vqa", "train")
     dataset = load_split(synth_release, "vqa", "train")
@@ -86,7 +109,7 @@ def test_view_respects_a_selection_of_the_underlying_rows(tiny_release):
     last_two = dataset.select([2, 1])
     view = pairs(last_two)
     ids = [e["id"] for e in view]
-    assert ids == dataset[2]["qa"]["id"] + dataset[1]["qa"]["id"]
+    assert ids == [f"{dataset[r]['image_id']}-{local}" for r in (2, 1) for local in dataset[r]["qa"]["id"]]
 
 
 def test_random_access_with_a_shuffling_dataloader_sees_every_question_once(synth_release):

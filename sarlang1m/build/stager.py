@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .. import schema
 from ..publish.manifest import sha256_file
 from ..raw import RawText, RowProblem, answer_type, caption_style, classify_question, parse_bbox, read_text_file
 from ..raw.layout import RawLayout, TextFile
@@ -29,11 +30,13 @@ from .store import BATCH, SCHEMA, GroupKey, Partition, group_condition
 
 
 def text_id(task: str, subset: str | None, split: str, image: str, question: str | None, text: str) -> str:
-    """A stable id: the image id and a hash of the text, so it survives re-ordering and format changes."""
+    """A stable global id (`schema.text_id`): the image id and a hash of the text, so it survives re-ordering
+    and format changes. Rows store the part after the image id (`Staging.texts`); staging keeps the global
+    id, which the build report names and duplicates are found by."""
     digest = hashlib.blake2b(
         "\x1f".join((task, subset or "", split, image, question or "", text)).encode("utf-8"), digest_size=5
     ).hexdigest()
-    return f"{image}-{'q' if task == 'vqa' else 'c'}{digest}"
+    return schema.text_id(image, f"{'q' if task == 'vqa' else 'c'}{digest}")
 
 
 @dataclass(frozen=True)

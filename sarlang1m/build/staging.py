@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import schema
 from ..raw.layout import RawLayout
 from .report import FileAccount
 from .stager import Stager, TextGroup, mark_unreadable, text_groups, text_id
@@ -77,17 +78,19 @@ class Staging:
         return self.db.execute(query, args).fetchone()[0] or 0.0
 
     def texts(self, partition: Partition, image: str) -> dict[str, list]:
-        """The texts of one image in one partition, in input order, column-wise as the release stores them."""
+        """The texts of one image in one partition, in input order, column-wise as the release stores them
+        (ids local to the image: `schema.text_id` composes the global one back)."""
         query = (
             "SELECT id, question, text, application, subtype, answer_type, bbox, style FROM texts "
             f"WHERE {group_condition(partition.task, partition.subset, partition.split)} AND image_id = ? "
             "AND skip IS NULL ORDER BY seq"
         )
         rows = self.db.execute(query, (image,)).fetchall()
+        ids = [schema.local_text_id(image, r[0]) for r in rows]
         if partition.task == "captions":
-            return {"id": [r[0] for r in rows], "text": [r[2] for r in rows], "style": [r[7] for r in rows]}
+            return {"id": ids, "text": [r[2] for r in rows], "style": [r[7] for r in rows]}
         return {
-            "id": [r[0] for r in rows],
+            "id": ids,
             "question": [r[1] for r in rows],
             "answer": [r[2] for r in rows],
             "application": [r[3] for r in rows],

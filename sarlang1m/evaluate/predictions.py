@@ -21,8 +21,11 @@ from ..errors import InputError, NotFoundError
 TABLE_EXAMPLES = 5
 #: What a prediction file must hold, for error messages.
 EXPECTED_FORMAT = 'expected JSON Lines in UTF-8, one {"id": ..., "prediction": ...} object per line'
-#: The ids a release gives its texts (`staging.text_id`): the image id, then q (question) or c (caption) and a hash.
+#: The global ids of a release's texts (`schema.text_id`): the image id, a hyphen, then the id stored in the
+#: row, q (question) or c (caption) and a hash (`staging.text_id`).
 _TEXT_ID = re.compile(r"-(?P<kind>[qc])[0-9a-f]{10}$")
+#: An id as a row stores it, without its image id: unique only within the image.
+_LOCAL_TEXT_ID = re.compile(r"^[qc][0-9a-f]{10}$")
 
 
 @dataclass(frozen=True)
@@ -288,13 +291,21 @@ def require_overlap(predictions: Predictions, reference_ids: Sequence[str], *, t
     ids = list(predictions.texts)
     examples = ", ".join(repr(i) for i in ids[:3]) + (", ..." if len(ids) > 3 else "")
     kinds = {match["kind"] for i in ids if (match := _TEXT_ID.search(i))}
-    if task == "captions" and kinds == {"q"}:
+    column = "qa" if task == "vqa" else "captions"
+    if all(_LOCAL_TEXT_ID.match(i) for i in ids):
+        hint = (
+            f"these are ids as a row stores them in `{column}.id`, unique only within an image: key predictions"
+            " by the global id <image_id>-<id>, the `id` that `sarlang1m.pairs` and `sarlang1m export` give"
+        )
+    elif task == "captions" and kinds == {"q"}:
         hint = "these are question ids: score VQA predictions with `sarlang1m evaluate vqa`"
     elif task == "vqa" and kinds == {"c"}:
         hint = "these are caption ids: score captions with `sarlang1m evaluate captions`"
     else:
-        column = "qa" if task == "vqa" else "captions"
-        hint = f"ids are the `id` of each {unit} in the release's `{column}` column; check --release, --config, --split"
+        hint = (
+            f"ids are <image_id>-<id>, the image's id and the `id` of each {unit} in the release's `{column}`"
+            " column; check --release, --config, --split"
+        )
     raise InputError(
         f"{predictions.origin}: none of its {len(ids)} prediction id(s) is a {unit} of {scope} ({examples}); {hint}"
     )

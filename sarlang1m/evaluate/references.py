@@ -81,7 +81,7 @@ def _vqa_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[VQAReference]:
         where = f"image {image_id!r}"
         source, tier = _field(row, "source", where), _field(row, "tier", where)
         subset = _field(row, "subset", where)
-        for qa in text_records("vqa", _field(row, "qa", where), row=image_id):
+        for qa in text_records("vqa", _field(row, "qa", where), image_id=image_id):
             qa_where = f"{where}, question {qa.get('id')!r}"
             yield VQAReference(
                 id=_field(qa, "id", where),
@@ -107,7 +107,7 @@ def _caption_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[CaptionRefer
         image_id = _field(row, "image_id", "release row")
         where = f"image {image_id!r}"
         source, tier = _field(row, "source", where), _field(row, "tier", where)
-        for caption in text_records("captions", _field(row, "captions", where), row=image_id):
+        for caption in text_records("captions", _field(row, "captions", where), image_id=image_id):
             caption_where = f"{where}, caption {caption.get('id')!r}"
             yield CaptionReference(
                 id=_field(caption, "id", where),

@@ -22,8 +22,9 @@ from .. import schema
 from ..errors import NotFoundError, ReleaseError
 
 #: Version of the release's format, checked before anything reads a release: 2 stores each row's texts
-#: column-wise (`schema.text_records`); a release of an older format is refused (rebuild it).
-MANIFEST_FORMAT = 2
+#: column-wise (`schema.text_records`); 3 stores text ids local to their image (`schema.text_id` composes
+#: the global one). A release of an older format is refused (rebuild it).
+MANIFEST_FORMAT = 3
 _CHUNK = 8 * 2**20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")

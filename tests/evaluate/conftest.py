@@ -15,9 +15,10 @@ import datasets
 import pytest
 import yaml
 
-from sarlang1m.schema import CARD_FILE, FEATURES, config_specs, partition_dir, shard_name
+from sarlang1m.schema import CARD_FILE, FEATURES, TEXT_COLUMN, config_specs, local_text_id, partition_dir, shard_name
 
-# Synthetic questions: (id, question, answer, application, subtype, answer_type)
+# Synthetic questions: (id, question, answer, application, subtype, answer_type). Ids are the global ones
+# predictions are keyed by, <image_id>-<id>; rows store the part after the image id (`_full_row`).
 SYNTHETIC_VQA: list[dict[str, Any]] = [
     {
         "image_id": "0000001",
@@ -25,9 +26,16 @@ SYNTHETIC_VQA: list[dict[str, Any]] = [
         "tier": "mixed",
         "subset": "sarvqa1",
         "qa": [
-            ("q1", "Is there a ship in the image?", "Yes", "object_identification", None, "yes_no"),
-            ("q2", "How many ships are there?", "2", "instance_counting", None, "number"),
-            ("q3", "What is the object at [56.0, 191.0, 112.0, 122.0]?", "ship", "region_referring", None, "category"),
+            ("0000001-q1", "Is there a ship in the image?", "Yes", "object_identification", None, "yes_no"),
+            ("0000001-q2", "How many ships are there?", "2", "instance_counting", None, "number"),
+            (
+                "0000001-q3",
+                "What is the object at [56.0, 191.0, 112.0, 122.0]?",
+                "ship",
+                "region_referring",
+                None,
+                "category",
+            ),
         ],
     },
     {
@@ -36,9 +44,23 @@ SYNTHETIC_VQA: list[dict[str, Any]] = [
         "tier": "vhr",
         "subset": "sarvqa2",
         "qa": [
-            ("q4", "What is the main land use?", "playground", "object_classification", None, "category"),
-            ("q5", "Where is the largest building?", "top left", "object_positioning", None, "position"),
-            ("q6", "Is there a pond?", "no", "object_identification", None, "yes_no"),
+            (
+                "SN6_Rotterdam_0001-q4",
+                "What is the main land use?",
+                "playground",
+                "object_classification",
+                None,
+                "category",
+            ),
+            (
+                "SN6_Rotterdam_0001-q5",
+                "Where is the largest building?",
+                "top left",
+                "object_positioning",
+                None,
+                "position",
+            ),
+            ("SN6_Rotterdam_0001-q6", "Is there a pond?", "no", "object_identification", None, "yes_no"),
         ],
     },
     {
@@ -46,7 +68,16 @@ SYNTHETIC_VQA: list[dict[str, Any]] = [
         "source": "openearthmap_sar",
         "tier": "vhr",
         "subset": "sarvqa2",
-        "qa": [("q7", "What shape is the pool?", "rectangular", "others", "shape", "free_text")],
+        "qa": [
+            (
+                "France_Alpes-Maritimes_Nice_3-q7",
+                "What shape is the pool?",
+                "rectangular",
+                "others",
+                "shape",
+                "free_text",
+            )
+        ],
     },
 ]
 
@@ -57,9 +88,9 @@ SYNTHETIC_CAPTIONS: list[dict[str, Any]] = [
         "source": "spacenet6",
         "tier": "vhr",
         "captions": [
-            ("c1", "A dense residential area with many buildings.", "concise"),
+            ("SN6_Rotterdam_0001-c1", "A dense residential area with many buildings.", "concise"),
             (
-                "c2",
+                "SN6_Rotterdam_0001-c2",
                 "The image shows a dense residential area in Rotterdam with rows of buildings, "
                 "narrow streets and a canal running through the middle.",
                 "detailed",
@@ -71,21 +102,21 @@ SYNTHETIC_CAPTIONS: list[dict[str, Any]] = [
         "source": "openearthmap_sar",
         "tier": "vhr",
         "captions": [
-            ("c3", "A harbour with several boats.", "concise"),
+            ("France_Alpes-Maritimes_Nice_3-c3", "A harbour with several boats.", "concise"),
             (
-                "c4",
+                "France_Alpes-Maritimes_Nice_3-c4",
                 "A coastal scene with a harbour holding several boats, a pier on the left and "
                 "buildings along the shore.",
                 "detailed",
             ),
-            ("c5", "A harbour next to a town.", "concise"),
+            ("France_Alpes-Maritimes_Nice_3-c5", "A harbour next to a town.", "concise"),
         ],
     },
     {
         "image_id": "SV_Darwin_-12.4278_130.8688",
         "source": "dfc2023",
         "tier": "high",
-        "captions": [("c6", "An airport with a long runway and two aircraft.", "concise")],
+        "captions": [("SV_Darwin_-12.4278_130.8688-c6", "An airport with a long runway and two aircraft.", "concise")],
     },
 ]
 
@@ -102,6 +133,8 @@ def _full_row(task: str, spec: dict[str, Any]) -> dict[str, Any]:
     else:
         fields = ("id", "text", "style")
         row["captions"] = {field: [c[i] for c in spec["captions"]] for i, field in enumerate(fields)}
+    texts = row[TEXT_COLUMN[task]]
+    texts["id"] = [local_text_id(spec["image_id"], text_id) for text_id in texts["id"]]
     return row
 
 

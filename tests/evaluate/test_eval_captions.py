@@ -14,12 +14,12 @@ from sarlang1m.evaluate import evaluate_captions, score_captions
 from sarlang1m.evaluate.captions import caption_metrics
 
 PREDICTIONS = {
-    "c1": "A residential area with many buildings.",
-    "c2": "The image shows a residential area with rows of buildings and a canal.",
-    "c3": "A harbour with boats.",
-    "c4": "A coastal scene with a harbour, boats and a pier.",
-    "c5": "A town next to the sea.",
-    "c6": "An airport with a runway.",
+    "SN6_Rotterdam_0001-c1": "A residential area with many buildings.",
+    "SN6_Rotterdam_0001-c2": "The image shows a residential area with rows of buildings and a canal.",
+    "France_Alpes-Maritimes_Nice_3-c3": "A harbour with boats.",
+    "France_Alpes-Maritimes_Nice_3-c4": "A coastal scene with a harbour, boats and a pier.",
+    "France_Alpes-Maritimes_Nice_3-c5": "A town next to the sea.",
+    "SV_Darwin_-12.4278_130.8688-c6": "An airport with a runway.",
 }
 
 
@@ -78,11 +78,14 @@ def test_each_style_is_scored_as_its_own_corpus(
 def test_a_missing_caption_counts_as_empty_or_is_left_out(
     release_dir: Path, write_jsonl, synthetic_captions: list[dict]
 ) -> None:
-    partial = {cid: text for cid, text in PREDICTIONS.items() if cid != "c3"}
+    partial = {cid: text for cid, text in PREDICTIONS.items() if cid != "France_Alpes-Maritimes_Nice_3-c3"}
     path = write_jsonl([{"id": cid, "prediction": text} for cid, text in partial.items()])
     counted = evaluate_captions(path, str(release_dir))
-    assert counted.problems.missing == ("c3",)
-    assert "1 reference(s) without a prediction, scored as empty captions: 'c3'" in counted.table()
+    assert counted.problems.missing == ("France_Alpes-Maritimes_Nice_3-c3",)
+    assert (
+        "1 reference(s) without a prediction, scored as empty captions: 'France_Alpes-Maritimes_Nice_3-c3'"
+        in counted.table()
+    )
     assert counted.overall == pytest.approx(_pycocoevalcap(_pairs(synthetic_captions, predictions=partial)), rel=1e-12)
     skipped = evaluate_captions(path, str(release_dir), missing="skip")
     kept = [(ref, pred) for ref, pred in _pairs(synthetic_captions, predictions=partial) if pred]
@@ -93,7 +96,7 @@ def test_a_missing_caption_counts_as_empty_or_is_left_out(
 
 def test_problems_and_table(release_dir: Path, write_jsonl, synthetic_captions: list[dict]) -> None:
     lines = [{"id": cid, "prediction": text} for cid, text in PREDICTIONS.items()]
-    lines += [{"id": "c1", "prediction": "again"}, {"id": "c9", "prediction": "x"}, "not json"]
+    lines += [{"id": "SN6_Rotterdam_0001-c1", "prediction": "again"}, {"id": "c9", "prediction": "x"}, "not json"]
     result = evaluate_captions(write_jsonl(lines), str(release_dir))
     assert result.problems.counts() == {
         "malformed_lines": 1,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sarlang1m.errors import InputError
-from sarlang1m.evaluate import evaluate_captions, evaluate_vqa, read_predictions
+from sarlang1m.evaluate import evaluate_captions, evaluate_vqa, load_vqa_references, read_predictions
 from sarlang1m.evaluate.predictions import Duplicate, Malformed, match_ids
 
 
@@ -62,7 +62,7 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-VQA_LINE = b'{"id": "q1", "prediction": "yes"}\n'
+VQA_LINE = b'{"id": "0000001-q1", "prediction": "yes"}\n'
 UNUSABLE = {
     "empty.jsonl": (b"", "no predictions: the file is empty"),
     "blank.jsonl": (b"\n  \n", "no predictions: the file is empty"),
@@ -99,6 +99,17 @@ def test_vqa_predictions_given_to_captions_are_named_as_such(release_dir: Path, 
         evaluate_captions(path, str(release_dir))
 
 
+def test_ids_without_their_image_id_are_named_as_such(release_dir: Path, tmp_path: Path) -> None:
+    # a row stores q (question) or c (caption) and ten hex digits; predictions are keyed by <image_id>-<id>
+    path = _write(tmp_path / "local.jsonl", b'{"id": "q0123456789", "prediction": "yes"}\n')
+    with pytest.raises(
+        InputError,
+        match=r"these are ids as a row stores them in `qa.id`, unique only within an image: key predictions by"
+        r" the global id <image_id>-<id>",
+    ):
+        evaluate_vqa(path, str(release_dir))
+
+
 def test_an_unusable_file_fails_before_the_release_is_read(tmp_path: Path) -> None:
     path = _write(tmp_path / "empty.jsonl", b"")
     with pytest.raises(InputError, match="the file is empty"):
@@ -113,5 +124,6 @@ def test_partial_coverage_is_a_warning_with_the_report(release_dir: Path, tmp_pa
         "6 of 7 questions have no prediction (counted wrong); 1 malformed line(s) skipped; "
         "1 unknown id(s) not scored; see the problems in the report"
     )
-    complete = [{"id": f"q{i}", "prediction": "x"} for i in range(1, 8)]
+    complete = [{"id": reference.id, "prediction": "x"} for reference in load_vqa_references(release_dir)]
+    assert len(complete) == 7
     assert evaluate_vqa(complete, str(release_dir)).warning() is None

@@ -42,26 +42,32 @@ def _qa(qid: str, answer: str | None = "yes") -> dict:
 
 def test_rows_are_flattened_to_questions_with_image_attributes() -> None:
     refs = vqa_references([_vqa_row("img1", _qa("a"), _qa("b")), _vqa_row("img2", _qa("c"))])
+    # a reference's id is the global one, <image_id>-<id as the row stores it>: the same local id in two
+    # images names two texts
     assert [(r.id, r.image_id, r.source, r.tier, r.subset) for r in refs] == [
-        ("a", "img1", "spacenet6", "vhr", "sarvqa2"),
-        ("b", "img1", "spacenet6", "vhr", "sarvqa2"),
-        ("c", "img2", "spacenet6", "vhr", "sarvqa2"),
+        ("img1-a", "img1", "spacenet6", "vhr", "sarvqa2"),
+        ("img1-b", "img1", "spacenet6", "vhr", "sarvqa2"),
+        ("img2-c", "img2", "spacenet6", "vhr", "sarvqa2"),
+    ]
+    assert [r.id for r in vqa_references([_vqa_row("img1", _qa("a")), _vqa_row("img2", _qa("a"))])] == [
+        "img1-a",
+        "img2-a",
     ]
 
 
-def test_a_repeated_id_is_refused_naming_both_images() -> None:
-    with pytest.raises(ValueError, match=r"'a' appears twice \(images 'img1' and 'img2'\)"):
-        vqa_references([_vqa_row("img1", _qa("a")), _vqa_row("img2", _qa("a"))])
+def test_a_repeated_id_is_refused_naming_its_image() -> None:
+    with pytest.raises(ValueError, match=r"'img1-a' appears twice \(images 'img1' and 'img1'\)"):
+        vqa_references([_vqa_row("img1", _qa("a"), _qa("a"))])
 
 
 def test_a_null_answer_names_the_image_question_and_field() -> None:
-    with pytest.raises(ValueError, match=r"image 'img1', question 'a': field 'answer' is null"):
+    with pytest.raises(ValueError, match=r"image 'img1', question 'img1-a': field 'answer' is null"):
         vqa_references([_vqa_row("img1", _qa("a", answer=None))])
 
 
 def test_a_missing_caption_field_names_the_caption() -> None:
     row = {"image_id": "img1", "source": "dfc2023", "tier": "high", "captions": {"id": ["c1"], "text": ["x"]}}
-    with pytest.raises(ValueError, match=r"image 'img1', caption 'c1': missing field 'style'"):
+    with pytest.raises(ValueError, match=r"image 'img1', caption 'img1-c1': missing field 'style'"):
         caption_references([row])
 
 
@@ -74,10 +80,23 @@ def test_fields_of_different_lengths_name_the_image() -> None:
 
 def test_loading_a_release_folder(release_dir: Path) -> None:
     questions = load_vqa_references(release_dir)
-    assert sorted(r.id for r in questions) == ["q1", "q2", "q3", "q4", "q5", "q6", "q7"]
-    assert {r.id for r in load_vqa_references(release_dir, config="vqa-mixed")} == {"q1", "q2", "q3"}
+    assert [r.id for r in questions] == [  # in file order: partitions sorted by path, rows by image id
+        "0000001-q1",
+        "0000001-q2",
+        "0000001-q3",
+        "SN6_Rotterdam_0001-q4",
+        "SN6_Rotterdam_0001-q5",
+        "SN6_Rotterdam_0001-q6",
+        "France_Alpes-Maritimes_Nice_3-q7",
+    ]
+    assert {r.id for r in load_vqa_references(release_dir, config="vqa-mixed")} == {
+        "0000001-q1",
+        "0000001-q2",
+        "0000001-q3",
+    }
     captions = load_caption_references(release_dir)
-    assert sorted((r.id, r.style) for r in captions)[:2] == [("c1", "concise"), ("c2", "detailed")]
+    styles = {r.id: r.style for r in captions}
+    assert (styles["SN6_Rotterdam_0001-c1"], styles["SN6_Rotterdam_0001-c2"]) == ("concise", "detailed")
 
 
 def test_a_config_of_the_other_task_is_refused(release_dir: Path) -> None:

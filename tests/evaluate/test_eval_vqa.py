@@ -84,20 +84,20 @@ def test_strict_accepts_a_number_only_when_it_is_the_answer(truth: int, said: in
 # Scoring a prediction file against the synthetic release
 
 PREDICTION_LINES = [
-    {"id": "q1", "prediction": "yes"},  # 1
-    {"id": "q2", "prediction": "12"},  # 2: right under paper only
+    {"id": "0000001-q1", "prediction": "yes"},  # 1
+    {"id": "0000001-q2", "prediction": "12"},  # 2: right under paper only
     "{not json",  # 3
-    {"id": "q3", "prediction": "A ship."},  # 4
+    {"id": "0000001-q3", "prediction": "A ship."},  # 4
     "",  # 5: blank, skipped
-    {"id": "q1", "prediction": "no"},  # 6: duplicate, ignored
-    {"id": "q4", "prediction": "ground track field"},  # 7: synonym of "playground"
-    {"id": "q6", "prediction": "I don't know"},  # 8: right under paper only
-    {"id": "q7", "prediction": "square"},  # 9: wrong whatever the judge
+    {"id": "0000001-q1", "prediction": "no"},  # 6: duplicate, ignored
+    {"id": "SN6_Rotterdam_0001-q4", "prediction": "ground track field"},  # 7: synonym of "playground"
+    {"id": "SN6_Rotterdam_0001-q6", "prediction": "I don't know"},  # 8: right under paper only
+    {"id": "France_Alpes-Maritimes_Nice_3-q7", "prediction": "square"},  # 9: wrong whatever the judge
     {"id": "q99", "prediction": "yes"},  # 10: unknown id
-    {"id": "q6"},  # 11: no prediction field
+    {"id": "SN6_Rotterdam_0001-q6"},  # 11: no prediction field
     [1, 2],  # 12: not an object
     {"id": 5, "prediction": "x"},  # 13: id not a string
-    {"id": "q1", "prediction": "no"},  # 14: duplicate again
+    {"id": "0000001-q1", "prediction": "no"},  # 14: duplicate again
 ]  # q5 has no prediction
 
 
@@ -160,15 +160,15 @@ def test_problems_are_reported_with_line_numbers(release_dir: Path, predictions_
     assert "'prediction'" in malformed[11]
     assert "JSON object" in malformed[12]
     assert "'id'" in malformed[13]
-    assert problems["duplicate_ids"] == [{"id": "q1", "kept_line": 1, "ignored_lines": [6, 14]}]
+    assert problems["duplicate_ids"] == [{"id": "0000001-q1", "kept_line": 1, "ignored_lines": [6, 14]}]
     assert problems["unknown_ids"] == [{"id": "q99", "line": 10}]
-    assert problems["missing_predictions"] == ["q5"]
+    assert problems["missing_predictions"] == ["SN6_Rotterdam_0001-q5"]
 
 
 def test_missing_predictions_can_be_left_out(release_dir: Path, predictions_file: Path) -> None:
     result = evaluate_vqa(predictions_file, str(release_dir), judge="none", missing="skip")
     assert (result.overall.correct, result.overall.count) == (4, 6)
-    assert result.problems.missing == ("q5",)
+    assert result.problems.missing == ("SN6_Rotterdam_0001-q5",)
     assert "left out of the score" in result.table()
 
 
@@ -182,7 +182,7 @@ def test_table_shows_groups_counts_and_problems(release_dir: Path, predictions_f
     assert "  sardet_100k" in table
     assert "4 malformed line(s)" in table
     assert "'q99' (line 10)" in table
-    assert "1 reference(s) without a prediction, counted wrong: 'q5'" in table
+    assert "1 reference(s) without a prediction, counted wrong: 'SN6_Rotterdam_0001-q5'" in table
 
 
 def test_json_round_trips_and_can_list_every_question(release_dir: Path, predictions_file: Path) -> None:
@@ -191,22 +191,22 @@ def test_json_round_trips_and_can_list_every_question(release_dir: Path, predict
     assert report["release"] == str(release_dir)
     assert (report["split"], report["config"], report["protocol"]) == ("test", "vqa", "strict")
     by_id = {q["id"]: q for q in report["questions"]}
-    assert by_id["q2"] == {
-        "id": "q2",
+    assert by_id["0000001-q2"] == {
+        "id": "0000001-q2",
         "question": "How many ships are there?",
         "answer": "2",
         "prediction": "12",
         "correct": False,
         "rule": "closed",
     }
-    assert by_id["q5"]["prediction"] is None and by_id["q5"]["rule"] == "missing"
+    assert by_id["SN6_Rotterdam_0001-q5"]["prediction"] is None and by_id["SN6_Rotterdam_0001-q5"]["rule"] == "missing"
 
 
 def test_a_config_restricts_the_references(release_dir: Path, predictions_file: Path) -> None:
     result = evaluate_vqa(predictions_file, str(release_dir), config="sarvqa2")
     assert result.overall.count == 4
     # q1-q3 belong to SARVQA1: for this config they are ids it does not know
-    assert {u.id for u in result.problems.unknown} == {"q1", "q2", "q3", "q99"}
+    assert {u.id for u in result.problems.unknown} == {"0000001-q1", "0000001-q2", "0000001-q3", "q99"}
 
 
 def _reference(qid: str, answer: str, question: str = "What is it?") -> VQAReference:
@@ -293,12 +293,12 @@ def test_the_default_never_rejects_the_truth_up_to_case_and_trailing_punctuation
 def test_yes_for_yes_with_a_period_is_right_by_default_and_the_judge_is_named(make_release, write_jsonl) -> None:
     """The release's answers end with a period; a model answering "yes" must not score 0 by default."""
     questions = [
-        ("p1", "Is there a ship?", "Yes.", "object_identification", None, "yes_no"),
-        ("p2", "Is there a car?", "No.", "object_identification", None, "yes_no"),
+        ("0000001-p1", "Is there a ship?", "Yes.", "object_identification", None, "yes_no"),
+        ("0000001-p2", "Is there a car?", "No.", "object_identification", None, "yes_no"),
     ]
     image = {"image_id": "0000001", "source": "sardet_100k", "tier": "mixed", "subset": "sarvqa1", "qa": questions}
     release = make_release(vqa=[image])
-    predictions = write_jsonl([{"id": "p1", "prediction": "yes"}, {"id": "p2", "prediction": "yes"}])
+    predictions = write_jsonl([{"id": "0000001-p1", "prediction": "yes"}, {"id": "0000001-p2", "prediction": "yes"}])
 
     default = evaluate_vqa(predictions, str(release))
     assert (default.overall.correct, default.overall.count) == (1, 2)
