@@ -16,11 +16,12 @@ import os
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hub_server import HubServer, run_client
+from hub_server import HubServer, fast_backoff, run_client
 from tiny_raw import make_tiny_raw
 
 from sarlang1m import schema
@@ -338,10 +339,13 @@ def test_transient_429_and_503_are_retried_honouring_retry_after(hub_server: Hub
 
 def test_failures_end_in_one_line_with_the_state_of_the_repo(hub_server: HubServer, hub_env, releases, tmp_path):
     release = str(releases["1.0.0"])
-    hub_server.inject_fault("lfs_put", times=None, status=None)  # every upload's connection dropped (retried ~23 s)
+    hub_env = fast_backoff(hub_env)  # huggingface_hub's retries, each made, without its ~23 s of waits per call
+    hub_server.inject_fault("lfs_put", times=None, status=None)  # every upload's connection dropped
     dropped = cli(hub_env, "push", release, "--repo", REPO, "--version", "1.0.0")
     line = dropped.stderr.strip().splitlines()[-1]
     assert dropped.returncode == 3 and "Traceback" not in dropped.stderr, dropped.stderr
+    dropped_puts = Counter(r.path for r in hub_server.requests if r.route == "lfs_put" and r.status is None)
+    assert min(dropped_puts.values()) == 6  # each upload: huggingface_hub's first try and its 5 retries
     assert "(uploading '" in line and "cannot reach the Hub" in line and "no tag made" in line
     hub_server.clear_faults()
     hub_server.inject_fault("commit", times=None, status=503, headers={"Retry-After": "0"})
@@ -362,6 +366,7 @@ def test_failures_end_in_one_line_with_the_state_of_the_repo(hub_server: HubServ
     assert (
         unverified.returncode == 3 and "no tag made: run the same command again to verify and tag" in unverified.stderr
     )
+    assert hub_server.count("tree", status=503) >= 6  # huggingface_hub retried each listing before giving up
     hub_server.clear_faults()
     assert cli(hub_env, "push", release, "--repo", REPO, "--version", "1.0.0").returncode == 0
     bad_token = cli({**hub_env, "HF_TOKEN": "hf_not_a_token"}, "push", release, "--repo", REPO, "--version", "1.0.0")

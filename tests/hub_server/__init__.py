@@ -59,12 +59,12 @@ Layout: ``git`` (oids, LFS pointers, .gitattributes), ``state`` (repos, commits,
 ``protocol`` (requests, answers, Hub errors), ``core`` (shared plumbing), ``handlers/`` (one module per
 endpoint family: ``repos``, ``browse``, ``download``, ``commit``, ``refs``, ``lfs``, ``misc``),
 ``transport`` (the HTTP request handler), ``server`` (``HubServer``: routes, lifecycle, test hooks),
-``client`` (``run_client``) and ``fixtures`` (``hub_server``, ``hub_env``).
+``client`` (``run_client``, ``fast_backoff``) and ``fixtures`` (``hub_server``, ``hub_env``).
 """
 
 from __future__ import annotations
 
-from .client import ClientError, run_client
+from .client import ClientError, fast_backoff, run_client
 from .fixtures import hub_env, hub_server, hub_server_fixture
 from .git import (
     DEFAULT_GITATTRIBUTES,
@@ -88,6 +88,7 @@ __all__ = [
     "Fault",
     "HubServer",
     "RequestRecord",
+    "fast_backoff",
     "git_blob_oid",
     "git_commit_message",
     "git_commit_oid",

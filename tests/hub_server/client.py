@@ -8,6 +8,7 @@ its result back through ``emit(...)``.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -15,6 +16,9 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+#: Holds a ``sitecustomize`` that shortens huggingface_hub's retry waits (see ``fast_backoff``).
+FAST_BACKOFF = Path(__file__).parent / "fast_backoff"
 
 
 class ClientError(AssertionError):
@@ -54,3 +58,10 @@ def run_client(code: str, env: Mapping[str, str], *, timeout: float = 180.0, cwd
                 f"\n--- stderr ---\n{completed.stderr[-8000:]}"
             )
         return json.loads(result_path.read_text(encoding="utf-8")) if result_path.exists() else None
+
+
+def fast_backoff(env: Mapping[str, str], scale: float = 0.01) -> dict[str, str]:
+    """``env`` for a client whose huggingface_hub retry loop waits ``scale`` of its usual times (1 s doubling up to
+    8 s, or ``Retry-After`` + 1 s): for tests of failures that outlast every retry. The retries are all made."""
+    path = os.pathsep.join(p for p in (str(FAST_BACKOFF), env.get("PYTHONPATH", "")) if p)
+    return {**env, "PYTHONPATH": path, "HUB_TEST_BACKOFF_SCALE": str(scale)}
