@@ -354,28 +354,13 @@ def _column_wise(fields: dict[str, Any]) -> dict[str, datasets.List]:
     return {name: datasets.List(feature) for name, feature in fields.items()}
 
 
-def text_records(
-    task_or_column: str,
-    texts: Mapping[str, Sequence[Any]] | None,
-    *,
-    image_id: str | None = None,
-    row: object = None,
-) -> list[dict]:
-    """A row's column-wise texts (``qa`` or ``captions``) as one dict per text, in order.
-
-    `task_or_column` is ``vqa``/``qa`` or ``captions``; `texts` the row's value (None: no texts). With the
-    row's `image_id`, each dict's ``id`` is the text's global id (`text_id`), the one users see and key
-    predictions by; without it, the id as stored, unique only within the image (for code that counts
-    texts or writes them back, e.g. with `text_columns`). `row` names the row in errors when `image_id` is
-    not given. A field absent from `texts` is absent from the dicts. Lists of different lengths, an unknown
-    field, or texts stored as a list of records (the layout of builds before the column-wise one) are a
-    `ReleaseError` naming the row.
-    """
+def text_count(task_or_column: str, texts: Mapping[str, Sequence[Any]] | None, *, row: object = None) -> int:
+    """How many texts a row's column-wise texts hold, after the shape checks of `text_records` (which see);
+    cheap enough for the build, which counts every row's texts."""
     if task_or_column not in _TEXT_FIELDS:
         raise ValueError(f"unknown task or text column {task_or_column!r}; expected one of {list(_TEXT_FIELDS)}")
     if texts is None:
-        return []
-    row = image_id if image_id is not None else row
+        return 0
     where = f"row {row!r}: " if row is not None else ""
     if not isinstance(texts, Mapping):
         raise ReleaseError(
@@ -394,7 +379,29 @@ def text_records(
             f"{where}the fields of {task_or_column!r} hold different numbers of texts {lengths}; every field"
             " needs one value per text: rebuild the release or fix the row"
         )
-    count = next(iter(lengths.values()), 0)
+    return next(iter(lengths.values()), 0)
+
+
+def text_records(
+    task_or_column: str,
+    texts: Mapping[str, Sequence[Any]] | None,
+    *,
+    image_id: str | None = None,
+    row: object = None,
+) -> list[dict]:
+    """A row's column-wise texts (``qa`` or ``captions``) as one dict per text, in order.
+
+    `task_or_column` is ``vqa``/``qa`` or ``captions``; `texts` the row's value (None: no texts). With the
+    row's `image_id`, each dict's ``id`` is the text's global id (`text_id`), the one users see and key
+    predictions by; without it, the id as stored, unique only within the image (for code that counts
+    texts or writes them back, e.g. with `text_columns`). `row` names the row in errors when `image_id` is
+    not given. A field absent from `texts` is absent from the dicts. Lists of different lengths, an unknown
+    field, or texts stored as a list of records (the layout of builds before the column-wise one) are a
+    `ReleaseError` naming the row.
+    """
+    count = text_count(task_or_column, texts, row=image_id if image_id is not None else row)
+    if texts is None or not count:
+        return []
     columns = {name: values if values is not None else () for name, values in texts.items()}
     if image_id is not None and "id" in columns:
         columns["id"] = [text_id(image_id, local) if local is not None else None for local in columns["id"]]

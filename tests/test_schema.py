@@ -134,3 +134,12 @@ def test_texts_in_the_old_list_of_records_layout_or_with_unknown_fields_are_refu
         schema.text_records("captions", {"id": ["a"], "question": ["Q?"]})
     with pytest.raises(ValueError, match="unknown task or text column 'image'"):
         schema.text_records("image", {})
+
+
+def test_text_count_counts_without_building_records_and_checks_the_same_shape():
+    columns = schema.text_columns("captions", [{"id": "c1", "text": "A port.", "style": "concise"}] * 3)
+    assert schema.text_count("captions", columns) == 3 == len(schema.text_records("captions", columns))
+    assert schema.text_count("qa", None) == 0
+    columns["text"] = ["A port."]
+    with pytest.raises(ReleaseError, match=r"row 'img': .*different numbers"):
+        schema.text_count("captions", columns, row="img")

@@ -104,7 +104,7 @@ def _skip_unreadable(staging: Staging, staging_path: Path, results: list[ShardRe
     failures = [f for r in results for f in r.failures]
     if failures:
         if not allow_missing:
-            texts = sum(len(schema.text_records(p.task, staging.texts(p, image))) for p, image, _ in failures)
+            texts = sum(schema.text_count(p.task, staging.texts(p, image)) for p, image, _ in failures)
             unreadable = list(dict.fromkeys((image, why) for _, image, why in failures))
             raise MissingImagesError("unreadable", unreadable[:20], len(unreadable), texts)
         mark_unreadable(staging_path, failures)

@@ -81,7 +81,7 @@ def _write_shard_file(
             else:
                 writer.write(record)
             result.images += 1
-            texts = len(schema.text_records(partition.task, record[text_column], row=record["image_id"]))
+            texts = schema.text_count(partition.task, record[text_column], row=record["image_id"])
             result.texts += texts
             pending_images += 1
             pending_texts += texts
