@@ -76,6 +76,9 @@ RADIOMETRY_FIELD = "pixels_radiometry"
 SOURCE_FIELD = "pixels_source"
 """``sar`` when the pixels come from the original GeoTIFF, ``image`` when from the 8-bit image (display)."""
 OUTPUT_FIELDS = (PIXELS_FIELD, VALID_FIELD, RADIOMETRY_FIELD, SOURCE_FIELD)
+#: Rows decoded per batch when streaming: small, because decoded pixels are large (16 SpaceNet6 rows as
+#: float32 are about 200 MB).
+STREAMING_BATCH_ROWS = 16
 #: What `decode_sar` and `SARDecode` return pixels as (``out=``).
 Output = Literal["numpy", "torch"]
 OUTPUTS: tuple[Output, ...] = get_args(Output)
@@ -394,7 +397,7 @@ class SARDecode:
             raise SARDecodeError(f"no dB statistics for source {source!r} (have {sorted(self.statistics or {})})")
         return self.statistics[source]
 
-    def apply(self, dataset: Any, *, batch_size: int = 16) -> Any:
+    def apply(self, dataset: Any, *, batch_size: int = STREAMING_BATCH_ROWS) -> Any:
         """``dataset`` with this transform attached: lazily for a `Dataset`, as a batched map when streaming.
 
         The ``image`` column is cast to ``Image(decode=False)`` first, so rows with an original skip PIL.
