@@ -9,7 +9,9 @@ the layouts of earlier formats, so every column comes from one run on the same r
 
 - format 1: texts as a list of records, one JSON object per text, ids global (``<image_id>-<id>``);
 - format 2: texts column-wise (one list per field), ids global;
-- format 3 (the release as built): texts column-wise, ids local to their image (`schema.text_id`).
+- format 3: texts column-wise, ids local to their image (`schema.text_id`);
+- format 4 (the release as built): as 3, without the derived ``qa.answer_type`` (`raw.classify.answer_type`
+  of the answer, which formats 1-3 stored) and the image ``sha256`` (which they stored per row).
 
 For splits still over the first-rows limit (the page, or the page scaled to 100 rows), the JSON bytes
 per row of each column and text field say what takes them. SYNTHETIC releases only make sense here as
@@ -21,6 +23,7 @@ stand-ins for the real one:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -34,27 +37,55 @@ import pyarrow.parquet as pq
 
 from sarlang1m import schema
 from sarlang1m.card import viewer
+from sarlang1m.raw.classify import answer_type
 from sarlang1m.summary import ConfigSummary, configs_from_json
 
+#: The fields of a question in release formats 1-3, which stored its answer type (after ``subtype``).
+QA_FIELDS_STORED = {
+    **{k: v for k, v in schema.QA_FIELDS.items() if k != "bbox"},
+    "answer_type": datasets.Value("string"),
+    "bbox": schema.QA_FIELDS["bbox"],
+}
 #: The texts columns as stored in release format 1: a list of records, one per text.
 ROW_WISE = {
     "captions": datasets.List(schema.CAPTION_FIELDS),
-    "vqa": datasets.List(schema.QA_FIELDS),
+    "vqa": datasets.List(QA_FIELDS_STORED),
 }
-FORMATS = (1, 2, 3)
+FORMATS = (1, 2, 3, 4)
 
 
 def format_features(task: str, release_format: int) -> datasets.Features:
-    """The features of a task's rows in `release_format` (only format 1 differs: texts as records)."""
+    """The features of a task's rows in `release_format`: formats 1-3 add the image ``sha256`` (after
+    ``height``) and ``qa.answer_type``; format 1 stores the texts as records."""
     features = dict(schema.FEATURES[task])
+    if release_format < 4:
+        features = {}
+        for name, feature in schema.FEATURES[task].items():
+            features[name] = feature
+            if name == "height":
+                features["sha256"] = datasets.Value("string")
+        if task == "vqa":
+            features["qa"] = {k: datasets.List(v) for k, v in QA_FIELDS_STORED.items()}
     if release_format == 1:
         features[schema.TEXT_COLUMN[task]] = ROW_WISE[task]
     return datasets.Features(features)
 
 
+def _with_answer_types(records: list[dict]) -> list[dict]:
+    """Question records with the answer type formats 1-3 stored, in its place before ``bbox``."""
+    return [
+        {
+            **{k: v for k, v in r.items() if k != "bbox"},
+            "answer_type": answer_type(r["answer"], r["application"], r["subtype"]),
+            "bbox": r["bbox"],
+        }
+        for r in records
+    ]
+
+
 def rewrite(release: Path, out: Path, release_format: int) -> None:
-    """Copy the release's shards to `out` with each row's texts as `release_format` stored them (global ids;
-    format 1 as a list of records), row groups kept."""
+    """Copy the release's shards to `out` with each row as `release_format` stored it (formats 1-2: global
+    ids; format 1: texts as a list of records), row groups kept."""
     manifest = json.loads((release / schema.MANIFEST_FILE).read_text(encoding="utf-8"))
     for path in sorted((release / schema.DATA_DIR).rglob("*.parquet")):
         task = path.relative_to(release / schema.DATA_DIR).parts[0]
@@ -67,13 +98,17 @@ def rewrite(release: Path, out: Path, release_format: int) -> None:
             for group in range(parquet.metadata.num_row_groups):
                 table = parquet.read_row_group(group)
                 texts = [
-                    schema.text_records(task, value, image_id=image_id)
+                    schema.text_records(task, value, image_id=image_id if release_format < 3 else None)
                     for value, image_id in zip(table[column].to_pylist(), table["image_id"].to_pylist(), strict=True)
                 ]
-                if release_format == 2:
-                    texts = [schema.text_columns(task, records) for records in texts]
+                if task == "vqa":
+                    texts = [_with_answer_types(records) for records in texts]
+                if release_format > 1:  # column-wise
+                    texts = [{k: [r[k] for r in records] for k in features[column]} for records in texts]
                 array = pa.array(texts, type=features.arrow_schema.field(column).type)
                 table = table.set_column(table.schema.get_field_index(column), column, array)
+                digests = [hashlib.sha256(image["bytes"]).hexdigest() for image in table["image"].to_pylist()]
+                table = table.append_column("sha256", pa.array(digests, pa.string())).select(list(features))
                 writer.write_table(table.cast(features.arrow_schema), row_group_size=table.num_rows)
     (out / schema.MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
 
@@ -152,10 +187,10 @@ def main() -> None:
     now = figures[FORMATS[-1]]
     print(f"first-rows JSON bytes (limit {limit:,}) of the page the viewer model checks, and scaled to 100 rows")
     print(
-        "| config / split | rows | page, format 1 | page, format 2 | page, format 3 | 3 vs 2 |"
-        " 100 rows, format 1 | 100 rows, format 2 | 100 rows, format 3 |"
+        "| config / split | rows | page, format 1 | page, format 2 | page, format 3 | page, format 4 | 4 vs 3 |"
+        " 100 rows, format 1 | 100 rows, format 2 | 100 rows, format 3 | 100 rows, format 4 |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for key, new in now.items():
         pages = [figures[f][key]["page_bytes"] for f in FORMATS]
         scaled = [figures[f][key]["full_page_estimate"] for f in FORMATS]

@@ -46,7 +46,7 @@ ExportFormat = Literal["llamafactory", "llava", "messages"]
 FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 DATASET_INFO_FILE = "dataset_info.json"
 #: Columns an export reads (those the task has): the GeoTIFFs (``sar``) are never fetched.
-_COLUMNS = ("image_id", "file_name", "image", "sha256", "subset")
+_COLUMNS = ("image_id", "file_name", "image", "subset")
 _SAFE_FILE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._,+=@-]*$")
 
 
@@ -314,8 +314,6 @@ class _ImageWriter:
         suffix = PurePosixPath(row.get("file_name") or "").suffix.lower() or ".png"
         target = self.folder / f"{image_id}{suffix}"
         digest = hashlib.sha256(data).hexdigest()
-        if row.get("sha256") and row["sha256"] != digest:
-            raise InputError(f"image {image_id!r}: its bytes do not match the release's sha256 {row['sha256']}")
         if target.is_file():
             if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
                 raise OutputExistsError(

@@ -313,6 +313,12 @@ PAPER = PaperCounts(
 # A stored text id is local to its image (``q`` or ``c`` and a hash, e.g. ``q1d4ee82dd``): repeating the
 # image id in every text would cost about a fifth of a VQA row in the viewer. The id users see and write
 # (pairs, exports, references, predictions files, the build report) is the global one, `text_id`.
+#
+# Rows hold what the authors' release says and where it came from, not what can be computed from it:
+# a question's answer type (`sarlang1m.raw.classify.answer_type`, from its answer) and an image's
+# SHA-256 (the MANIFEST checks every shard's bytes) would cost about a tenth of a VQA row in the viewer,
+# which pushed the preview of the largest configs over its response limit. Pairs and the evaluator
+# still give each question its ``answer_type``.
 
 #: The fields of one caption and of one question, with the type of one value.
 CAPTION_FIELDS = {
@@ -326,7 +332,6 @@ QA_FIELDS = {
     "answer": datasets.Value("string"),
     "application": datasets.Value("string"),
     "subtype": datasets.Value("string"),
-    "answer_type": datasets.Value("string"),
     "bbox": datasets.List(datasets.Value("float32")),
 }
 _TEXT_FIELDS = {"captions": CAPTION_FIELDS, "vqa": QA_FIELDS, "qa": QA_FIELDS}
@@ -467,7 +472,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("lon", datasets.Value("float64"), "Longitude in degrees, when the file name carries it."),
     Column("width", datasets.Value("int32"), "Width of `image` in pixels."),
     Column("height", datasets.Value("int32"), "Height of `image` in pixels."),
-    _string("sha256", "SHA-256 of the bytes of `image`."),
     _string(
         "subset", "SARVQA1 (SARDet-100K images, questions from boxes) or SARVQA2 (0.1-1 m scenes).", tasks=("vqa",)
     ),
@@ -483,8 +487,8 @@ COLUMNS: tuple[Column, ...] = (
         "qa",
         _column_wise(QA_FIELDS),
         "Questions about the image, column-wise: one list per field (id, question, answer, application,"
-        " subtype, answer_type, bbox), item i of each list for question i. An id is unique within the"
-        " image; the global id is <image_id>-<id>.",
+        " subtype, bbox), item i of each list for question i. An id is unique within the image; the"
+        " global id is <image_id>-<id>.",
         tasks=("vqa",),
     ),
 )

@@ -28,12 +28,15 @@ import pyarrow.compute as pc
 
 from . import schema
 from .errors import InputError
+from .raw.classify import answer_type
 
 #: The question as released, before any class prompt is prepended.
 QUESTION_RAW = "question_raw"
+#: A question's answer type, derived from its answer (`sarlang1m.raw.classify.answer_type`); rows do not store it.
+ANSWER_TYPE = "answer_type"
 #: Fields of one text in a pair example, per task (the image row's own fields come first).
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    "vqa": (*schema.QA_FIELDS, QUESTION_RAW),
+    "vqa": (*schema.QA_FIELDS, ANSWER_TYPE, QUESTION_RAW),
     "captions": tuple(schema.CAPTION_FIELDS),
 }
 _SARVQA1 = "sarvqa1"
@@ -55,10 +58,17 @@ def class_prompt_for(text: Mapping[str, Any], subset: str | None) -> str | None:
     if (
         text.get("application") == "object_positioning"
         or text.get("subtype") == "direction"
-        or text.get("answer_type") == "position"
+        or _answer_type(text) == "position"
     ):
         return schema.CLASS_PROMPTS["positions"]
     return schema.CLASS_PROMPTS["classes"]
+
+
+def _answer_type(text: Mapping[str, Any]) -> str | None:
+    answer, application = text.get("answer"), text.get("application")
+    if answer is None or application is None:
+        return text.get(ANSWER_TYPE)
+    return answer_type(answer, application, text.get("subtype"))
 
 
 def with_class_prompt(question: str, prompt: str | None) -> str:
@@ -117,14 +127,16 @@ def pair_features(features: datasets.Features, task: str) -> datasets.Features:
     if clashes:
         raise ValueError(f"image columns {clashes} clash with the fields of a {task} text")
     if task == "vqa":
+        text_part[ANSWER_TYPE] = datasets.Value("string")
         text_part[QUESTION_RAW] = datasets.Value("string")
     return datasets.Features({**image_part, **{name: text_part[name] for name in TEXT_FIELDS[task]}})
 
 
 def text_fields(text: Mapping[str, Any], task: str, *, subset: str | None, class_prompts: bool) -> dict[str, Any]:
     """The flattened fields of one text; for VQA, the question with its class prompt when asked for."""
-    fields = {name: text.get(name) for name in TEXT_FIELDS[task] if name != QUESTION_RAW}
+    fields = {name: text.get(name) for name in TEXT_FIELDS[task] if name not in (QUESTION_RAW, ANSWER_TYPE)}
     if task == "vqa":
+        fields[ANSWER_TYPE] = _answer_type(text)
         question = fields[QUESTION_RAW] = text.get("question")
         if class_prompts and question is not None:
             fields["question"] = with_class_prompt(question, class_prompt_for(text, subset))

@@ -24,6 +24,7 @@ from sarlang1m.card.statistics import WordCounts, collect_statistics
 from sarlang1m.card.tables.markdown import markdown_table
 from sarlang1m.publish.manifest import read_manifest
 from sarlang1m.raw import classify
+from sarlang1m.raw.classify import answer_type
 from sarlang1m.summary import configs_from_json
 
 HUB_SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M"}
@@ -127,9 +128,9 @@ def test_statistics_match_an_independent_count(built_tiny_release):
     for split, row in vqa:
         sources[row["source"]] += 1
         qa = row["qa"]  # column-wise: one list per field
-        for application, answer_type, subtype in zip(qa["application"], qa["answer_type"], qa["subtype"], strict=True):
+        for application, answer, subtype in zip(qa["application"], qa["answer"], qa["subtype"], strict=True):
             applications[(application, split)] += 1
-            answer_types[(application, answer_type)] += 1
+            answer_types[(application, answer_type(answer, application, subtype))] += 1
             subtypes[subtype or "(none)"] += 1
     assert {(a, s): n for a, c in stats.applications.items() for s, n in c.items() if n} == applications
     assert {(a, t): n for a, c in stats.answer_types.items() for t, n in c.items() if n} == answer_types
@@ -246,7 +247,7 @@ def test_example_rows_are_real_rows(built_tiny_release):
         row = rows[example["image_id"]]
         column = schema.TEXT_COLUMN[task]
         assert example[column] == {field: values[:EXAMPLE_TEXTS] for field, values in row[column].items()}
-        assert example["source"] == row["source"] and example["sha256"] == row["sha256"]
+        assert example["source"] == row["source"] and example["image_id"] == row["image_id"]
         assert example["sar_path"] is not None  # the first training row with a GeoTIFF is preferred
         assert example["sar_path"] == row["sar_path"] and example["sar_sha256"] == row["sar_sha256"]
         assert isinstance(example["image"], str) and "8-bit image" in example["image"]

@@ -60,7 +60,6 @@ def test_text_records_turn_column_wise_texts_into_one_dict_per_text_and_back():
             "answer": "Yes.",
             "application": "object_identification",
             "subtype": None,
-            "answer_type": "yes_no",
             "bbox": None,
         },
         {
@@ -69,7 +68,6 @@ def test_text_records_turn_column_wise_texts_into_one_dict_per_text_and_back():
             "answer": "Ship.",
             "application": "region_referring",
             "subtype": None,
-            "answer_type": "category",
             "bbox": [3.0, 4.0, 10.0, 8.0],
         },
     ]

@@ -23,7 +23,7 @@ def test_every_text_is_staged_with_its_labels(tiny_raw, tmp_path):
     assert list(texts) == list(schema.QA_FIELDS)
     assert texts["application"] == ["object_identification", "instance_counting", "region_referring"]
     assert texts["bbox"] == [None, None, [3.0, 4.0, 10.0, 8.0]]
-    assert texts["answer_type"] == ["yes_no", "number", "category"]
+    assert "answer_type" not in texts  # derived from the answer on read (pairs, evaluator), not stored
     captions = staging.texts(Partition("captions", None, "vhr", "train"), "SN6_Rotterdam_1")
     assert list(captions) == list(schema.CAPTION_FIELDS)
     assert captions["style"] == ["concise", "detailed"]  # mixed training file: by length

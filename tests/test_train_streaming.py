@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from sarlang1m import schema
+from sarlang1m.raw.classify import answer_type
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -51,8 +52,8 @@ def yes_no_ids(release: Path) -> Counter:
     for path in release.glob(schema.config_spec("vqa").split_glob("train")):
         for row in pq.read_table(path, columns=["image_id", "qa"]).to_pylist():
             texts = row["qa"]
-            kinds = zip(texts["id"], texts["answer_type"], strict=True)
-            ids.update(f"{row['image_id']}-{i}" for i, kind in kinds if kind == "yes_no")
+            kinds = map(answer_type, texts["answer"], texts["application"], texts["subtype"])
+            ids.update(f"{row['image_id']}-{i}" for i, kind in zip(texts["id"], kinds, strict=True) if kind == "yes_no")
     return ids
 
 

@@ -399,7 +399,6 @@ def test_the_card_marks_a_split_whose_pages_are_too_big(tmp_path):
                 "answer": ["Yes."] * 20,
                 "application": ["others"] * 20,
                 "subtype": [None] * 20,
-                "answer_type": [None] * 20,
                 "bbox": [None] * 20,
             },
         )

@@ -18,6 +18,7 @@ import torch
 from datasets.distributed import split_dataset_by_node
 
 from sarlang1m import schema
+from sarlang1m.raw.classify import answer_type
 from sarlang1m.views import QUESTION_RAW, PairsView, pairs
 
 CLASSES = schema.CLASS_PROMPTS["classes"]
@@ -74,6 +75,18 @@ def test_map_style_view_has_one_example_per_question(tiny_release):
         assert example[QUESTION_RAW] == text["question"]
         assert example["bbox"] == text["bbox"]
         assert "qa" not in example
+
+
+def test_examples_carry_the_answer_type_the_rows_do_not_store(tiny_release):
+    assert "answer_type" not in load_split(tiny_release, "vqa", "train").features["qa"]
+    for streaming in (False, True):
+        view = pairs(load_split(tiny_release, "vqa", "train", streaming=streaming))
+        examples = list(view)
+        assert examples and all(
+            e["answer_type"] == answer_type(e["answer"], e["application"], e["subtype"]) for e in examples
+        )
+        assert {e["answer_type"] for e in examples} <= set(schema.ANSWER_TYPES)
+        assert view.features["answer_type"] == datasets.Value("string")
 
 
 def test_rows_store_ids_local_to_their_image_and_examples_carry_the_global_ones(tiny_release):

@@ -233,7 +233,6 @@ def image_record(
         "lon": info.lon,
         "width": width,
         "height": height,
-        "sha256": hashlib.sha256(image).hexdigest(),
     }
     if partition.task == "vqa":
         record["subset"] = partition.subset

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .. import schema
 from ..publish.manifest import sha256_file
-from ..raw import RawText, RowProblem, answer_type, caption_style, classify_question, parse_bbox, read_text_file
+from ..raw import RawText, RowProblem, caption_style, classify_question, parse_bbox, read_text_file
 from ..raw.layout import RawLayout, TextFile
 from ..sources import image_id
 from .matching import resolve_images
@@ -185,12 +185,11 @@ def _text_row(idx: int, text_file: TextFile, raw: RawText) -> tuple:
     name = raw.image_ref.replace("\\", "/").rsplit("/", 1)[-1]
     if spec.task == "captions":
         style = spec.style or raw.style or caption_style(raw.text)
-        labels: tuple = ("image_description", None, None, None, style)
+        labels: tuple = ("image_description", None, None, style)
     else:
         application, subtype = classify_question(raw.question or "", raw.text)
         bbox = parse_bbox(raw.question or "")
-        kind = answer_type(raw.text, application, subtype)
-        labels = (application, subtype, kind, json.dumps(bbox) if bbox else None, None)
+        labels = (application, subtype, json.dumps(bbox) if bbox else None, None)
     key = text_id(spec.task, spec.subset, spec.split, image, raw.question, raw.text)
     return (
         key,
@@ -211,7 +210,7 @@ def _text_row(idx: int, text_file: TextFile, raw: RawText) -> tuple:
 def _insert_texts(db: sqlite3.Connection, rows: list[tuple]) -> None:
     db.executemany(
         "INSERT INTO texts(id, file_idx, row, turn, task, subset, split, image_id, image_name, question, text, "
-        "application, subtype, answer_type, bbox, style) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "application, subtype, bbox, style) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 

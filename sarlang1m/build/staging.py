@@ -81,22 +81,21 @@ class Staging:
         """The texts of one image in one partition, in input order, column-wise as the release stores them
         (ids local to the image: `schema.text_id` composes the global one back)."""
         query = (
-            "SELECT id, question, text, application, subtype, answer_type, bbox, style FROM texts "
+            "SELECT id, question, text, application, subtype, bbox, style FROM texts "
             f"WHERE {group_condition(partition.task, partition.subset, partition.split)} AND image_id = ? "
             "AND skip IS NULL ORDER BY seq"
         )
         rows = self.db.execute(query, (image,)).fetchall()
         ids = [schema.local_text_id(image, r[0]) for r in rows]
         if partition.task == "captions":
-            return {"id": ids, "text": [r[2] for r in rows], "style": [r[7] for r in rows]}
+            return {"id": ids, "text": [r[2] for r in rows], "style": [r[6] for r in rows]}
         return {
             "id": ids,
             "question": [r[1] for r in rows],
             "answer": [r[2] for r in rows],
             "application": [r[3] for r in rows],
             "subtype": [r[4] for r in rows],
-            "answer_type": [r[5] for r in rows],
-            "bbox": [json.loads(r[6]) if r[6] else None for r in rows],
+            "bbox": [json.loads(r[5]) if r[5] else None for r in rows],
         }
 
     def file_accounts(self) -> list[FileAccount]:

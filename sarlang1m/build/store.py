@@ -16,7 +16,7 @@ CREATE TABLE files(idx INTEGER PRIMARY KEY, path TEXT, format TEXT, task TEXT, s
                    style TEXT, sha256 TEXT, bytes INTEGER, twins TEXT);
 CREATE TABLE texts(seq INTEGER PRIMARY KEY, id TEXT, file_idx INTEGER, row INTEGER, turn INTEGER,
                    task TEXT, subset TEXT, split TEXT, image_id TEXT, image_name TEXT,
-                   question TEXT, text TEXT, application TEXT, subtype TEXT, answer_type TEXT, bbox TEXT,
+                   question TEXT, text TEXT, application TEXT, subtype TEXT, bbox TEXT,
                    style TEXT, skip TEXT, skip_detail TEXT);
 CREATE TABLE problems(file_idx INTEGER, row INTEGER, turn INTEGER, reason TEXT, detail TEXT);
 CREATE TABLE images(image_id TEXT, kind TEXT, name TEXT, path TEXT, bytes INTEGER);

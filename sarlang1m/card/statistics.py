@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from .. import schema
 from ..errors import ReleaseError
+from ..raw.classify import answer_type
 
 #: Word-count buckets of the text-length histograms: (label, smallest count in the bucket).
 LENGTH_BUCKETS = (("1", 1), ("2-3", 2), ("4-7", 4), ("8-15", 8), ("16-31", 16), ("32-63", 32), ("64+", 64))
@@ -204,7 +205,13 @@ def _add_questions(stats: ReleaseStatistics, split: str, qa: dict[str, Any]) -> 
     for application, count in _value_counts(applications).items():
         stats.applications[application][split] += count
     stats.subtypes.update(_value_counts(qa["subtype"]))
-    pairs = pa.table({"application": applications, "answer_type": qa["answer_type"]})
+    kinds = [  # derived from the answers, as pairs and the evaluator derive them (rows do not store it)
+        None if answer is None or application is None else answer_type(answer, application, subtype)
+        for answer, application, subtype in zip(
+            qa["answer"].to_pylist(), applications.to_pylist(), qa["subtype"].to_pylist(), strict=True
+        )
+    ]
+    pairs = pa.table({"application": applications, "answer_type": pa.array(kinds, pa.string())})
     for row in pairs.group_by(["application", "answer_type"]).aggregate([([], "count_all")]).to_pylist():
         stats.answer_types[_label(row["application"])][_label(row["answer_type"])] += row["count_all"]
     stats.lengths["question"].add(_word_counts(qa["question"]))

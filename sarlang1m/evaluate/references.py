@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ReleaseError
+from ..raw.classify import answer_type
 from ..release_files import read_parquet_rows, release_data_files
 from ..resolve import read_release_manifest, release_name, requested_revision, resolve_release
 from ..schema import FEATURES, TEXT_COLUMN, config_spec, text_records
@@ -89,7 +90,7 @@ def _vqa_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[VQAReference]:
                 answer=_field(qa, "answer", qa_where),
                 application=_field(qa, "application", qa_where),
                 subtype=_field(qa, "subtype", qa_where, nullable=True),
-                answer_type=_field(qa, "answer_type", qa_where),
+                answer_type=answer_type(qa["answer"], qa["application"], qa["subtype"]),
                 image_id=image_id,
                 source=source,
                 tier=tier,

@@ -23,8 +23,9 @@ from ..errors import NotFoundError, ReleaseError
 
 #: Version of the release's format, checked before anything reads a release: 2 stores each row's texts
 #: column-wise (`schema.text_records`); 3 stores text ids local to their image (`schema.text_id` composes
-#: the global one). A release of an older format is refused (rebuild it).
-MANIFEST_FORMAT = 3
+#: the global one); 4 drops the derived ``qa.answer_type`` and the image ``sha256`` from the rows. A release
+#: of an older format is refused (rebuild it).
+MANIFEST_FORMAT = 4
 _CHUNK = 8 * 2**20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")

@@ -17,7 +17,8 @@ import yaml
 
 from sarlang1m.schema import CARD_FILE, FEATURES, TEXT_COLUMN, config_specs, local_text_id, partition_dir, shard_name
 
-# Synthetic questions: (id, question, answer, application, subtype, answer_type). Ids are the global ones
+# Synthetic questions: (id, question, answer, application, subtype, answer_type), the answer type being the one
+# `sarlang1m.raw.classify.answer_type` derives (rows do not store it). Ids are the global ones
 # predictions are keyed by, <image_id>-<id>; rows store the part after the image id (`_full_row`).
 SYNTHETIC_VQA: list[dict[str, Any]] = [
     {
@@ -72,7 +73,7 @@ SYNTHETIC_VQA: list[dict[str, Any]] = [
             (
                 "France_Alpes-Maritimes_Nice_3-q7",
                 "What shape is the pool?",
-                "rectangular",
+                "It is a long rectangle next to the house.",
                 "others",
                 "shape",
                 "free_text",
@@ -127,7 +128,7 @@ def _full_row(task: str, spec: dict[str, Any]) -> dict[str, Any]:
     row.update({k: v for k, v in spec.items() if k not in ("qa", "captions")})
     # texts are stored column-wise: one list per field, item i of each list for text i
     if task == "vqa":
-        fields = ("id", "question", "answer", "application", "subtype", "answer_type")
+        fields = ("id", "question", "answer", "application", "subtype")
         row["qa"] = {field: [qa[i] for qa in spec["qa"]] for i, field in enumerate(fields)}
         row["qa"]["bbox"] = [[] for _ in spec["qa"]]
     else:

@@ -35,9 +35,15 @@ def _qa(qid: str, answer: str | None = "yes") -> dict:
         "answer": answer,
         "application": "object_identification",
         "subtype": None,
-        "answer_type": "yes_no",
         "bbox": [],
     }
+
+
+def test_a_reference_derives_its_answer_type_from_its_answer() -> None:
+    # rows do not store the answer type (release format 4): the evaluator derives it, as pairs do
+    sentence = "A large ship is docked at the pier next to the bridge."
+    refs = vqa_references([_vqa_row("img1", _qa("a", "Yes."), _qa("b", "3"), _qa("c", sentence))])
+    assert [r.answer_type for r in refs] == ["yes_no", "number", "free_text"]
 
 
 def test_rows_are_flattened_to_questions_with_image_attributes() -> None:
