@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..sar.geotiff import DEFAULT_MAX_PIXELS, SARInput
+from ..sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput
 from ..sar.normalize import DEFAULT_PERCENTILE_METHOD, DEFAULT_PERCENTILES, Normalization, PercentileMethod
 from ..sar.pixels import DecodedSAR, decode_sar_detailed, resolve_normalization
 from ..schema import Radiometry
@@ -35,6 +35,8 @@ from .rows import (
     BYTES_COLUMN,
     MISSING_BAND_POLICIES,
     PATH_COLUMN,
+    PIXELS_FROM_IMAGE,
+    PIXELS_FROM_SAR,
     SHA256_COLUMN,
     MissingBandPolicy,
     image_to_display_array,
@@ -48,6 +50,8 @@ __all__ = [
     "OUTPUT_FIELDS",
     "PATH_COLUMN",
     "PIXELS_FIELD",
+    "PIXELS_FROM_IMAGE",
+    "PIXELS_FROM_SAR",
     "RADIOMETRY_FIELD",
     "SHA256_COLUMN",
     "SOURCE_FIELD",
@@ -57,6 +61,7 @@ __all__ = [
     "MissingBandPolicy",
     "Output",
     "SARDecode",
+    "SARDecodeError",
     "decode_sar",
     "decode_sar_detailed",
     "default_decode_threads",
