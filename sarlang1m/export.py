@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal, get_args
@@ -113,51 +113,23 @@ def export(
         progress: show a progress bar.
     """
     fmt = _check_format(fmt)
-    if "{question}" not in vqa_prompt:
-        raise InputError(f"the VQA prompt needs a {{question}} field, got {vqa_prompt!r}")
-    task = check_config(config, release, revision, split=split).task
     out = Path(out)
-    lines = out.suffix.lower() == ".jsonl"
-    if fmt == "llava" and lines:
-        raise InputError(f"{out}: LLaVA reads one JSON array (json.load); use a .json output")
+    task = _check_request(release, fmt, out, config=config, split=split, revision=revision, vqa_prompt=vqa_prompt)
     images_dir = Path(images_dir) if images_dir is not None else out.parent / "images"
-    prompts = resolve_class_prompts(class_prompts, task=task, config=config)
-    make_record = _RECORD_MAKERS[fmt]
-    user_turn = _user_turn(task, vqa_prompt=vqa_prompt, caption_prompt=caption_prompt)
-
-    rows = load(
-        config,
-        split=split,
-        streaming=True,
-        decode=None,
-        source=release,
-        revision=revision,
-        columns=[name for name in (*_COLUMNS, schema.TEXT_COLUMN[task]) if name in schema.FEATURES[task]],
+    records = _Records(
+        task,
+        class_prompts=resolve_class_prompts(class_prompts, task=task, config=config),
+        user_turn=_user_turn(task, vqa_prompt=vqa_prompt, caption_prompt=caption_prompt),
+        make_record=_RECORD_MAKERS[fmt],
     )
+    rows = _image_rows(release, revision, config, split, task)
     images = _ImageWriter(images_dir, relative_to=out.parent)
-    bar = tqdm(
-        total=_texts_in(release, revision, config, split),
-        desc=f"export {fmt}",
-        unit=" texts",
-        disable=not progress,
-        dynamic_ncols=True,
-    )
+    total = _texts_in(release, revision, config, split)
+    bar = tqdm(total=total, desc=f"export {fmt}", unit=" texts", disable=not progress, dynamic_ncols=True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    examples = 0
     try:
-        with (
-            damaged_shards_named(release, revision, config, split),
-            _atomic(out) as partial,
-            partial.open("w", encoding="utf-8") as handle,
-            _RecordSink(handle, lines=lines) as sink,
-        ):
-            for row in rows:
-                image_path = images.write(row)
-                for example in flatten_row(row, task, class_prompts=prompts):
-                    prompt, answer = user_turn(example), _answer(example, task)
-                    sink.write(make_record(example["id"], image_path, prompt, answer))
-                    examples += 1
-                    bar.update(1)
+        with damaged_shards_named(release, revision, config, split):
+            examples = _write(out, rows, images, records, lines=out.suffix.lower() == ".jsonl", bar=bar)
     finally:
         bar.close()
     dataset_info = None
@@ -165,6 +137,51 @@ def export(
         dataset_info = register_llamafactory(out, dataset_name or f"sarlang1m_{config}_{split}".replace("-", "_"))
     synthetic = is_synthetic_release(release, revision)
     return ExportResult(out, fmt, examples, images.written, images.reused, images_dir, dataset_info, synthetic)
+
+
+def _check_request(
+    release: str | Path,
+    fmt: ExportFormat,
+    out: Path,
+    *,
+    config: str,
+    split: str,
+    revision: str | None,
+    vqa_prompt: str,
+) -> str:
+    """The task of `config`, once the prompt, the release's config and split, and the output's kind are checked."""
+    if "{question}" not in vqa_prompt:
+        raise InputError(f"the VQA prompt needs a {{question}} field, got {vqa_prompt!r}")
+    task = check_config(config, release, revision, split=split).task
+    if fmt == "llava" and out.suffix.lower() == ".jsonl":
+        raise InputError(f"{out}: LLaVA reads one JSON array (json.load); use a .json output")
+    return task
+
+
+def _image_rows(
+    release: str | Path, revision: str | None, config: str, split: str, task: str
+) -> Iterable[Mapping[str, Any]]:
+    """The split's image rows, streamed, with the columns an export reads (no original is fetched)."""
+    columns = [name for name in (*_COLUMNS, schema.TEXT_COLUMN[task]) if name in schema.FEATURES[task]]
+    return load(config, split=split, streaming=True, decode=None, source=release, revision=revision, columns=columns)
+
+
+def _write(
+    out: Path, rows: Iterable[Mapping[str, Any]], images: _ImageWriter, records: _Records, *, lines: bool, bar: tqdm
+) -> int:
+    """Every record of `rows` into `out` (atomically), each image written once; the number of records."""
+    examples = 0
+    with (
+        _atomic(out) as partial,
+        partial.open("w", encoding="utf-8") as handle,
+        _RecordSink(handle, lines=lines) as sink,
+    ):
+        for row in rows:
+            for record in records.of(row, images.write(row)):
+                sink.write(record)
+                examples += 1
+                bar.update(1)
+    return examples
 
 
 # ------------------------------------------------------------------------------------------- records
@@ -211,6 +228,21 @@ _RECORD_MAKERS: dict[ExportFormat, Callable[[str, str, str, str], dict[str, Any]
     "llava": llava_record,
     "messages": messages_record,
 }
+
+
+@dataclass(frozen=True)
+class _Records:
+    """How an image row becomes records: its texts flattened, each with its user turn and answer, in one format."""
+
+    task: str
+    class_prompts: bool
+    user_turn: Callable[[Mapping[str, Any]], str]
+    make_record: Callable[[str, str, str, str], dict[str, Any]]
+
+    def of(self, row: Mapping[str, Any], image_path: str) -> Iterator[dict[str, Any]]:
+        for example in flatten_row(row, self.task, class_prompts=self.class_prompts):
+            prompt, answer = self.user_turn(example), _answer(example, self.task)
+            yield self.make_record(example["id"], image_path, prompt, answer)
 
 
 def llamafactory_dataset_info(file_name: str) -> dict[str, Any]:

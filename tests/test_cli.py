@@ -29,6 +29,37 @@ def test_synth_build_verify(tmp_path):
     assert verify.returncode == 0 and "OK" in verify.stdout
 
 
+def test_help_and_a_usage_error_import_no_datasets():
+    """Listing the commands, or a command's usage error, does not pay for importing `datasets` (about 1 s)."""
+    script = (
+        "import contextlib, io, sys\n"
+        "from sarlang1m.cli import main\n"
+        "for argv in (['--help'], ['synth'], ['verify'], ['demo', '--images', '0']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "        try:\n"
+        "            main(argv)\n"
+        "        except SystemExit as exit_:\n"
+        "            assert exit_.code in (0, 2), (argv, exit_.code)\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('datasets', 'pyarrow', 'torch')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_package_exports_load_the_function_whatever_imports_its_module_first():
+    """The package's names are imported on first use; importing the module `sarlang1m.load` leaves
+    `sarlang1m.load` the function."""
+    script = (
+        "import sarlang1m, sarlang1m.export, sarlang1m.load as by_path\n"
+        "from sarlang1m import load\n"
+        "print(callable(sarlang1m.load), sarlang1m.load is load is by_path, sarlang1m.pairs.__module__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "sarlang1m.views"]
+
+
 def test_synth_real_sizes_and_image_size_exclude_each_other(tmp_path):
     both = run("synth", tmp_path / "raw", "--real-sizes", "--image-size", 64, "--quiet")
     assert both.returncode == 2 and "not allowed with argument" in both.stderr

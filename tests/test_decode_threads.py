@@ -17,7 +17,7 @@ import pytest
 
 from sarlang1m import schema
 from sarlang1m.decode import SARDecode
-from sarlang1m.decode_rows import shared_decodes
+from sarlang1m.decode.rows import shared_decodes
 from sarlang1m.errors import NotFoundError
 from sarlang1m.originals import OriginalsReader
 from sarlang1m.sar import SARDecodeError

@@ -8,7 +8,9 @@ ordered and documented so that a user can predict (and audit) every label.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 # A box embedded in a region question: four numbers in square brackets (SARDet COCO x, y, w, h).
 _BOX = re.compile(
@@ -122,6 +124,16 @@ def answer_type(answer: str, application: str, subtype: str | None = None) -> st
     if 0 < len(words) <= (3 if application == "others" else 4):
         return "category"
     return "free_text"
+
+
+def question_answer_type(question: Mapping[str, Any]) -> str | None:
+    """`answer_type` of one question record (its ``answer``, ``application`` and ``subtype``), or the record's
+    own ``answer_type`` when it lacks those. Releases do not store the answer type (format 4): pairs and
+    the evaluator derive it here."""
+    answer, application = question.get("answer"), question.get("application")
+    if answer is None or application is None:
+        return question.get("answer_type")
+    return answer_type(answer, application, question.get("subtype"))
 
 
 def caption_style(text: str) -> str:

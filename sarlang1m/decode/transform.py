@@ -1,11 +1,9 @@
-"""Decode SAR pixels for training: `decode_sar` for one image, `SARDecode` for a `datasets` dataset.
+"""`SARDecode`: the dataset transform that decodes the originals a batch names, on worker threads.
 
-`sarlang1m.sar` knows GeoTIFFs and numpy only (`sarlang1m.sar.pixels` turns one image into normalised
-bands); this module is its bridge to `datasets`: it reads the release's columns (``sar_path``,
-``sar_sha256``, ``sar_radiometry``, ``polarizations``, ``source``, ``image``), fetches and decodes the
-originals a batch names on worker threads (each once, results in row order), falls back to the 8-bit
-``image`` where a row has no original GeoTIFF (SARDet-100K), and names the row's ``image_id`` in every
-error. The per-row rules (shared decodes, band plans, the fallback) are in `sarlang1m.decode_rows`.
+A batch's distinct originals are fetched (`sarlang1m.originals.OriginalsReader`) and decoded once each,
+at most ``decode_threads`` at a time; the outputs come back in row order, identical to decoding row by
+row. What to do per row (shared decodes, band plans, the 8-bit fallback) is decided in `.rows`; the
+pixels themselves come from `sarlang1m.sar.pixels`.
 """
 
 from __future__ import annotations
@@ -15,11 +13,35 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Any
 
-from .decode_rows import (
+from ..errors import SarlangError
+from ..originals import DEFAULT_FETCH_WORKERS, OriginalsReader
+from ..sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput
+from ..sar.normalize import (
+    DEFAULT_PERCENTILE_METHOD,
+    DEFAULT_PERCENTILES,
+    Normalization,
+    PercentileMethod,
+    check_percentile_method,
+    check_percentiles,
+)
+from ..sar.pixels import decode_sar_detailed, resolve_normalization, with_zero_bands
+from ..sar.radiometry import check_radiometry
+from ..schema import Radiometry
+from .outputs import (
+    OUTPUT_FIELDS,
+    PIXELS_FIELD,
+    RADIOMETRY_FIELD,
+    SOURCE_FIELD,
+    VALID_FIELD,
+    Output,
+    as_output,
+    check_out,
+    copy_output,
+)
+from .rows import (
     BYTES_COLUMN,
-    MISSING_BAND_POLICIES,
     PATH_COLUMN,
     PIXELS_FROM_IMAGE,
     PIXELS_FROM_SAR,
@@ -30,132 +52,10 @@ from .decode_rows import (
     image_to_display_array,
     shared_decodes,
 )
-from .errors import SarlangError
-from .originals import DEFAULT_FETCH_WORKERS, OriginalsReader
-from .sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput
-from .sar.normalize import (
-    DEFAULT_PERCENTILE_METHOD,
-    DEFAULT_PERCENTILES,
-    Normalization,
-    PercentileMethod,
-    check_percentile_method,
-    check_percentiles,
-)
-from .sar.pixels import DecodedSAR, decode_sar_detailed, resolve_normalization, with_zero_bands
-from .sar.radiometry import check_radiometry
-from .schema import Radiometry
 
-__all__ = [
-    "BYTES_COLUMN",
-    "MISSING_BAND_POLICIES",
-    "OUTPUTS",
-    "OUTPUT_FIELDS",
-    "PATH_COLUMN",
-    "PIXELS_FIELD",
-    "RADIOMETRY_FIELD",
-    "SHA256_COLUMN",
-    "SOURCE_FIELD",
-    "VALID_FIELD",
-    "DecodedSAR",
-    "MissingBandPolicy",
-    "Output",
-    "SARDecode",
-    "decode_sar",
-    "decode_sar_detailed",
-    "image_to_display_array",
-    "resolve_normalization",
-]
-
-#: Fields `SARDecode` adds to each example.
-PIXELS_FIELD = "pixels"
-"""float32 (bands, H, W): normalised pixels, in [0, 1] unless standardised."""
-VALID_FIELD = "pixels_valid"
-"""bool (bands, H, W): False where a pixel is nodata, non-finite or has no dB value (and is 0 in pixels)."""
-RADIOMETRY_FIELD = "pixels_radiometry"
-"""The radiometry actually used to decode: amplitude, intensity, db, complex or display."""
-SOURCE_FIELD = "pixels_source"
-"""``sar`` when the pixels come from the original GeoTIFF, ``image`` when from the 8-bit image (display)."""
-OUTPUT_FIELDS = (PIXELS_FIELD, VALID_FIELD, RADIOMETRY_FIELD, SOURCE_FIELD)
 #: Rows decoded per batch when streaming: small, because decoded pixels are large (16 SpaceNet6 rows as
 #: float32 are about 200 MB).
 STREAMING_BATCH_ROWS = 16
-#: What `decode_sar` and `SARDecode` return pixels as (``out=``).
-Output = Literal["numpy", "torch"]
-OUTPUTS: tuple[Output, ...] = get_args(Output)
-
-
-def decode_sar(
-    data: SARInput,
-    *,
-    radiometry: Radiometry | None = None,
-    bands: Sequence[int] | None = None,
-    normalize: Normalization = "percentile",
-    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
-    db_range: Sequence[float] | None = None,
-    statistics: Mapping[str, Any] | None = None,
-    nodata: float | None = None,
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
-    out: Output = "numpy",
-    with_mask: bool = False,
-    percentile_method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
-) -> Any:
-    """SAR pixels (GeoTIFF bytes, a path or an array) as float32 ``(bands, H, W)``, normalised per band.
-
-    - ``radiometry``: amplitude, intensity, db, complex or display; None takes what the file declares
-      (GDAL_METADATA item RADIOMETRY, or ``radiometry=`` in its ImageDescription), else infers it (see
-      `sarlang1m.sar.radiometry.infer_radiometry`). ``complex`` on real pixels reads band pairs as I/Q.
-    - ``normalize``: ``percentile`` (default: dB clipped to the ``percentiles`` of the band's valid
-      pixels, scaled to [0, 1]); ``range`` with ``db_range=(lo, hi)`` (passing db_range selects it);
-      ``standardize`` with ``statistics={"mean_db": [...], "std_db": [...]}`` per band of the file (the
-      release's MANIFEST ``sar_statistics[source]``); ``none`` (dB values). Display pixels are x / 255.
-    - Nodata (``nodata``, else the file's GDAL_NODATA), non-finite pixels and, when logged, zero or
-      negative ones are 0 and excluded from statistics; a constant band gives zeros.
-    - ``max_pixels``: samples (bands x H x W) allowed, checked on the header before decoding.
-    - ``out``: ``numpy`` or ``torch``; ``with_mask=True`` returns ``(pixels, valid_mask)``.
-    - ``percentile_method``: ``approximate`` (default: each stretch limit is certified to lie between
-      the exact percentiles p -/+ 0.1) or ``exact`` (np.percentile's values); see docs/sar-decoding.md.
-
-    Unreadable input raises `SARDecodeError`.
-    """
-    _check_out(out)
-    decoded = decode_sar_detailed(
-        data,
-        radiometry=radiometry,
-        bands=bands,
-        normalize=normalize,
-        percentiles=percentiles,
-        db_range=db_range,
-        statistics=statistics,
-        nodata=nodata,
-        max_pixels=max_pixels,
-        percentile_method=percentile_method,
-    )
-    pixels, valid = _as_output(decoded, out)
-    return (pixels, valid) if with_mask else pixels
-
-
-def _check_out(out: str) -> Output:
-    """``out`` itself if it is one of `OUTPUTS`, else a ValueError."""
-    for known in OUTPUTS:
-        if out == known:
-            return known
-    raise ValueError(f"out must be 'numpy' or 'torch', got {out!r}")
-
-
-def _as_output(decoded: DecodedSAR, out: Output) -> tuple[Any, Any]:
-    """Pixels and mask as numpy arrays, or as torch tensors sharing their memory."""
-    if out == "torch":
-        import torch
-
-        return torch.from_numpy(decoded.pixels), torch.from_numpy(decoded.valid)
-    return decoded.pixels, decoded.valid
-
-
-def _copy(value: Any) -> Any:
-    """An independent copy of an array or tensor (so that augmenting one example leaves the others intact)."""
-    if hasattr(value, "clone"):  # torch
-        return value.clone()
-    return value.copy() if hasattr(value, "copy") else value
 
 
 def _no_root() -> SARDecodeError:
@@ -175,10 +75,6 @@ def default_decode_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # no affinity on this platform
         return os.cpu_count() or 1
-
-
-# --------------------------------------------------------------------------------------------------
-# The dataset transform
 
 
 class SARDecode:
@@ -232,7 +128,7 @@ class SARDecode:
         self.method = resolve_normalization(normalize, db_range)
         if self.method == "standardize" and not statistics:
             raise ValueError("normalize='standardize' needs statistics={source: {'mean_db': [...], 'std_db': [...]}}")
-        self.out = _check_out(out)
+        self.out = check_out(out)
         self.missing = check_missing(missing)
         if isinstance(bands, (str, int)):
             raise ValueError(f"bands must be a list, e.g. bands=[{bands!r}]")
@@ -289,7 +185,7 @@ class SARDecode:
                 if owner == index:
                     decoded.append(jobs[index]())
                 else:  # another question on the same image: a copy, so augmenting one leaves the other intact
-                    decoded.append({key: _copy(value) for key, value in decoded[owner].items()})
+                    decoded.append({key: copy_output(value) for key, value in decoded[owner].items()})
         finally:
             for job in jobs.values():  # after a failure, what has not started yet never will
                 cancel = getattr(job, "cancel", None)
@@ -386,7 +282,7 @@ class SARDecode:
         )
         if plan is not None and None in plan:
             decoded = with_zero_bands(decoded, plan)
-        pixels, valid = _as_output(decoded, self.out)
+        pixels, valid = as_output(decoded, self.out)
         return {PIXELS_FIELD: pixels, VALID_FIELD: valid, RADIOMETRY_FIELD: decoded.radiometry, SOURCE_FIELD: source}
 
     def _statistics_for(self, row: Mapping[str, Any]) -> Mapping[str, Any] | None:

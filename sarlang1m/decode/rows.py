@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 from PIL import Image
 
-from .sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError
+from ..sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError
 
 #: The row columns that locate and check an original GeoTIFF.
 PATH_COLUMN, SHA256_COLUMN, BYTES_COLUMN = "sar_path", "sar_sha256", "sar_bytes"

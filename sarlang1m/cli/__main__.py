@@ -1,0 +1,5 @@
+"""``python -m sarlang1m.cli``: the `sarlang1m` command."""
+
+from . import main
+
+main()
