@@ -14,6 +14,8 @@ type), in one run:
    - ``limit``: `decode_sar` over the same original bytes already in memory (decode-only limit);
    - ``local``: ``sarlang1m.load(config, source=folder, decode="sar", streaming=True)``;
    - ``hub``: the same from the stand-in with ``--latency-ms`` added to every request.
+   - ``hub_without_read_ahead``: the same with `SARDecode`'s read-ahead off (each batch's originals
+     requested only when the batch is decoded), for the ratio of what the read-ahead buys.
 
     python benchmarks/bench_originals.py --workdir DIR [--images 200] [--real-sizes] [--latency-ms 30]
 
@@ -344,6 +346,16 @@ def throughput(release: Path, repo: str, config: str, delay: StandIn, latency_ms
         finally:
             delay.seconds = 0.0
 
+    def hub_without_read_ahead():  # the same, each batch's reads started only when the batch is decoded
+        from sarlang1m.originals import OriginalsReader
+
+        reads_remote = OriginalsReader.reads_remote
+        OriginalsReader.reads_remote = property(lambda self: False)  # type: ignore[method-assign]
+        try:
+            yield from hub()
+        finally:
+            OriginalsReader.reads_remote = reads_remote  # type: ignore[method-assign]
+
     # Steady state, as a training loop sees it: the rows after the first streaming batch, timed from that
     # batch's last row to the last row, the same rows for every run. The first batch pays for resolving the
     # data files and opening the first shard (once per epoch), and a batched map yields its rows all at once,
@@ -351,7 +363,13 @@ def throughput(release: Path, repo: str, config: str, delay: StandIn, latency_ms
     skip = STREAMING_BATCH_ROWS
     if len(originals) < 3 * skip:
         raise SystemExit(f"{config!r} train has {len(originals)} originals; use more --images (>= {3 * skip})")
-    runs = {"limit": limit, "limit_threads": limit_threads, "local": local, "hub": hub}
+    runs = {
+        "limit": limit,
+        "limit_threads": limit_threads,
+        "local": local,
+        "hub": hub,
+        "hub_without_read_ahead": hub_without_read_ahead,
+    }
     rates: dict[str, list[float]] = {name: [] for name in runs}
     stand_in_cores: list[float] = []  # cores the stand-in's process kept busy during the timed hub rows
     load_before = os.getloadavg()
@@ -364,7 +382,7 @@ def throughput(release: Path, repo: str, config: str, delay: StandIn, latency_ms
                     start, served = time.perf_counter(), delay.cpu_seconds()
             elapsed = time.perf_counter() - start
             rates[name].append((rows_seen - skip) / elapsed)
-            if name == "hub":
+            if name.startswith("hub"):
                 stand_in_cores.append((delay.cpu_seconds() - served) / elapsed)
     medians = {name: statistics.median(values) for name, values in rates.items()}
     return {
@@ -381,6 +399,7 @@ def throughput(release: Path, repo: str, config: str, delay: StandIn, latency_ms
         "local_over_limit": medians["local"] / medians["limit"],
         "local_over_limit_threads": medians["local"] / medians["limit_threads"],
         "hub_over_local": medians["hub"] / medians["local"],
+        "hub_without_read_ahead_over_local": medians["hub_without_read_ahead"] / medians["local"],
     }
 
 

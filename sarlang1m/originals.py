@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -112,21 +113,58 @@ class OriginalsReader:
         self.token = token
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        #: Reads started ahead of their batch (`read_ahead`), oldest first: {path: future of its bytes}.
+        self._ahead: OrderedDict[str, Future[bytes]] = OrderedDict()
+        self._ahead_pool: ThreadPoolExecutor | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_pool"], state["_lock"] = None, None
+        state["_pool"], state["_ahead_pool"], state["_lock"], state["_ahead"] = None, None, None, OrderedDict()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
+    @property
+    def reads_remote(self) -> bool:
+        """Whether each read is a request to the Hub (not a local file, nor huggingface_hub's cache)."""
+        return isinstance(self.root, HubRoot) and not self.cache
+
     def __repr__(self) -> str:
         return f"OriginalsReader({str(self.root)!r}, workers={self.workers}, check_sha256={self.check_sha256})"
 
     def read(self, path: str, sha256: str | None = None, size: int | None = None) -> bytes:
-        """The bytes of one original; a wrong size or SHA-256 raises `VerificationError` naming the path."""
+        """The bytes of one original; a wrong size or SHA-256 raises `VerificationError` naming the path.
+
+        A read started ahead by `read_ahead` is taken over (waited for, not repeated).
+        """
+        with self._lock:
+            ahead = self._ahead.pop(path, None)
+        if ahead is not None:
+            return ahead.result()
+        return self._read_checked(path, sha256, size)
+
+    def read_ahead(self, wanted: Iterable[tuple[str, str | None, int | None]], *, keep: int) -> None:
+        """Start reading (path, sha256, bytes) on this reader's threads before anyone asks, so that the next
+        batch's requests are under way while the current one decodes; `read` takes them over.
+
+        At most `keep` reads are held: the oldest beyond that are dropped (cancelled if not started), which
+        bounds the memory of reads nobody takes (a stream stopped early, a resumed epoch). They run on
+        threads of their own: queued on the pool that decodes, they would hold the current batch's decodes
+        back behind the next batch's reads.
+        """
+        with self._lock:
+            if self._ahead_pool is None:
+                self._ahead_pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sarlang1m-read-ahead")
+            pool = self._ahead_pool
+            for path, sha256, size in wanted:
+                if path not in self._ahead:
+                    self._ahead[path] = pool.submit(self._read_checked, path, sha256, size)
+            while len(self._ahead) > keep:
+                self._ahead.popitem(last=False)[1].cancel()
+
+    def _read_checked(self, path: str, sha256: str | None, size: int | None) -> bytes:
         check_original_path(path)
         data = self._read_local(path) if isinstance(self.root, Path) else self._read_hub(path)
         if size is not None and len(data) != size:
@@ -271,9 +309,7 @@ def _cache_revision_name(repo_id: str, name: str, commit: str, token: str | bool
     from huggingface_hub import hf_hub_download
 
     with translated(f"fetching {schema.MANIFEST_FILE} of {repo_id}@{name}", repo_id=repo_id):
-        manifest = Path(
-            hf_hub_download(repo_id, schema.MANIFEST_FILE, repo_type="dataset", revision=name, token=token)
-        )
+        manifest = Path(hf_hub_download(repo_id, schema.MANIFEST_FILE, repo_type="dataset", revision=name, token=token))
     if manifest.parent.name != commit:  # the cache's snapshot folder is named by the commit it holds
         raise VerificationError(
             f"{repo_id}@{name} moved while prefetching: it was commit {commit}, the cache got"

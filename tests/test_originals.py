@@ -10,6 +10,8 @@ import hashlib
 import json
 import pickle
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,7 +22,7 @@ from hub_server import HubServer, run_client
 
 from sarlang1m import schema
 from sarlang1m.cli import main
-from sarlang1m.decode import SARDecode
+from sarlang1m.decode import STREAMING_BATCH_ROWS, SARDecode
 from sarlang1m.errors import InputError, NotFoundError, VerificationError
 from sarlang1m.load import load
 from sarlang1m.originals import OriginalsReader, check_original_path, hub_root, parse_root
@@ -180,6 +182,60 @@ def test_reader_fetches_each_path_once_and_survives_pickling(built_tiny_release:
     fetched = reader.read_many(wanted)
     assert sorted(reads) == sorted(fetched) == sorted({r["sar_path"] for r in rows})
     assert pickle.loads(pickle.dumps(reader)).read_many(wanted[:1])  # a used reader pickles too (no pool)
+
+
+def test_reads_started_ahead_are_taken_over_and_at_most_keep_are_held(built_tiny_release: Path, monkeypatch):
+    rows = list({r["sar_path"]: r for r in _references(built_tiny_release) if r["sar_path"]}.values())
+    assert len(rows) >= 3  # distinct originals (captions and VQA rows share them)
+    reads: list[str] = []
+    lock = threading.Lock()
+    original = OriginalsReader._read_local
+
+    def counted(self, path):
+        with lock:
+            reads.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(OriginalsReader, "_read_local", counted)
+    reader = OriginalsReader(built_tiny_release, workers=2)
+    wanted = [(r["sar_path"], r["sar_sha256"], r["sar_bytes"]) for r in rows]
+    reader.read_ahead(wanted, keep=2)  # the first ones are dropped: only the last two are held
+    for path, sha256, size in wanted:
+        assert reader.read(path, sha256, size) == (built_tiny_release / path).read_bytes()
+    kept = [path for path, _, _ in wanted[-2:]]
+    assert all(reads.count(path) == 1 for path in kept)  # taken over, not read again
+    assert all(1 <= reads.count(path) <= 2 for path, _, _ in wanted[:-2])
+    reader.read_ahead(wanted[:1], keep=2)
+    assert pickle.loads(pickle.dumps(reader)).read(*wanted[0]) == reader.read(*wanted[0])  # pickles mid-flight
+
+
+def test_a_read_started_ahead_fails_where_it_is_taken_over(built_tiny_release: Path, tmp_path: Path):
+    row = next(r for r in _references(built_tiny_release) if r["sar_path"])
+    reader = OriginalsReader(built_tiny_release, workers=2)
+    reader.read_ahead([(row["sar_path"], "0" * 64, row["sar_bytes"])], keep=4)
+    with pytest.raises(VerificationError, match="sha256 differs"):
+        reader.read(row["sar_path"], "0" * 64, row["sar_bytes"])
+
+
+def test_streaming_from_a_remote_root_reads_the_next_batchs_originals_early(built_tiny_release: Path, monkeypatch):
+    import datasets
+
+    columns = ["image_id", "source", "sar_path", "sar_sha256", "sar_bytes", "sar_radiometry", "polarizations"]
+    table = pa.concat_tables(pq.read_table(shard, columns=columns) for shard in _shards(built_tiny_release))
+    first, second = list({r["sar_path"]: r for r in table.to_pylist() if r["sar_path"]}.values())[:2]
+    batch = STREAMING_BATCH_ROWS  # the first decode batch names only `first`, the second only `second`
+    stream = datasets.IterableDataset.from_generator(lambda: iter([first] * batch + [second] * batch))
+    reads: list[str] = []
+    original = OriginalsReader._read_local
+    monkeypatch.setattr(OriginalsReader, "_read_local", lambda self, path: reads.append(path) or original(self, path))
+    monkeypatch.setattr(OriginalsReader, "reads_remote", property(lambda self: True))  # as a Hub root is
+    decoded = iter(SARDecode(root=built_tiny_release).apply(stream))
+    assert next(decoded)["pixels_source"] == "sar"  # the first batch only, decoded
+    deadline = time.monotonic() + 10
+    while second["sar_path"] not in reads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert reads.count(second["sar_path"]) == 1  # requested while the first batch decoded
+    assert sum(1 for _ in decoded) == 2 * batch - 1 and reads.count(second["sar_path"]) == 1  # taken over
 
 
 def test_roots_parse_as_local_folders_or_hub_revisions(tmp_path: Path):
