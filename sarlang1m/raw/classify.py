@@ -127,12 +127,11 @@ def answer_type(answer: str, application: str, subtype: str | None = None) -> st
 
 
 def question_answer_type(question: Mapping[str, Any]) -> str | None:
-    """`answer_type` of one question record (its ``answer``, ``application`` and ``subtype``), or the record's
-    own ``answer_type`` when it lacks those. Releases do not store the answer type (format 4): pairs and
-    the evaluator derive it here."""
+    """`answer_type` of one question record (its ``answer``, ``application`` and ``subtype``); None without an
+    answer or an application. Releases do not store it (format 4): pairs derive it here."""
     answer, application = question.get("answer"), question.get("application")
     if answer is None or application is None:
-        return question.get("answer_type")
+        return None
     return answer_type(answer, application, question.get("subtype"))
 
 

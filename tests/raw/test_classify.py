@@ -83,3 +83,12 @@ def test_caption_style_for_mixed_files():
 def test_normalize_answer():
     assert normalize_answer("  Yes. ") == "yes"
     assert normalize_answer("Forest/park.") == "forest/park"
+
+
+def test_a_question_records_answer_type_is_derived_from_its_answer():
+    from sarlang1m.raw.classify import question_answer_type
+
+    question = {"answer": "Two.", "application": "instance_counting", "subtype": None}
+    assert question_answer_type(question) == "number"
+    assert question_answer_type({**question, "answer": None}) is None  # nothing to derive it from
+    assert question_answer_type({"answer": "Yes.", "answer_type": "free_text"}) is None  # no application
