@@ -4,6 +4,7 @@ import pytest
 
 from sarlang1m import schema
 from sarlang1m.raw import answer_type, caption_style, classify_question, normalize_answer, parse_bbox
+from sarlang1m.raw.classify import question_answer_type
 
 
 @pytest.mark.parametrize(
@@ -86,8 +87,6 @@ def test_normalize_answer():
 
 
 def test_a_question_records_answer_type_is_derived_from_its_answer():
-    from sarlang1m.raw.classify import question_answer_type
-
     question = {"answer": "Two.", "application": "instance_counting", "subtype": None}
     assert question_answer_type(question) == "number"
     assert question_answer_type({**question, "answer": None}) is None  # nothing to derive it from
