@@ -136,8 +136,23 @@ def init_distributed() -> tuple[int, int]:
     """(rank, world size) from torchrun's environment; a plain `python` run is rank 0 of 1."""
     if "WORLD_SIZE" not in os.environ:
         return 0, 1
+    # Imported before the process group exists, on purpose. torch.distributed.nn binds `group.WORLD` into
+    # default arguments when first imported, and DDP imports it (through torch._dynamo): imported after
+    # init_process_group, it would hold the group for good, so destroy_process_group could not join gloo's
+    # threads, and one of them freeing a tensor during interpreter shutdown can abort the process
+    # ("terminate called without an active exception", SIGABRT) after a run that went well.
+    import torch.distributed.nn  # noqa: F401
+
     dist.init_process_group("gloo")
     return dist.get_rank(), dist.get_world_size()
+
+
+def close_distributed(world_size: int) -> None:
+    """Join gloo's threads while the interpreter is alive: call once nothing holds the group (model, work)."""
+    if world_size == 1:
+        return
+    dist.barrier()  # no rank tears down its connections while another still uses them
+    dist.destroy_process_group()
 
 
 def global_sum(value: int, world_size: int) -> int:
@@ -223,6 +238,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.resume and args.checkpoint_dir is None:
         raise SystemExit("--resume needs --checkpoint-dir")
     rank, world_size = init_distributed()
+    train(args, rank, world_size)  # its model, optimizer and loaders are released when it returns
+    close_distributed(world_size)
+
+
+def train(args: argparse.Namespace, rank: int, world_size: int) -> None:
+    """The loop: epochs of streamed batches, checkpoints, and the exact resume."""
     torch.manual_seed(args.seed)  # the same initial weights on every rank
 
     stream = yes_no_stream(
@@ -327,9 +348,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"rank {rank}: stopped at step {step} (epoch {progress.epoch}), checkpoint written")
     if log is not None:
         log.close()
-    if world_size > 1:
-        dist.barrier()  # no rank tears down its connections while another still uses them
-        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

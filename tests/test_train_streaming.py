@@ -178,3 +178,33 @@ def test_two_ranks_cover_the_split_once_per_epoch_and_resume_exactly(train_relea
     assert not head & set(tail_epoch0), "the resumed run repeated examples"
     assert Counter(list(head) + tail_epoch0) == expected, "the resumed run skipped examples"
     assert sequences(first + resumed) == sequences(full), "the resumed run is not the uninterrupted one"
+
+
+THREAD_PROBE = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, {examples!r})
+import train_streaming
+train_streaming.main(sys.argv[1:])
+names = [(task / "comm").read_text().strip() for task in Path("/proc/self/task").iterdir()]
+Path({out!r}, "threads-rank" + os.environ["RANK"]).write_text("\\n".join(names))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process's threads from /proc")
+def test_a_finished_rank_has_joined_gloos_threads_before_the_interpreter_shuts_down(train_release, tmp_path):
+    """A gloo thread alive at interpreter shutdown can abort a run that went well (SIGABRT).
+
+    It stays alive when anything still holds the process group after `destroy_process_group`: DDP
+    importing torch.distributed.nn after `init_process_group` is such a holder.
+    """
+    probe = tmp_path / "probe.py"
+    probe.write_text(THREAD_PROBE.format(examples=str(EXAMPLES), out=str(tmp_path)), encoding="utf-8")
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={WORLD_SIZE}"]
+    command += [str(probe), "--release", str(train_release), "--max-steps=3", "--num-workers=1", "--buffer-size=8"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=240)
+    assert done.returncode == 0, f"torchrun failed:\n{done.stdout}\n{done.stderr}"
+    for rank in range(WORLD_SIZE):
+        threads = (tmp_path / f"threads-rank{rank}").read_text().split("\n")
+        assert not [name for name in threads if "gloo" in name], f"rank {rank} still runs {threads}"
