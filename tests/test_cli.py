@@ -27,6 +27,9 @@ def test_synth_build_verify(tmp_path):
     assert f"vqa              train: {manifest['configs']['vqa']['splits']['train']['images']} images" in build.stdout
     verify = run("verify", out)
     assert verify.returncode == 0 and "OK" in verify.stdout
+    quiet = run("build", raw, "--out", out, "--overwrite", "--quiet")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "writing shards" not in quiet.stderr and "image rows" in quiet.stdout
 
 
 def test_help_and_a_usage_error_import_no_datasets():

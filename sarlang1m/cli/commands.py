@@ -45,6 +45,7 @@ def build(args: argparse.Namespace) -> None:
         text_format=args.text_format,
         version=args.version,
         repo_id=args.repo,
+        progress=not args.quiet,
     )
     from .. import schema
 

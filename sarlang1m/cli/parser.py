@@ -140,6 +140,7 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
         default=schema.DEFAULT_REPO_ID,
         help=f"Hub repo ORG/NAME the card and Croissant name (default: {schema.DEFAULT_REPO_ID}); push needs the same",
     )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _add_demo(parser: argparse.ArgumentParser) -> None:
