@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from sarlang1m import schema
 from sarlang1m.card import viewer
-from sarlang1m.raw.classify import answer_type
+from sarlang1m.raw.classify import question_answer_type
 from sarlang1m.summary import ConfigSummary, configs_from_json
 
 #: The fields of a question in release formats 1-3, which stored its answer type (after ``subtype``).
@@ -76,7 +76,7 @@ def _with_answer_types(records: list[dict]) -> list[dict]:
     return [
         {
             **{k: v for k, v in r.items() if k != "bbox"},
-            "answer_type": answer_type(r["answer"], r["application"], r["subtype"]),
+            "answer_type": question_answer_type(r),
             "bbox": r["bbox"],
         }
         for r in records

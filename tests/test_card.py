@@ -247,7 +247,7 @@ def test_example_rows_are_real_rows(built_tiny_release):
         row = rows[example["image_id"]]
         column = schema.TEXT_COLUMN[task]
         assert example[column] == {field: values[:EXAMPLE_TEXTS] for field, values in row[column].items()}
-        assert example["source"] == row["source"] and example["image_id"] == row["image_id"]
+        assert (example["source"], example["width"], example["height"]) == (row["source"], row["width"], row["height"])
         assert example["sar_path"] is not None  # the first training row with a GeoTIFF is preferred
         assert example["sar_path"] == row["sar_path"] and example["sar_sha256"] == row["sar_sha256"]
         assert isinstance(example["image"], str) and "8-bit image" in example["image"]

@@ -205,15 +205,14 @@ def _add_questions(stats: ReleaseStatistics, split: str, qa: dict[str, Any]) -> 
     for application, count in _value_counts(applications).items():
         stats.applications[application][split] += count
     stats.subtypes.update(_value_counts(qa["subtype"]))
-    kinds = [  # derived from the answers, as pairs and the evaluator derive them (rows do not store it)
-        None if answer is None or application is None else answer_type(answer, application, subtype)
+    kinds = Counter(  # derived from the answers, as pairs and the evaluator derive them (rows do not store it)
+        (application, None if answer is None or application is None else answer_type(answer, application, subtype))
         for answer, application, subtype in zip(
             qa["answer"].to_pylist(), applications.to_pylist(), qa["subtype"].to_pylist(), strict=True
         )
-    ]
-    pairs = pa.table({"application": applications, "answer_type": pa.array(kinds, pa.string())})
-    for row in pairs.group_by(["application", "answer_type"]).aggregate([([], "count_all")]).to_pylist():
-        stats.answer_types[_label(row["application"])][_label(row["answer_type"])] += row["count_all"]
+    )
+    for (application, kind), count in kinds.items():
+        stats.answer_types[_label(application)][_label(kind)] += count
     stats.lengths["question"].add(_word_counts(qa["question"]))
     stats.lengths["answer"].add(_word_counts(qa["answer"]))
 

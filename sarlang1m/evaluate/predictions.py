@@ -23,9 +23,10 @@ TABLE_EXAMPLES = 5
 EXPECTED_FORMAT = 'expected JSON Lines in UTF-8, one {"id": ..., "prediction": ...} object per line'
 #: The global ids of a release's texts (`schema.text_id`): the image id, a hyphen, then the id stored in the
 #: row, q (question) or c (caption) and a hash (`staging.text_id`).
-_TEXT_ID = re.compile(r"-(?P<kind>[qc])[0-9a-f]{10}$")
+_LOCAL_ID = r"(?P<kind>[qc])[0-9a-f]{10}"
+_TEXT_ID = re.compile(rf"-{_LOCAL_ID}$")
 #: An id as a row stores it, without its image id: unique only within the image.
-_LOCAL_TEXT_ID = re.compile(r"^[qc][0-9a-f]{10}$")
+_LOCAL_TEXT_ID = re.compile(rf"^{_LOCAL_ID}$")
 
 
 @dataclass(frozen=True)

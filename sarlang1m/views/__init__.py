@@ -35,6 +35,7 @@ from .flatten import (
     FlattenBatch,
     flatten_row,
     pair_features,
+    require_image_id,
     task_of,
     text_fields,
 )
@@ -111,11 +112,7 @@ def _flatten_stream(
             "flatten the stream as loaded, or pass features= to that map()"
         )
     task = task_of(list(dataset.features))
-    if "image_id" not in dataset.features:
-        raise ValueError(
-            f"no 'image_id' column in {list(dataset.features)}: a text's id is"
-            f" <image_id>-<{schema.TEXT_COLUMN[task]}.id>; keep the image_id column"
-        )
+    require_image_id(list(dataset.features), task)
     prompts = resolve_class_prompts(class_prompts, task=task, config=config)
     return dataset.map(
         FlattenBatch(task, class_prompts=prompts),

@@ -12,7 +12,6 @@ from typing import Any
 
 from .. import schema
 from ..errors import InputError
-from ..raw.classify import question_answer_type
 
 #: The subset whose questions get a class prompt.
 PROMPTED_SUBSET = "sarvqa1"
@@ -26,11 +25,7 @@ def class_prompt_for(text: Mapping[str, Any], subset: str | None) -> str | None:
     """
     if subset != PROMPTED_SUBSET:
         return None
-    if (
-        text.get("application") == "object_positioning"
-        or text.get("subtype") == "direction"
-        or question_answer_type(text) == "position"
-    ):
+    if text.get("application") == "object_positioning" or text.get("subtype") == "direction":
         return schema.CLASS_PROMPTS["positions"]
     return schema.CLASS_PROMPTS["classes"]
 

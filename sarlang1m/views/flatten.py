@@ -63,6 +63,15 @@ def text_fields(text: Mapping[str, Any], task: str, *, subset: str | None, class
     return fields
 
 
+def require_image_id(columns: Sequence[str], task: str) -> None:
+    """Refuse a dataset without ``image_id`` before any row is read: a text's global id starts with it."""
+    if "image_id" not in columns:
+        raise ValueError(
+            f"no 'image_id' column in {list(columns)}: a text's id is <image_id>-<{schema.TEXT_COLUMN[task]}.id>;"
+            " keep the image_id column"
+        )
+
+
 def flatten_row(row: Mapping[str, Any], task: str, *, class_prompts: bool) -> list[dict[str, Any]]:
     """One image row as one example per text; the image's values are shared, not copied.
 

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .class_prompts import PROMPTED_SUBSET, resolve_class_prompts
-from .flatten import TEXT_FIELDS, pair_features, task_of, text_fields
+from .flatten import TEXT_FIELDS, pair_features, require_image_id, task_of, text_fields
 
 #: Rows read at a time while indexing a map-style dataset (bounds the memory of the index build).
 _INDEX_BATCH_ROWS = 10_000
@@ -55,11 +55,7 @@ class PairsView:
         self.text_column = schema.TEXT_COLUMN[task]
         # The texts and their image's id (which a text's global id starts with) alone, without the dataset's
         # transform: a transform may drop or rename columns.
-        if "image_id" not in dataset.column_names:
-            raise ValueError(
-                f"no 'image_id' column in {dataset.column_names}: a text's id is <image_id>-<{self.text_column}.id>;"
-                " keep the image_id column"
-            )
+        require_image_id(dataset.column_names, task)
         self._texts = dataset.with_format(None).select_columns(["image_id", self.text_column])
 
     @classmethod

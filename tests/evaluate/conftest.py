@@ -178,6 +178,12 @@ def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def labelled_answer_types() -> dict[str, str]:
+    """Global question id -> the answer type written by hand beside each synthetic question."""
+    return {qa[0]: qa[5] for row in SYNTHETIC_VQA for qa in row["qa"]}
+
+
+@pytest.fixture
 def synthetic_captions() -> list[dict[str, Any]]:
     """The captions the synthetic release holds, image by image."""
     return SYNTHETIC_CAPTIONS

@@ -46,6 +46,10 @@ def test_a_reference_derives_its_answer_type_from_its_answer() -> None:
     assert [r.answer_type for r in refs] == ["yes_no", "number", "free_text"]
 
 
+def test_the_derived_answer_types_are_the_hand_labelled_ones(release_dir: Path, labelled_answer_types) -> None:
+    assert {r.id: r.answer_type for r in load_vqa_references(release_dir)} == labelled_answer_types
+
+
 def test_rows_are_flattened_to_questions_with_image_attributes() -> None:
     refs = vqa_references([_vqa_row("img1", _qa("a"), _qa("b")), _vqa_row("img2", _qa("c"))])
     # a reference's id is the global one, <image_id>-<id as the row stores it>: the same local id in two
