@@ -23,7 +23,6 @@ memory does not grow with the release (beyond the set of image ids written).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -345,9 +344,8 @@ class _ImageWriter:
         data = _image_bytes(row)
         suffix = PurePosixPath(row.get("file_name") or "").suffix.lower() or ".png"
         target = self.folder / f"{image_id}{suffix}"
-        digest = hashlib.sha256(data).hexdigest()
         if target.is_file():
-            if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
+            if target.read_bytes() != data:
                 raise OutputExistsError(
                     f"{target} exists with other content than image {image_id!r}: "
                     "export into an empty --images-dir, or remove the stale file"

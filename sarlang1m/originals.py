@@ -17,7 +17,6 @@ import hashlib
 import os
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -113,13 +112,13 @@ class OriginalsReader:
         self.token = token
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        #: Reads started ahead of their batch (`read_ahead`), oldest first: {path: future of its bytes}.
-        self._ahead: OrderedDict[str, Future[bytes]] = OrderedDict()
+        #: The reads the last `read_ahead` started that `read` has not taken yet: {path: future of its bytes}.
+        self._ahead: dict[str, Future[bytes]] = {}
         self._ahead_pool: ThreadPoolExecutor | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_pool"], state["_ahead_pool"], state["_lock"], state["_ahead"] = None, None, None, OrderedDict()
+        state["_pool"], state["_ahead_pool"], state["_lock"], state["_ahead"] = None, None, None, {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -145,24 +144,27 @@ class OriginalsReader:
             return ahead.result()
         return self._read_checked(path, sha256, size)
 
-    def read_ahead(self, wanted: Iterable[tuple[str, str | None, int | None]], *, keep: int) -> None:
+    def read_ahead(self, wanted: Iterable[tuple[str, str | None, int | None]]) -> None:
         """Start reading (path, sha256, bytes) on this reader's threads before anyone asks, so that the next
         batch's requests are under way while the current one decodes; `read` takes them over.
 
-        At most `keep` reads are held: the oldest beyond that are dropped (cancelled if not started), which
-        bounds the memory of reads nobody takes (a stream stopped early, a resumed epoch). They run on
-        threads of their own: queued on the pool that decodes, they would hold the current batch's decodes
-        back behind the next batch's reads.
+        Only this call's reads are held: what the previous call started and nobody took is dropped
+        (cancelled if not started). A stream decodes all of one read-ahead batch before it asks for the
+        next, so leftovers are reads nobody will take (a stream stopped early). They run on threads of
+        their own: queued on the pool that decodes, they would hold the current batch's decodes back
+        behind the next batch's reads.
         """
         with self._lock:
             if self._ahead_pool is None:
                 self._ahead_pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sarlang1m-read-ahead")
-            pool = self._ahead_pool
+            pool, left = self._ahead_pool, self._ahead
+            self._ahead = {}
             for path, sha256, size in wanted:
                 if path not in self._ahead:
-                    self._ahead[path] = pool.submit(self._read_checked, path, sha256, size)
-            while len(self._ahead) > keep:
-                self._ahead.popitem(last=False)[1].cancel()
+                    started = left.pop(path, None)
+                    self._ahead[path] = started or pool.submit(self._read_checked, path, sha256, size)
+            for future in left.values():
+                future.cancel()
 
     def _read_checked(self, path: str, sha256: str | None, size: int | None) -> bytes:
         check_original_path(path)
@@ -172,24 +174,6 @@ class OriginalsReader:
         if self.check_sha256 and sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
             raise VerificationError(f"{path}: sha256 differs from the row's sar_sha256: run `sarlang1m verify`")
         return data
-
-    def read_many(self, wanted: Iterable[tuple[str, str | None, int | None]]) -> dict[str, bytes]:
-        """Each distinct path of (path, sha256, bytes) read once, concurrently; {path: bytes}."""
-        return {path: future.result() for path, future in self.fetch(wanted).items()}
-
-    def fetch(self, wanted: Iterable[tuple[str, str | None, int | None]]) -> dict[str, Future[bytes]]:
-        """Start reading each distinct path of (path, sha256, bytes) once; {path: future of its bytes}.
-
-        The caller decodes each original as soon as its future is done, so fetching the rest of a batch
-        overlaps decoding its first images.
-        """
-        unique: dict[str, tuple[str | None, int | None]] = {}
-        for path, sha256, size in wanted:
-            unique.setdefault(path, (sha256, size))
-        if len(unique) <= 1 or self.workers == 1:
-            return {path: _done(self.read, path, *expected) for path, expected in unique.items()}
-        pool = self._executor()
-        return {path: pool.submit(self.read, path, *expected) for path, expected in unique.items()}
 
     def submit(self, function: Callable[..., T], /, *args: Any) -> Future[T]:
         """Run ``function(*args)`` on this reader's threads (`SARDecode` fetches and decodes there)."""
@@ -238,16 +222,6 @@ class OriginalsReader:
                 token=self.token,
                 local_dir=local_dir,
             )
-
-
-def _done(function: Any, *args: Any) -> Future[Any]:
-    """A future already holding what `function(*args)` returned or raised (no thread for one file)."""
-    future: Future[Any] = Future()
-    try:
-        future.set_result(function(*args))
-    except BaseException as error:  # re-raised by .result(), where the caller expects it
-        future.set_exception(error)
-    return future
 
 
 @dataclass

@@ -172,19 +172,16 @@ def test_reader_checks_size_and_sha256_and_refuses_paths_outside_originals(built
         OriginalsReader(tmp_path).read(row["sar_path"])
 
 
-def test_reader_fetches_each_path_once_and_survives_pickling(built_tiny_release: Path, monkeypatch):
-    rows = [r for r in _references(built_tiny_release) if r["sar_path"]]
+def test_reader_survives_pickling_before_and_after_its_threads_start(built_tiny_release: Path):
+    row = next(r for r in _references(built_tiny_release) if r["sar_path"])
+    wanted = (row["sar_path"], row["sar_sha256"], row["sar_bytes"])
     reader = pickle.loads(pickle.dumps(OriginalsReader(built_tiny_release, workers=4)))
-    reads: list[str] = []
-    original = OriginalsReader._read_local
-    monkeypatch.setattr(OriginalsReader, "_read_local", lambda self, path: reads.append(path) or original(self, path))
-    wanted = [(r["sar_path"], r["sar_sha256"], r["sar_bytes"]) for r in rows] * 3
-    fetched = reader.read_many(wanted)
-    assert sorted(reads) == sorted(fetched) == sorted({r["sar_path"] for r in rows})
-    assert pickle.loads(pickle.dumps(reader)).read_many(wanted[:1])  # a used reader pickles too (no pool)
+    data = reader.submit(reader.read, *wanted).result()
+    assert data == (built_tiny_release / row["sar_path"]).read_bytes()
+    assert pickle.loads(pickle.dumps(reader)).read(*wanted) == data  # a used reader pickles too (no pool)
 
 
-def test_reads_started_ahead_are_taken_over_and_at_most_keep_are_held(built_tiny_release: Path, monkeypatch):
+def test_reads_started_ahead_are_taken_over_and_only_the_last_calls_are_held(built_tiny_release: Path, monkeypatch):
     rows = list({r["sar_path"]: r for r in _references(built_tiny_release) if r["sar_path"]}.values())
     assert len(rows) >= 3  # distinct originals (captions and VQA rows share them)
     reads: list[str] = []
@@ -199,20 +196,21 @@ def test_reads_started_ahead_are_taken_over_and_at_most_keep_are_held(built_tiny
     monkeypatch.setattr(OriginalsReader, "_read_local", counted)
     reader = OriginalsReader(built_tiny_release, workers=2)
     wanted = [(r["sar_path"], r["sar_sha256"], r["sar_bytes"]) for r in rows]
-    reader.read_ahead(wanted, keep=2)  # the first ones are dropped: only the last two are held
+    reader.read_ahead(wanted[:-2])
+    reader.read_ahead(wanted[-2:])  # the first call's reads are dropped: only the last two are held
     for path, sha256, size in wanted:
         assert reader.read(path, sha256, size) == (built_tiny_release / path).read_bytes()
     kept = [path for path, _, _ in wanted[-2:]]
     assert all(reads.count(path) == 1 for path in kept)  # taken over, not read again
     assert all(1 <= reads.count(path) <= 2 for path, _, _ in wanted[:-2])
-    reader.read_ahead(wanted[:1], keep=2)
+    reader.read_ahead(wanted[:1])
     assert pickle.loads(pickle.dumps(reader)).read(*wanted[0]) == reader.read(*wanted[0])  # pickles mid-flight
 
 
 def test_a_read_started_ahead_fails_where_it_is_taken_over(built_tiny_release: Path, tmp_path: Path):
     row = next(r for r in _references(built_tiny_release) if r["sar_path"])
     reader = OriginalsReader(built_tiny_release, workers=2)
-    reader.read_ahead([(row["sar_path"], "0" * 64, row["sar_bytes"])], keep=4)
+    reader.read_ahead([(row["sar_path"], "0" * 64, row["sar_bytes"])])
     with pytest.raises(VerificationError, match="sha256 differs"):
         reader.read(row["sar_path"], "0" * 64, row["sar_bytes"])
 
@@ -348,8 +346,9 @@ def test_map_style_from_the_hub_caches_originals_for_the_next_epoch(pushed):
     assert second == first  # the second epoch read every original from huggingface_hub's cache
 
 
-def test_prefetch_downloads_a_configs_originals_for_offline_use(pushed, built_tiny_release: Path):
-    _, env = pushed
+def test_prefetch_downloads_a_configs_originals_for_offline_use(pushed, built_tiny_release: Path, tmp_path: Path):
+    _, shared = pushed
+    env = {**shared, "HF_HOME": str(tmp_path / "hf")}  # a cache no other test of the module has filled
     fetched = run_client(
         f"""
         from sarlang1m.originals import prefetch

@@ -219,6 +219,7 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
 def _add_prefetch(parser: argparse.ArgumentParser) -> None:
     """`sarlang1m prefetch [CONFIG]`: the original GeoTIFFs, for offline decoding."""
     from .. import schema
+    from ..originals import DEFAULT_FETCH_WORKERS
 
     parser.add_argument("config", nargs="?", default="vqa", help="config whose originals to fetch (default: vqa)")
     parser.add_argument("--release", help="ORG/NAME[@REV] on the Hub (default: the release this package pins)")
@@ -228,7 +229,12 @@ def _add_prefetch(parser: argparse.ArgumentParser) -> None:
         "--source", action="append", choices=sorted(schema.SOURCES), help="only this source dataset (repeatable)"
     )
     parser.add_argument("--local-dir", type=Path, help="a folder to fetch into (default: huggingface_hub's cache)")
-    parser.add_argument("--workers", type=_positive_int, default=8, help="concurrent downloads (default: 8)")
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=DEFAULT_FETCH_WORKERS,
+        help=f"concurrent downloads (default: {DEFAULT_FETCH_WORKERS})",
+    )
 
 
 #: Each command: its name, its line in ``sarlang1m --help``, the function adding its arguments, what it runs.

@@ -309,7 +309,7 @@ class SARDecode:
             removed = [c for c in self.consumed_columns if present is None or c in present]
             if self.reader is not None and self.reader.reads_remote and self.reader.workers > 1:
                 # Hub requests wait a round trip or two: start each original's read a batch early
-                dataset = dataset.map(_ReadAhead(self, keep=4 * batch_size), batched=True, batch_size=2 * batch_size)
+                dataset = dataset.map(_ReadAhead(self.reader), batched=True, batch_size=2 * batch_size)
             return dataset.map(self, batched=True, batch_size=batch_size, remove_columns=removed or None)
         return dataset.with_transform(self)
 
@@ -320,15 +320,13 @@ class _ReadAhead:
     decoder's, so every other decode batch finds its originals fetched while the one before it decoded
     (`datasets` gives a map no view of the batches after its own)."""
 
-    def __init__(self, decoder: SARDecode, *, keep: int) -> None:
-        self.decoder = decoder  # pickled with the dataset: each DataLoader worker shares one reader
-        self.keep = keep
+    def __init__(self, reader: OriginalsReader) -> None:
+        self.reader = reader  # the decoder's: pickled with the dataset, they stay one object in each worker
 
     def __call__(self, batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        reader = self.decoder.reader
         paths = batch.get(PATH_COLUMN)
-        if reader is not None and paths:
+        if paths:
             nothing = [None] * len(paths)
             wanted = zip(paths, batch.get(SHA256_COLUMN, nothing), batch.get(BYTES_COLUMN, nothing), strict=True)
-            reader.read_ahead([entry for entry in wanted if entry[0] is not None], keep=self.keep)
+            self.reader.read_ahead([entry for entry in wanted if entry[0] is not None])
         return batch
