@@ -10,7 +10,6 @@ naming the file and `sarlang1m verify`.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -132,6 +131,7 @@ def check_downloaded_files(repo_id: str, commit: str) -> int:
     the cache's blobs records that it matched, so later loads only look the markers up.
     """
     from huggingface_hub import hf_hub_download, try_to_load_from_cache
+    from huggingface_hub.utils.sha import git_hash
 
     from .publish.remote import call
 
@@ -142,7 +142,7 @@ def check_downloaded_files(repo_id: str, commit: str) -> int:
     manifest_copy = call(hf_hub_download, repo_id, schema.MANIFEST_FILE, repo_type="dataset", revision=commit)
     blob = Path(os.path.realpath(manifest_copy))
     data = blob.read_bytes()
-    if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() != blob.name:
+    if git_hash(data) != blob.name:
         raise VerificationError(
             f"{repo_id}@{commit[:12]}: the cached {schema.MANIFEST_FILE} ({blob}) is not the file the Hub lists; "
             "delete it from the cache and load again"

@@ -46,9 +46,10 @@ def check_originals(release: Path) -> dict:
     """Files and bytes of the originals per source; refuses a folder over the Hub's entry limit."""
     sizes = original_sizes(release)
     for folder, entries in Counter(name.rsplit("/", 1)[0] for name in sizes).items():
-        if entries > schema.MAX_FOLDER_ENTRIES:
+        if entries >= schema.MAX_FOLDER_ENTRIES:
             raise ReleaseError(
-                f"{folder} holds {entries} originals, over the Hub's {schema.MAX_FOLDER_ENTRIES} entries per folder: "
+                f"{folder} holds {entries} originals; the Hub asks for fewer than {schema.MAX_FOLDER_ENTRIES} entries "
+                "per folder: "
                 "this source needs bucketing (see schema.original_path)"
             )
     return originals_summary(sizes)

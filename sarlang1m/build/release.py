@@ -60,7 +60,6 @@ def build_release(
 ) -> BuildResult:
     """Turn the authors' raw release at `raw` into a release folder at `out` (see the module docstring)."""
     out = Path(out).absolute()
-    out = Path(out).absolute()
     if out.exists() and not overwrite:
         raise OutputExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
     layout = find_layout(raw, sardet_root=sardet_root, text_format=text_format)

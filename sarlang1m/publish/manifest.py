@@ -35,6 +35,11 @@ _CARD_REPO = re.compile(r'load_dataset\(\s*"([^"]+)"')
 _CARD_REVISION = re.compile(r'revision="([^"]+)"')
 
 
+def is_version(text: str) -> bool:
+    """X.Y.Z, the form of a release version (and of the tag vX.Y.Z)."""
+    return bool(_VERSION.match(text))
+
+
 def sha256_file(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -88,7 +93,7 @@ def _shape_problem(manifest: object) -> str | None:
     if manifest.get("manifest_format") != MANIFEST_FORMAT:
         return f"unsupported manifest_format {manifest.get('manifest_format')!r} (this package reads {MANIFEST_FORMAT})"
     version = manifest.get("version")
-    if not isinstance(version, str) or not _VERSION.match(version):
+    if not isinstance(version, str) or not is_version(version):
         return f'field "version" must be a version X.Y.Z, got {version!r}'
     if not isinstance(manifest.get("synthetic"), bool):
         return f'field "synthetic" must be true or false, got {manifest.get("synthetic")!r}'

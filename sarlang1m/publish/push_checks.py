@@ -8,7 +8,6 @@ moved, and a tag recorded in `releases` but gone from the Hub is refused too.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
@@ -17,22 +16,16 @@ from packaging.version import InvalidVersion, Version
 from .. import schema
 from ..errors import InputError, NotFoundError
 from . import releases
-from .manifest import read_manifest, verify_local
+from .manifest import is_version, read_manifest, verify_local
 from .push_plan import KEEP_REMOTE
 
-#: The Hub's limits per repo (https://huggingface.co/docs/hub/repositories-recommendations): entries in
-#: one folder, and files in the whole repository.
-HUB_MAX_FOLDER_ENTRIES = 10_000
+#: The Hub's limit on files in the whole repository (https://huggingface.co/docs/hub/repositories-recommendations);
+#: its limit on entries per folder is `schema.MAX_FOLDER_ENTRIES`.
 HUB_MAX_REPO_FILES = 100_000
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 class PushRefused(InputError):
     """The push would damage or mislabel a release; nothing was changed."""
-
-
-def is_version(text: str) -> bool:
-    return bool(_VERSION.match(text))
 
 
 def tag_for(version: str) -> str:
@@ -115,8 +108,8 @@ def check_hub_limits(release: Path, manifest: dict) -> None:
                 seen.add(entry)
                 entries["/".join(parts[:depth]) or "."] += 1
     folder, count = max(entries.items(), key=lambda item: item[1])
-    if count >= HUB_MAX_FOLDER_ENTRIES:
+    if count >= schema.MAX_FOLDER_ENTRIES:
         raise PushRefused(
             f"{release}: folder {folder} has {count} entries; the Hub asks for fewer than "
-            f"{HUB_MAX_FOLDER_ENTRIES:,} per folder (split it into sub-folders)"
+            f"{schema.MAX_FOLDER_ENTRIES:,} per folder (split it into sub-folders)"
         )

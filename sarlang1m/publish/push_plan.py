@@ -9,13 +9,13 @@ complete.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from huggingface_hub import HfApi
 from huggingface_hub.hf_api import RepoFile
+from huggingface_hub.utils.sha import git_hash
 
 from .. import schema
 from .manifest import file_entry
@@ -107,9 +107,4 @@ def _same(remote: RepoFile | None, entry: dict, local: Path) -> bool:
         return False
     if remote.lfs is not None:
         return remote.lfs.sha256 == entry["sha256"]
-    return remote.blob_id == _git_blob_oid(local)
-
-
-def _git_blob_oid(path: Path) -> str:
-    data = path.read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    return remote.blob_id == git_hash(local.read_bytes())

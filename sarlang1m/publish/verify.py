@@ -17,8 +17,7 @@ from huggingface_hub.hf_api import RepoFile
 from .. import schema
 from ..errors import NotFoundError
 from ..resolve import resolve_hub_revision
-from .manifest import Verification, check_claims, compare_files, parse_manifest, sha256_file, verify_local
-from .push_checks import is_version
+from .manifest import Verification, check_claims, compare_files, is_version, parse_manifest, sha256_file, verify_local
 from .push_plan import KEEP_REMOTE, remote_files
 from .remote import call, translated
 
