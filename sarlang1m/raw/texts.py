@@ -19,11 +19,10 @@ from typing import TextIO
 from . import streams
 from .csv_texts import read_csv
 from .json_texts import holds_one_list, read_json_array, read_json_document, read_jsonl, strip_prompt
-from .streams import MAX_RECORD_CHARS, first_character
+from .streams import first_character
 from .text_rows import RawText, RawTextError, ReadResult, RowProblem
 
 __all__ = [
-    "MAX_RECORD_CHARS",
     "TEXT_SUFFIXES",
     "RawText",
     "RawTextError",
@@ -73,7 +72,7 @@ def read_text_file(path: Path | str, task: str) -> Iterator[ReadResult]:
     """Every text of one file, or a problem per row that cannot be one. Streams: memory stays flat.
 
     Text is read as UTF-8 (a BOM is dropped); invalid bytes survive as surrogates so that only the
-    rows holding them are reported. A JSON Lines line longer than `MAX_RECORD_CHARS` is a problem of
+    rows holding them are reported. A JSON Lines line longer than `streams.MAX_RECORD_CHARS` is a problem of
     its row; a CSV record or JSON list record that long, or a CSV field over ``csv.field_size_limit()``,
     stops the file (`RawTextError`): the reader could not tell where the next record starts.
     """

@@ -15,10 +15,12 @@ import numpy as np
 
 from .. import schema
 from ..errors import InputError
+from .captions import CONCISE_CAPACITY, DETAILED_CAPACITY
 from .names import NameFactory
+from .placement import make_sardet_scene, make_sarvqa2_scene
 from .plan import IMAGE_SOURCES, KINDS, SARDET, SARVQA2_SOURCES, ReleasePlan, apportion
-from .scenes import Scene, make_sardet_scene, make_sarvqa2_scene
-from .texts import CONCISE_CAPACITY, DETAILED_CAPACITY, question_capacity
+from .scene_model import Scene
+from .templates import question_capacity
 
 #: Side of the square GeoTIFFs per source (scaled down from 900 / 512 / 1024), and SARDet's range.
 DEFAULT_SIZES = {"spacenet6": 112, "dfc2023": 64, "openearthmap_sar": 128}

@@ -28,14 +28,7 @@ from .readme import synthetic_readme
 from .summary import SYNTH_VERSION, SynthCounts, SynthSummary
 from .text_sink import TextSink
 
-__all__ = [
-    "SYNTH_VERSION",
-    "SynthCounts",
-    "SynthSummary",
-    "synthetic_readme",
-    "write_pixels",
-    "write_synthetic_release",
-]
+__all__ = ["SYNTH_VERSION", "SynthSummary", "write_synthetic_release"]
 
 
 def _check_out(out: Path) -> None:

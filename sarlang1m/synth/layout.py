@@ -29,7 +29,7 @@ from ..sar.geotiff import GDAL_RADIOMETRY_ITEM
 from ..sar.preprocess import encode_png, preprocess_for_vlm
 from .catalog import ImageRecord
 from .names import ROTTERDAM_UTM31N
-from .texts import Text
+from .wording import Text
 
 SARIMAGES = "SARimages"
 ORIGINALS = "SARimages_original"
@@ -56,7 +56,7 @@ LABEL_COLUMNS = (
     "caption_style",
     "bbox",
 )
-#: The original radiometry of each SARVQA2 source's GeoTIFFs (see `scenes.sar_raster`).
+#: The original radiometry of each SARVQA2 source's GeoTIFFs (see `render.sar_raster`).
 RADIOMETRY: dict[str, schema.Radiometry] = {"spacenet6": "db", "dfc2023": "amplitude", "openearthmap_sar": "amplitude"}
 
 

@@ -76,6 +76,11 @@ def _sup_phrases(targets: Sequence[Target]) -> list[tuple[str, Target]]:
     return [(f"the {which} object", superlative(targets, which)) for which in SUPERLATIVES]
 
 
+def _target_phrases(targets: Sequence[Target], counts: Counter[str]) -> list[tuple[str, Target]]:
+    """The phrases naming one target: each superlative, then "the <class>" of a class seen once."""
+    return _sup_phrases(targets) + [(f"the {t.category}", t) for t in targets if counts[t.category] == 1]
+
+
 def _class_fields(name: str) -> dict[str, str]:
     return {"a": article(name), "pl": plural(name), "sg": name}
 
@@ -108,7 +113,7 @@ def _sarvqa1_groups(scene: Scene) -> dict[str, list[Group]]:
     top = counts.most_common(2)
     if len(top) == 1 or top[0][1] > top[1][1]:
         groups["object_classification"].append((CLASS1_COMMON, [Slot({}, top[0][0], "category")]))
-    phrases = _sup_phrases(targets) + [(f"the {t.category}", t) for t in targets if counts[t.category] == 1]
+    phrases = _target_phrases(targets, counts)
     groups["object_positioning"] = [(POSITION1, [Slot({"phrase": p}, position[id(t)], "position") for p, t in phrases])]
     groups["others/direction"] = [(DIRECTION, _direction_slots(targets, side_of, "position"))]
     return groups
@@ -238,7 +243,7 @@ def _sarvqa2_groups(scene: Scene) -> dict[str, list[Group]]:
         return "@cell:" + ",".join(map(str, cell_of(*target.center, width, height)))
 
     counts = Counter(t.category for t in targets)
-    phrases = _sup_phrases(targets) + [(f"the {t.category}", t) for t in targets if counts[t.category] == 1]
+    phrases = _target_phrases(targets, counts)
     groups: dict[str, list[Group]] = {
         "object_identification/yes": [
             (IDENT2, [Slot(noun_fields(n), "yes", "yes_no") for n, p in presence.items() if p])

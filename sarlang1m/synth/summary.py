@@ -28,6 +28,16 @@ class SynthCounts(TypedDict):
     text_files: dict[str, int]
 
 
+def total_images(counts: SynthCounts) -> int:
+    """The images the texts use, over every source and split."""
+    return sum(sum(s.values()) for s in counts["images"].values())
+
+
+def total_texts(counts: SynthCounts) -> int:
+    """The texts of every text file (each counted once, not once per CSV / JSON twin)."""
+    return sum(counts["text_files"].values())
+
+
 @dataclass(frozen=True)
 class SynthSummary:
     """What a synthetic release holds, counted while it was written."""
@@ -54,13 +64,24 @@ class SynthSummary:
     bytes: int
     seconds: float = field(compare=False)
 
+    def counts(self) -> SynthCounts:
+        """The counted fields, as `SynthCounts`."""
+        return {
+            "images": self.images,
+            "unused_images": self.unused_images,
+            "captions": self.captions,
+            "questions": self.questions,
+            "others": self.others,
+            "text_files": self.text_files,
+        }
+
     @property
     def total_images(self) -> int:
-        return sum(sum(s.values()) for s in self.images.values())
+        return total_images(self.counts())
 
     @property
     def total_texts(self) -> int:
-        return sum(self.text_files.values())
+        return total_texts(self.counts())
 
     def applications(self) -> dict[str, int]:
         """Texts per application, captions included as `image_description`."""

@@ -172,7 +172,8 @@ def question_capacity(subset: str, n_objects: int) -> list[int]:
         capacity = {
             "object_identification": len(schema.SARVQA1_CLASSES) * len(IDENT1),
             "object_classification": len(SUPERLATIVES) * len(CLASS1),
-            "instance_counting": len(schema.SARVQA1_CLASSES) * len(COUNT) + 5 * len(COUNT1_PART),
+            "instance_counting": len(schema.SARVQA1_CLASSES) * len(COUNT)
+            + len(schema.SARVQA1_POSITIONS) * len(COUNT1_PART),
             "region_referring": n_objects * len(REGION1),
             "object_positioning": len(SUPERLATIVES) * len(POSITION1),
             "others/direction": pairs,

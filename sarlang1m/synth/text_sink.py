@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 
 from .. import schema
+from .captions import captions
 from .catalog import Catalog, ImageRecord, seed_key
 from .layout import (
     SARDET_FOLDERS,
@@ -24,8 +25,8 @@ from .layout import (
     marker,
 )
 from .plan import SARDET
+from .questions import questions
 from .summary import SYNTH_VERSION
-from .texts import captions, questions
 
 
 class TextSink:

@@ -9,9 +9,10 @@ import pytest
 
 from sarlang1m import schema
 from sarlang1m.sources import identify
+from sarlang1m.synth.captions import CONCISE_CAPACITY, DETAILED_CAPACITY
 from sarlang1m.synth.catalog import REAL_SIZES, Catalog, allocate, image_sizes
 from sarlang1m.synth.plan import KINDS, plan_release
-from sarlang1m.synth.texts import CONCISE_CAPACITY, DETAILED_CAPACITY, question_capacity
+from sarlang1m.synth.templates import question_capacity
 
 
 @pytest.fixture(scope="module")

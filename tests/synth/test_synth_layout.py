@@ -20,7 +20,7 @@ from sarlang1m.synth.layout import (
     geotiff_bytes,
     with_png_text,
 )
-from sarlang1m.synth.texts import Text
+from sarlang1m.synth.wording import Text
 
 
 def _record(source: str, number: int, **extra) -> ImageRecord:

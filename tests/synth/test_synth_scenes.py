@@ -7,15 +7,9 @@ import random
 import numpy as np
 import pytest
 
-from sarlang1m.synth.scenes import (
-    PATTERNS,
-    display_image,
-    make_sardet_scene,
-    make_sarvqa2_scene,
-    reflectivity,
-    sar_raster,
-    speckle,
-)
+from sarlang1m.synth.placement import make_sardet_scene, make_sarvqa2_scene
+from sarlang1m.synth.render import display_image, reflectivity, sar_raster, speckle
+from sarlang1m.synth.scene_model import PATTERNS
 
 
 def _sardet_scenes(count: int, low: int = 32, high: int = 64):

@@ -9,9 +9,11 @@ from collections import Counter
 import pytest
 
 from sarlang1m import schema
+from sarlang1m.synth.captions import captions
+from sarlang1m.synth.placement import make_sardet_scene, make_sarvqa2_scene
 from sarlang1m.synth.plan import KINDS
-from sarlang1m.synth.scenes import make_sardet_scene, make_sarvqa2_scene
-from sarlang1m.synth.texts import captions, question_capacity, questions
+from sarlang1m.synth.questions import questions
+from sarlang1m.synth.templates import question_capacity
 
 _BOX = re.compile(r"\[([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+)\]")
 _PLURAL = {
