@@ -48,8 +48,8 @@ decoys. Do not train or evaluate models on it as if it were data.
 - generator version: {SYNTH_VERSION}
 - seed: {seed}
 - made by: `write_synthetic_release(OUT, {call}, seed={seed})` (the number of workers does not change a byte)
-- images used by texts: {total_images(counts):,}; unused PNGs: {counts["unused_images"]}
-- texts: {total_texts(counts):,}
+- images used by texts: {total_images(counts["images"]):,}; unused PNGs: {counts["unused_images"]}
+- texts: {total_texts(counts["text_files"]):,}
 """
 
 

@@ -28,14 +28,14 @@ class SynthCounts(TypedDict):
     text_files: dict[str, int]
 
 
-def total_images(counts: SynthCounts) -> int:
-    """The images the texts use, over every source and split."""
-    return sum(sum(s.values()) for s in counts["images"].values())
+def total_images(images: dict[str, dict[str, int]]) -> int:
+    """The images the texts use, over every source and split (``SynthCounts["images"]``)."""
+    return sum(sum(s.values()) for s in images.values())
 
 
-def total_texts(counts: SynthCounts) -> int:
-    """The texts of every text file (each counted once, not once per CSV / JSON twin)."""
-    return sum(counts["text_files"].values())
+def total_texts(text_files: dict[str, int]) -> int:
+    """The texts of every text file, each counted once, not once per CSV / JSON twin (``SynthCounts["text_files"]``)."""
+    return sum(text_files.values())
 
 
 @dataclass(frozen=True)
@@ -64,24 +64,13 @@ class SynthSummary:
     bytes: int
     seconds: float = field(compare=False)
 
-    def counts(self) -> SynthCounts:
-        """The counted fields, as `SynthCounts`."""
-        return {
-            "images": self.images,
-            "unused_images": self.unused_images,
-            "captions": self.captions,
-            "questions": self.questions,
-            "others": self.others,
-            "text_files": self.text_files,
-        }
-
     @property
     def total_images(self) -> int:
-        return total_images(self.counts())
+        return total_images(self.images)
 
     @property
     def total_texts(self) -> int:
-        return total_texts(self.counts())
+        return total_texts(self.text_files)
 
     def applications(self) -> dict[str, int]:
         """Texts per application, captions included as `image_description`."""
