@@ -22,7 +22,6 @@ memory does not grow with the release (beyond the set of image ids written).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -34,6 +33,7 @@ from typing import IO, Any, Literal, get_args
 from tqdm.auto import tqdm
 
 from . import schema
+from .atomic import atomic_path
 from .errors import InputError, OutputExistsError
 from .load import load
 from .release_files import damaged_shards_named
@@ -171,7 +171,7 @@ def _write(
     """Every record of `rows` into `out` (atomically), each image written once; the number of records."""
     examples = 0
     with (
-        _atomic(out) as partial,
+        atomic_path(out) as partial,
         partial.open("w", encoding="utf-8") as handle,
         _RecordSink(handle, lines=lines) as sink,
     ):
@@ -266,20 +266,9 @@ def register_llamafactory(out: Path, dataset_name: str) -> Path:
         if not isinstance(entries, dict):
             raise InputError(f"{info_path}: expected a JSON object of datasets, got {type(entries).__name__}")
     entries[dataset_name] = llamafactory_dataset_info(out.name)
-    with _atomic(info_path) as partial:
+    with atomic_path(info_path) as partial:
         partial.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return info_path
-
-
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A partial file beside `path`, renamed over it when the block succeeds and removed when it fails."""
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        yield partial
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def _user_turn(task: str, *, vqa_prompt: str, caption_prompt: str) -> Callable[[Mapping[str, Any]], str]:
@@ -353,7 +342,7 @@ class _ImageWriter:
             self.reused += 1
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
-            with _atomic(target) as partial:
+            with atomic_path(target) as partial:
                 partial.write_bytes(data)
             self.written += 1
         self.paths[image_id] = Path(os.path.relpath(target, self.relative_to)).as_posix()

@@ -7,11 +7,11 @@ workers at once, so writing one must be idempotent and atomic.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 from .. import schema
+from ..atomic import atomic_path
 from ..errors import ReleaseError
 from ..publish.manifest import original_sizes, originals_summary
 
@@ -37,9 +37,8 @@ class OriginalsWriter:
                 )
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
+        with atomic_path(target) as partial:
+            partial.write_bytes(data)
 
 
 def check_originals(release: Path) -> dict:

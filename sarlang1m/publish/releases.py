@@ -21,6 +21,7 @@ import os
 import re
 from pathlib import Path
 
+from ..atomic import atomic_path
 from ..errors import ReleaseError, VerificationError
 
 PACKAGE_FILE = Path(__file__).with_name("releases.json")
@@ -68,13 +69,9 @@ def record(repo_id: str, tag: str, commit: str) -> Path:
         )
     releases[repo_id][tag] = commit
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
+    with atomic_path(path) as partial:
         text = json.dumps({"format": FORMAT, "releases": releases}, indent=2, sort_keys=True) + "\n"
         partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 
