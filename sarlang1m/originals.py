@@ -253,16 +253,13 @@ def prefetch(
     """
     from tqdm.auto import tqdm
 
-    from .resolve import requested_revision, resolve_release
+    from .resolve import resolve_release
 
-    named = requested_revision(source, revision)
     path, revision = resolve_release(source, revision)
     references = original_references(config, split=split, source=path, revision=revision, sources=sources)
     total = sum(size or 0 for size in references.values())
     if revision is None:
         return PrefetchResult(len(references), total, path)
-    if local_dir is None and named is not None and named != revision:
-        _cache_revision_name(path, named, revision, token)
     reader = OriginalsReader(hub_root(path, revision), workers=workers, cache=True, token=token)
     bar = tqdm(total=total, unit="B", unit_scale=True, disable=not progress)
     bar.set_description(f"prefetching {len(references)} originals")
@@ -274,21 +271,6 @@ def prefetch(
     bar.close()
     where = str(local_dir) if local_dir is not None else "the huggingface_hub cache"
     return PrefetchResult(len(references), total, where)
-
-
-def _cache_revision_name(repo_id: str, name: str, commit: str, token: str | bool | None) -> None:
-    """Record in huggingface_hub's cache that revision `name` (a tag) is `commit`, by fetching the MANIFEST
-    at that name: the originals are downloaded at the commit, and an offline read by the tag's name
-    (``HF_HUB_OFFLINE=1``) needs the cache to know which commit the tag points to."""
-    from huggingface_hub import hf_hub_download
-
-    with translated(f"fetching {schema.MANIFEST_FILE} of {repo_id}@{name}", repo_id=repo_id):
-        manifest = Path(hf_hub_download(repo_id, schema.MANIFEST_FILE, repo_type="dataset", revision=name, token=token))
-    if manifest.parent.name != commit:  # the cache's snapshot folder is named by the commit it holds
-        raise VerificationError(
-            f"{repo_id}@{name} moved while prefetching: it was commit {commit}, the cache got"
-            f" {manifest.parent.name}; run the prefetch again"
-        )
 
 
 def original_references(

@@ -65,18 +65,20 @@ def resolve_hub_revision(repo_id: str, revision: str, token: str | None = None) 
     """The commit to read `repo_id@revision` at: a commit sha as given; a tag or branch resolved on the
     Hub, and a version tag refused when it does not point to the commit it was published at
     (`sarlang1m.publish.releases`). Offline, a recorded tag reads at its recorded commit and anything else as named.
-    Resolved once per process."""
+    Resolved once per process, through huggingface_hub's `resolve_revision`: it records the name -> commit in
+    its cache, so that a later offline read by the name finds what this one read (and, with the Hub down,
+    it falls back on that record)."""
     if releases.is_commit_sha(revision):
         return revision
     from huggingface_hub import HfApi, constants
 
-    from .publish.remote import repo_commit, translated
+    from .publish.remote import call, translated
 
     expected = releases.recorded_commit(repo_id, revision)
     if constants.HF_HUB_OFFLINE:
         return expected or revision
     with translated(f"resolving {repo_id}@{revision}", repo_id=repo_id):
-        actual = repo_commit(HfApi(token=token), repo_id, revision)
+        actual = call(HfApi(token=token).resolve_revision, repo_id, repo_type="dataset", revision=revision).resolved
     if expected is not None and actual != expected:
         raise releases.TagMovedError(
             f"{repo_id}@{revision} points to commit {actual[:12]}, but it was published at {expected[:12]} "

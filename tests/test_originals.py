@@ -370,6 +370,20 @@ def test_prefetch_downloads_a_configs_originals_for_offline_use(pushed, built_ti
     assert offline == {f"originals/spacenet6/{p.name}": p.stat().st_size for p in spacenet6}
 
 
+def test_a_tag_read_online_is_found_offline_without_a_record_of_it(pushed, tmp_path: Path):
+    """Resolving a tag records it in huggingface_hub's cache: a repo no releases file records (a fork, a
+    mirror) loads offline by the tag it was first loaded by."""
+    _, shared = pushed
+    env = {**shared, "HF_HOME": str(tmp_path / "hf"), "SARLANG1M_RELEASES_FILE": str(tmp_path / "releases.json")}
+    script = f"""
+        import sarlang1m
+        rows = sarlang1m.load("vqa", split="test", source={REPO!r}, revision="v1.0.0", columns=["image_id"])
+        emit(sorted(rows["image_id"]))
+        """
+    online = run_client(script, env)
+    assert online and run_client(script, {**env, "HF_HUB_OFFLINE": "1"}) == online
+
+
 def test_gdal_opens_an_original_where_it_lies_on_the_hub(pushed, built_tiny_release: Path):
     """GIS users: rasterio (GDAL /vsicurl/) on the resolve URL of an original, at the release's tag."""
     pytest.importorskip("rasterio")

@@ -24,6 +24,7 @@ from huggingface_hub.errors import (
     OfflineModeIsEnabled,
     RepositoryNotFoundError,
     RevisionNotFoundError,
+    RevisionResolutionError,
 )
 
 from ..errors import NotFoundError, RemoteError, SarlangError
@@ -107,6 +108,8 @@ def translated(what: str, state: Callable[[], str] = lambda: "", *, repo_id: str
         raise
     except (HTTPError, HfHubHTTPError, OfflineModeIsEnabled, LocalEntryNotFoundError) as error:
         raise remote_error(error, what, state(), repo_id=repo_id) from error
+    except RevisionResolutionError as error:  # the Hub unreachable and no cached record of the revision
+        raise remote_error(error.__cause__ or error, what, state(), repo_id=repo_id) from error
     except RuntimeError as error:  # huggingface_hub wraps a failed LFS upload: "Error while uploading 'PATH' ..."
         cause = error.__cause__
         if not isinstance(cause, (HTTPError, OfflineModeIsEnabled)):
