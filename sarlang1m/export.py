@@ -44,7 +44,7 @@ from .views import flatten_row, resolve_class_prompts
 ExportFormat = Literal["llamafactory", "llava", "messages"]
 FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 DATASET_INFO_FILE = "dataset_info.json"
-#: Columns an export reads (those the task has): the GeoTIFFs (``sar``) are never fetched.
+#: Columns an export reads (those the task has): the original GeoTIFFs (``sar_path``) are never fetched.
 _COLUMNS = ("image_id", "file_name", "image", "subset")
 _SAFE_FILE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._,+=@-]*$")
 
