@@ -212,7 +212,7 @@ def test_card_says_what_users_need(built_tiny_release):
     text = body(built_tiny_release / schema.CARD_FILE)
     # how to load, pinned
     assert f'load_dataset("{schema.DEFAULT_REPO_ID}", "vqa", revision="{schema.RELEASE_REVISION}")' in text
-    assert "streaming=True" in text and 'sarlang1m.load("vqa", split="train", streaming=True, decode="sar")' in text
+    assert "streaming=True" in text and 'revision="v1.0.0", streaming=True, decode="sar"' in text
     assert "sarlang1m evaluate" in text
     # licences per source and what they imply
     licences = section(text, "## Source datasets and licences")
