@@ -1,7 +1,8 @@
 """Atomic file writes: a partial file beside the target, renamed over it only when it is complete.
 
 A reader (a user, `datasets`, a concurrent build worker) sees the old file or the whole new one, never a
-half-written one, and a failed write leaves nothing behind.
+half-written one, and a failed write leaves nothing behind. Errors name the target, never the hidden partial
+file, and `check_output_file` refuses a target that cannot be written before any work is done.
 """
 
 from __future__ import annotations
@@ -11,16 +12,39 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import InputError
+
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A partial file beside `path` to write, renamed over it when the block succeeds and removed when it fails.
 
-    The partial name carries the process id, so two processes writing the same target do not share one.
+    The partial name carries the process id, so two processes writing the same target do not share one. An
+    OSError on the partial file is raised as one on `path`: the user gave that name, not the hidden one.
     """
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         yield partial
         os.replace(partial, path)
+    except OSError as error:
+        if error.filename not in (str(partial), partial):
+            raise
+        raise type(error)(error.errno, error.strerror, str(path)) from error
     finally:
         partial.unlink(missing_ok=True)
+
+
+def check_output_file(path: Path) -> None:
+    """Refuse a file path that cannot be written (a folder, or a path under a file) before any work is done."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the path of the file to write, e.g. {path / 'out.json'}")
+    check_output_parents(path)
+
+
+def check_output_parents(path: Path) -> None:
+    """Refuse a path to write whose nearest existing parent is a file: it can never be created."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"{path}: cannot be written: {parent} is a file, not a folder")
+            return

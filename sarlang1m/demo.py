@@ -95,10 +95,10 @@ def _decode_example(release: Path) -> str:
 
 
 def _contact_sheet(release: Path, path: Path) -> None:
-    """One captioned image and one image with its questions per source."""
-    from .card.preview import SYNTHETIC_WATERMARK, contact_sheet, release_is_synthetic, sample_rows
+    """One captioned image and one other image with its questions per source."""
+    from .card.preview import SYNTHETIC_WATERMARK, contact_sheet, distinct_sample_rows, release_is_synthetic
 
-    rows = sample_rows(release, per_source=1, task="captions") + sample_rows(release, per_source=1, task="vqa")
+    rows = distinct_sample_rows(release, ("captions", "vqa"))
     watermark = SYNTHETIC_WATERMARK if release_is_synthetic(release) else None
     contact_sheet(rows, columns=4, watermark=watermark).save(path)
 

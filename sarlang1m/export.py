@@ -33,7 +33,7 @@ from typing import IO, Any, Literal, get_args
 from tqdm.auto import tqdm
 
 from . import schema
-from .atomic import atomic_path
+from .atomic import atomic_path, check_output_file, check_output_parents
 from .errors import InputError, OutputExistsError
 from .load import load
 from .release_files import damaged_shards_named
@@ -44,7 +44,7 @@ from .views import flatten_row, resolve_class_prompts
 ExportFormat = Literal["llamafactory", "llava", "messages"]
 FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 DATASET_INFO_FILE = "dataset_info.json"
-#: Columns an export reads (those the task has): the GeoTIFFs (``sar``) are never fetched.
+#: Columns an export reads (those the task has): the original GeoTIFFs (``sar_path``) are never fetched.
 _COLUMNS = ("image_id", "file_name", "image", "subset")
 _SAFE_FILE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._,+=@-]*$")
 
@@ -113,8 +113,9 @@ def export(
     """
     fmt = _check_format(fmt)
     out = Path(out)
-    task = _check_request(release, fmt, out, config=config, split=split, revision=revision, vqa_prompt=vqa_prompt)
     images_dir = Path(images_dir) if images_dir is not None else out.parent / "images"
+    _check_outputs(out, images_dir)
+    task = _check_request(release, fmt, out, config=config, split=split, revision=revision, vqa_prompt=vqa_prompt)
     records = _Records(
         task,
         class_prompts=resolve_class_prompts(class_prompts, task=task, config=config),
@@ -136,6 +137,14 @@ def export(
         dataset_info = register_llamafactory(out, dataset_name or f"sarlang1m_{config}_{split}".replace("-", "_"))
     synthetic = is_synthetic_release(release, revision)
     return ExportResult(out, fmt, examples, images.written, images.reused, images_dir, dataset_info, synthetic)
+
+
+def _check_outputs(out: Path, images_dir: Path) -> None:
+    """Refuse outputs that cannot be written before anything is read or written (not after every image)."""
+    check_output_file(out)
+    if images_dir.exists() and not images_dir.is_dir():
+        raise InputError(f"{images_dir}: is a file, not a folder the images can go into")
+    check_output_parents(images_dir)
 
 
 def _check_request(

@@ -112,6 +112,11 @@ def read_release_manifest(source: str | Path | None = None, revision: str | None
     path, revision = resolve_release(source, revision)
     if revision is None:
         manifest_path = Path(path) / schema.MANIFEST_FILE
+        if not manifest_path.is_file():
+            raise NotFoundError(
+                f"{path}: no {schema.MANIFEST_FILE}, so not a release written by `sarlang1m build` (or its build "
+                "did not finish): build the release again, or pass the folder of a built one"
+            )
     else:
         from huggingface_hub import hf_hub_download
 

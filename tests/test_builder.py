@@ -7,6 +7,9 @@ import pytest
 
 from sarlang1m import schema
 from sarlang1m.build.builder import SARLANG1M
+from sarlang1m.card.croissant import croissant_metadata
+from sarlang1m.publish.manifest import read_manifest
+from sarlang1m.summary import configs_from_json
 
 
 def test_builder_configs_cover_every_named_config():
@@ -43,10 +46,13 @@ def test_builder_streams(tiny_raw):
 
 
 def test_builder_cites_and_links_what_the_card_and_croissant_do(tiny_release, tmp_path):
-    """One citation and one homepage for the builder, the card and the Croissant metadata."""
+    """One citation and one homepage for the builder, the card and the Croissant metadata of a real release; a
+    synthetic release's Croissant names the paper only as what it imitates."""
     info = SARLANG1M(config_name="vqa", cache_dir=str(tmp_path / "cache")).info
     assert info.citation == schema.citation() and info.homepage == schema.AUTHORS_REPO_URL
     assert schema.citation() in (tiny_release / schema.CARD_FILE).read_text(encoding="utf-8")
-    croissant = json.loads((tiny_release / schema.CROISSANT_FILE).read_text(encoding="utf-8"))
-    assert croissant["citeAs"] == schema.citation()
-    assert schema.AUTHORS_REPO_URL in croissant["sameAs"]
+    configs = configs_from_json(read_manifest(tiny_release)["configs"])
+    real = croissant_metadata(configs, version=schema.RELEASE_VERSION, synthetic=False)
+    assert real["citeAs"] == schema.citation() and schema.AUTHORS_REPO_URL in real["sameAs"]
+    synthetic = json.loads((tiny_release / schema.CROISSANT_FILE).read_text(encoding="utf-8"))
+    assert synthetic["isBasedOn"]["url"] == schema.PAPER_URL and "sameAs" not in synthetic

@@ -1,5 +1,6 @@
 """The dataset card: Hub YAML, figures read back from the data, what users need to know, determinism."""
 
+import ast
 import dataclasses
 import json
 import re
@@ -211,7 +212,7 @@ def test_card_says_what_users_need(built_tiny_release):
     text = body(built_tiny_release / schema.CARD_FILE)
     # how to load, pinned
     assert f'load_dataset("{schema.DEFAULT_REPO_ID}", "vqa", revision="{schema.RELEASE_REVISION}")' in text
-    assert "streaming=True" in text and 'sarlang1m.load("vqa", split="train", streaming=True, decode="sar")' in text
+    assert "streaming=True" in text and 'revision="v1.0.0", streaming=True, decode="sar"' in text
     assert "sarlang1m evaluate" in text
     # licences per source and what they imply
     licences = section(text, "## Source datasets and licences")
@@ -267,6 +268,38 @@ def test_repo_id_and_version_reach_the_snippets(built_tiny_release):
     )
     assert 'load_dataset("someone/sar-copy", "vqa", revision="v1.0.0")' in rendered
     assert schema.DEFAULT_REPO_ID not in rendered
+
+
+def loading_calls(card: str) -> list[ast.Call]:
+    """Every `load_dataset(...)` and `sarlang1m.load(...)` call in the card's Python blocks."""
+    calls = []
+    for block in re.findall(r"^```python\n(.*?)^```$", card, re.MULTILINE | re.DOTALL):
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in ("load_dataset", "sarlang1m.load"):
+                calls.append(node)
+    return calls
+
+
+def test_every_loading_snippet_names_the_cards_repo_and_version(built_tiny_release):
+    """On a card for any repo but the package's default one, no snippet may read the default repo."""
+    manifest = read_manifest(built_tiny_release)
+    card = str(
+        render_card(
+            built_tiny_release,
+            configs=configs_from_json(manifest["configs"]),
+            version="1.0.0",
+            synthetic=False,
+            sar_statistics=manifest["sar_statistics"],
+            repo_id="someone/sar-copy",
+        )
+    )
+    calls = loading_calls(card)
+    assert {ast.unparse(call.func) for call in calls} == {"load_dataset", "sarlang1m.load"}
+    for call in calls:
+        keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in ("source", "revision")}
+        repo = ast.literal_eval(call.args[0]) if ast.unparse(call.func) == "load_dataset" else keywords.get("source")
+        assert (repo, keywords.get("revision")) == ("someone/sar-copy", "v1.0.0"), ast.unparse(call)
+    assert "--release someone/sar-copy@v1.0.0" in card
 
 
 def test_render_refuses_configs_without_exactly_one_default(built_tiny_release):

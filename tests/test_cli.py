@@ -1,12 +1,16 @@
 """The CLI is thin: it calls the package's functions and turns bad input into one clear line, exit 2."""
 
+import argparse
 import json
 import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 
 from sarlang1m import schema
+from sarlang1m.cli import build_parser
+from sarlang1m.synth.plan import MIN_IMAGES
 
 
 def run(*args, cwd=None):
@@ -221,3 +225,62 @@ def test_output_into_a_closed_pipe_ends_quietly(tiny_raw, tmp_path):
     stderr = process.stderr.read().decode()
     assert process.wait() == 141, stderr
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+# ------------------------------------------------------------------------------------ --help
+
+
+def every_argument(
+    parser: argparse.ArgumentParser, command: tuple[str, ...] = ("sarlang1m",)
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser, argparse.Action]]:
+    """(command, its parser, argument) for every argument of `parser` and of every command under it.
+
+    A command's arguments are added when it first parses or prints its help: `format_help` adds them.
+    """
+    parser.format_help()
+    for action in parser._actions:
+        yield command, parser, action
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from every_argument(sub, (*command, name))
+
+
+def stated_default(action: argparse.Action) -> bool:
+    """Whether an argument has a default its help must state (not a flag's False, not None, not suppressed)."""
+    if action.default in (None, argparse.SUPPRESS) or isinstance(action, argparse._SubParsersAction):
+        return False
+    return not (isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)))
+
+
+def test_help_gives_every_option_a_text_and_its_default():
+    """Walks the whole parser: every command (each one's arguments added), every option and positional."""
+    arguments = list(every_argument(build_parser()))
+    commands = {" ".join(command) for command, _, _ in arguments}
+    assert commands == {
+        "sarlang1m",
+        *(f"sarlang1m {name}" for name in ("synth", "build", "demo", "verify", "push", "export", "prefetch")),
+        "sarlang1m evaluate",
+        "sarlang1m evaluate vqa",
+        "sarlang1m evaluate captions",
+    }
+    own = {" ".join(c) for c, _, a in arguments if not set(a.option_strings) & {"-h", "--help", "--debug"}}
+    assert own == commands  # every command has arguments of its own: each was completed before the walk
+    problems = []
+    for command, parser, action in arguments:
+        name = f"{' '.join(command)} {'/'.join(action.option_strings) or action.metavar or action.dest}"
+        if not action.help or action.help == argparse.SUPPRESS:
+            problems.append(f"{name}: no help text")
+            continue
+        text = parser._get_formatter()._expand_help(action)
+        if stated_default(action) and not ("(default: " in text and str(action.default) in text):
+            problems.append(f"{name}: default {action.default!r} not stated in {text!r}")
+        if isinstance(action, argparse._SubParsersAction):
+            listed = {choice.dest: choice.help for choice in action._choices_actions}
+            problems += [f"{name} {sub}: no line in the command list" for sub in action.choices if not listed.get(sub)]
+    assert not problems, "\n".join(problems)
+
+
+def test_help_states_the_fewest_images_synth_writes():
+    helps = {" ".join(c): a.help for c, _, a in every_argument(build_parser()) if "--images" in a.option_strings}
+    assert set(helps) == {"sarlang1m synth", "sarlang1m demo"}
+    assert all(f"at least {MIN_IMAGES}" in text for text in helps.values()), helps

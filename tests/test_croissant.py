@@ -77,8 +77,6 @@ def test_metadata_carries_licences_citation_version_and_files(built_tiny_release
     assert metadata["version"] == schema.RELEASE_VERSION
     dates = {e.version: e.date for e in read_changelog()}
     assert metadata["datePublished"] == dates[schema.RELEASE_VERSION]
-    assert metadata["citeAs"] == schema.citation()
-    assert [c["name"] for c in metadata["creator"]][:2] == ["Yimin Wei", "Aoran Xiao"]
     assert "https://creativecommons.org/licenses/by-nc/4.0/" in metadata["license"]
     assert schema.SOURCES["dfc2023"].license_url in metadata["license"]
     assert metadata["name"].endswith("(synthetic)") and "synthetic" in metadata["keywords"]
@@ -95,12 +93,34 @@ def test_metadata_carries_licences_citation_version_and_files(built_tiny_release
     assert image["dataType"] == "sc:ImageObject"
 
 
+def test_a_synthetic_release_describes_itself_truthfully(built_tiny_release):
+    """Its own counts, said to be synthetic; created by the package, the paper only as what it imitates."""
+    metadata = json.loads((built_tiny_release / schema.CROISSANT_FILE).read_text())
+    configs = read_manifest(built_tiny_release)["configs"]
+    questions = sum(s["texts"] for s in configs["vqa"]["splits"].values())
+    captions = sum(s["texts"] for s in configs["captions"]["splits"].values())
+    description = metadata["description"]
+    assert description.startswith("SYNTHETIC DATA, NOT SARLANG-1M") and "1.13 million" not in description
+    assert f"{questions:,} visual questions on " in description and f"{captions:,} captions on " in description
+    assert [(c["@type"], c["name"]) for c in metadata["creator"]] == [("sc:Organization", "sarlang1m")]
+    assert "Yimin Wei" not in json.dumps(metadata["creator"]) and "sameAs" not in metadata
+    assert metadata["citeAs"] != schema.citation() and "synthetic" in metadata["citeAs"]
+    assert metadata["alternateName"] == [schema.DEFAULT_REPO_ID]  # not "sarlang-1m"
+    paper = metadata["isBasedOn"]
+    assert paper["url"] == schema.PAPER_URL and paper["name"].startswith("SARLANG-1M: A benchmark")
+    assert [a["name"] for a in paper["author"]][:2] == ["Yimin Wei", "Aoran Xiao"]
+
+
 def test_metadata_for_a_real_release_and_another_repo():
     test_split = SplitSummary(1, 1, 1, 0, 0, data_files="data/vqa/*/*/test-*.parquet")
     configs = {"vqa": ConfigSummary("vqa", "All visual questions.", True, None, None, {"test": test_split})}
     metadata = croissant_metadata(configs, version="2.0.0", synthetic=False, repo_id="me/copy")
     assert metadata["name"] == "SARLANG-1M" and "synthetic" not in metadata["keywords"]
-    assert "SYNTHETIC" not in metadata["description"]
+    assert (
+        "SYNTHETIC" not in metadata["description"] and "1 visual questions on 1 image rows" in metadata["description"]
+    )
+    assert metadata["citeAs"] == schema.citation() and "isBasedOn" not in metadata
+    assert [c["name"] for c in metadata["creator"]][:2] == ["Yimin Wei", "Aoran Xiao"]
     assert "datePublished" not in metadata  # 2.0.0 has no dated changelog entry
     assert metadata["url"] == "https://huggingface.co/datasets/me/copy"
     assert [d["splits/split_name"] for d in metadata["recordSet"][0]["data"]] == ["test"]

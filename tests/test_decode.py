@@ -273,7 +273,8 @@ def test_bands_by_polarisation_name_and_standardisation_per_source(release) -> N
     missing = SARDecode(root=ROOT, normalize="standardize", statistics={"spacenet6": statistics["spacenet6"]})
     with pytest.raises(SARDecodeError, match="no dB statistics for source 'dfc2023'"):
         missing(dict(release_rows()[1]))
-    assert missing(dict(release_rows()[2]))[SOURCE_FIELD] == "image"  # display needs no statistics
+    with pytest.warns(UserWarning, match="standardised per image"):
+        assert missing(dict(release_rows()[2]))[SOURCE_FIELD] == "image"  # display needs no statistics
 
 
 def test_named_bands_on_rows_without_that_polarisation_follow_the_missing_policy(release) -> None:
@@ -363,8 +364,37 @@ def test_invalid_configurations_fail_early() -> None:
         SARDecode(root=ROOT, percentiles=(50, 50))
 
 
+def per_image_z_scores(grey: np.ndarray) -> np.ndarray:
+    """What standardisation gives 8-bit pixels, computed independently: x / 255, then its own mean and std."""
+    scaled = grey.astype(np.float64) / 255.0
+    return (scaled - scaled.mean()) / scaled.std()
+
+
+def test_standardize_gives_every_row_of_a_mixed_batch_z_scores_and_says_so_once() -> None:
+    """SAR rows get the release's statistics; the 8-bit fallback, which has none, is standardised per image
+    (not left in [0, 1]), is marked, and a warning says so the first time only."""
+    rows = release_rows()
+    statistics = {
+        "spacenet6": {"bands": ["HH", "HV", "VH", "VV"], "mean_db": [0, 0, 0, -20], "std_db": [1, 1, 1, 4]},
+        "dfc2023": {"bands": ["band_1"], "mean_db": [50], "std_db": [10]},
+    }
+    transform = SARDecode(root=ROOT, normalize="standardize", statistics=statistics)
+    batch = {key: [row[key] for row in rows] for key in rows[0]}
+    with pytest.warns(UserWarning) as caught:
+        out = transform(batch)
+        transform(batch)
+    said = [str(w.message) for w in caught if "display pixels" in str(w.message)]
+    assert len(said) == 1 and "'0009787' (source 'sardet_100k') has 8-bit display pixels" in said[0]
+    assert "standardised per image" in said[0]
+    assert out[SOURCE_FIELD] == ["sar", "sar", "image"] and out[RADIOMETRY_FIELD] == ["db", "amplitude", "display"]
+    sardet = np.asarray(PIL.Image.open(io.BytesIO(rows[2]["image"]["bytes"])))
+    np.testing.assert_allclose(out[PIXELS_FIELD][2][0], per_image_z_scores(sardet), atol=1e-5)
+    quad = tifffile.imread(io.BytesIO(sar_bytes(rows[0])))
+    np.testing.assert_allclose(out[PIXELS_FIELD][0][3], (quad[3] + 20.0) / 4.0, atol=1e-5)
+
+
 def test_standardize_treats_display_originals_as_display() -> None:
-    """An original whose radiometry is display (8-bit, undeclared) has no dB statistics: x / 255, no error."""
+    """An original whose radiometry is display (8-bit, undeclared) has no dB statistics: standardised per image."""
     grey = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
     row = {
         "image_id": "display_original",
@@ -375,9 +405,14 @@ def test_standardize_treats_display_originals_as_display() -> None:
         "source": "unknown",
     }
     statistics = {"spacenet6": {"mean_db": [0, 0, 0, 0], "std_db": [1, 1, 1, 1]}}
-    out = SARDecode(root=ROOT, normalize="standardize", statistics=statistics)(row)
+    with pytest.warns(UserWarning, match="'display_original' \\(source 'unknown'\\) has 8-bit display pixels"):
+        out = SARDecode(root=ROOT, normalize="standardize", statistics=statistics)(row)
     assert out[SOURCE_FIELD] == "sar" and out[RADIOMETRY_FIELD] == "display"
-    np.testing.assert_allclose(out[PIXELS_FIELD][0], grey / 255.0, atol=1e-7)
+    np.testing.assert_allclose(out[PIXELS_FIELD][0], per_image_z_scores(grey), atol=1e-5)
+    constant = {**row, "image_id": "flat", **original("originals/unknown/cd/flat.tif", encode_tiff(grey * 0 + 7))}
+    with pytest.warns(UserWarning):
+        flat = SARDecode(root=ROOT, normalize="standardize", statistics=statistics)(constant)[PIXELS_FIELD]
+    assert not np.isnan(flat).any() and not flat.any()  # a constant image gives zeros, never NaN
 
 
 # ------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from sarlang1m import schema
+from sarlang1m import demo, schema
+from sarlang1m.card import preview
 from sarlang1m.card.preview import MARGIN, WATERMARK_COLOUR
 from sarlang1m.demo import DEMO_MARKER, run_demo
 from sarlang1m.publish.manifest import read_manifest
@@ -42,3 +43,14 @@ def test_demo_replaces_its_own_output_but_nothing_else(tmp_path):
     with pytest.raises(FileExistsError, match="not written by the demo"):
         run_demo(other, images=32, progress=False)
     assert (other / "notes.txt").read_text() == "keep"
+
+
+def test_the_contact_sheet_shows_each_image_once(synthetic_release, tmp_path, monkeypatch):
+    """One captioned image and one image with questions per source: never the same image twice."""
+    shown = []
+    draw = preview.contact_sheet
+    monkeypatch.setattr(preview, "contact_sheet", lambda rows, **options: draw(shown.extend(rows) or shown, **options))
+    demo._contact_sheet(synthetic_release, tmp_path / "contact_sheet.png")
+    ids = [row["image_id"] for row in shown]
+    assert len(ids) == len(set(ids)) and (tmp_path / "contact_sheet.png").is_file()
+    assert {row["source"] for row in shown} == set(read_manifest(synthetic_release)["sar_statistics"]) | {"sardet_100k"}

@@ -296,3 +296,63 @@ def test_the_error_tables_are_what_the_commands_print(reader_files: Path, tmp_pa
         if done.returncode != status or not printed or message not in printed[0] or "Traceback" in done.stderr:
             wrong.append(f"{command}: exit {done.returncode}, stderr:\n{done.stderr[-2000:]}")
     assert not wrong, "\n\n".join(wrong)
+
+
+# ------------------------------------------------------------------------------------ what the docs say
+
+#: Lines about the layout before release format 4, whose binary `sar` column they may name.
+EARLIER_LAYOUT = ("earlier layout", "first layout", '"before"')
+
+
+def test_the_docs_name_only_columns_a_release_has() -> None:
+    """ "a row's `X`" and "the `X` column" name a column of the release (no `sar` column since format 4)."""
+    columns = {name for features in schema.FEATURES.values() for name in features}
+    wrong = []
+    for document in DOCUMENTS:
+        for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), 1):
+            if any(marker in line for marker in EARLIER_LAYOUT):
+                continue
+            for match in re.finditer(r"rows?'s? `(\w+)`|`(\w+)` column", line):
+                name = match[1] or match[2]
+                if name not in columns:
+                    wrong.append(f"{document.relative_to(ROOT)}:{number}: `{name}` is not a column: {line.strip()}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_chat_templates_in_the_docs_render_text_and_leave_the_images_to_the_processor() -> None:
+    """The exported messages hold image placeholders, the images another column: apply_chat_template must not
+    tokenize (it would look for the images in the messages); the processor takes text and images together."""
+    calls = [
+        node
+        for block in all_blocks()
+        if block.language == "python"
+        for node in ast.walk(ast.parse(block.code))
+        if isinstance(node, ast.Call)
+    ]
+    templates = [call for call in calls if ast.unparse(call.func).endswith(".apply_chat_template")]
+    assert templates, "the docs show how a messages export reaches a processor"
+    for call in templates:
+        tokenize = next((k.value for k in call.keywords if k.arg == "tokenize"), None)
+        assert isinstance(tokenize, ast.Constant) and tokenize.value is False, ast.unparse(call)
+    processors = [call for call in calls if ast.unparse(call.func) == "processor"]
+    assert processors and all({"text", "images"} <= {k.arg for k in call.keywords} for call in processors)
+
+
+def test_the_queries_page_is_linked_and_shows_the_column_wise_forms() -> None:
+    """DuckDB (the viewer's SQL console), Polars and pyarrow over the nested, column-wise texts."""
+    assert "(docs/queries.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in code_blocks(ROOT / "docs" / "queries.md") if b.skip is None]
+    code = "".join(block.code for block in blocks)
+    for form in ("len(qa.id)", "unnest(qa.application)", '.struct.field("id").list.len()', "pyarrow.dataset"):
+        assert form in code, form
+    assert {"duckdb", "polars", "pyarrow"} <= {m.split(".")[0] for b in blocks for m in imported_modules(b.code)}
+
+
+def imported_modules(code: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import datasets
@@ -259,3 +261,37 @@ def test_a_broken_dataset_info_is_named(tiny_release, tmp_path):
 def test_an_export_of_a_synthetic_release_says_so(tiny_release, tmp_path):
     result = export(tiny_release, "messages", tmp_path / "m.jsonl", config="captions", split="test", progress=False)
     assert result.synthetic and result.summary().startswith("SYNTHETIC release: wrote ")
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_image_is_written(tiny_release, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with pytest.raises(ValueError, match=rf"^{folder}: is a folder; give the path of the file to write"):
+        export(tiny_release, "llava", folder, progress=False)
+    afile = tmp_path / "notes.txt"
+    afile.write_text("a file")
+    with pytest.raises(ValueError, match=rf"^{afile}/x\.json: cannot be written: {afile} is a file, not a folder$"):
+        export(tiny_release, "llava", afile / "x.json", progress=False)
+    with pytest.raises(ValueError, match=rf"^{afile}: is a file, not a folder the images can go into$"):
+        export(tiny_release, "llava", tmp_path / "x.json", images_dir=afile, progress=False)
+    with pytest.raises(ValueError, match=rf"^{afile}/images: cannot be written: {afile} is a file"):
+        export(tiny_release, "llava", tmp_path / "x.json", images_dir=afile / "images", progress=False)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["exports", "notes.txt"]  # no image, no partial file
+
+
+def test_the_command_names_the_output_it_was_given(tiny_release, tmp_path):
+    """One line naming the path the user gave and why it cannot be written; never "File exists", never a hidden
+    partial file."""
+    (tmp_path / "out.json").mkdir()
+    (tmp_path / "notes.txt").write_text("a file")
+    for out, reason in (("out.json", "is a folder"), ("notes.txt/x.json", "notes.txt is a file, not a folder")):
+        done = subprocess.run(
+            [sys.executable, "-m", "sarlang1m.cli", "export", "llava", str(tiny_release), "--out", out],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr.splitlines()[-1].startswith(f"sarlang1m export: error: {out}: "), done.stderr
+        assert reason in done.stderr and "partial" not in done.stderr and "File exists" not in done.stderr
+    assert not (tmp_path / "images").exists()

@@ -1,11 +1,14 @@
 """sarlang1m.load: pinned revisions, local folders, decoding modes, a cache that follows the release."""
 
+import shutil
+
 import numpy as np
 import PIL.Image
 import pytest
 
 from sarlang1m import schema
 from sarlang1m.build.release import build_release
+from sarlang1m.errors import NotFoundError
 from sarlang1m.load import load
 from sarlang1m.resolve import read_release_manifest, resolve_release
 
@@ -56,10 +59,26 @@ def test_decode_sar_gives_normalised_pixels_and_falls_back_for_sardet(tiny_relea
 
 def test_standardize_uses_the_release_statistics(tiny_release):
     stats = read_release_manifest(tiny_release)["sar_statistics"]
-    rows = load("vqa", split="train", source=tiny_release, decode="sar", sar_options={"normalize": "standardize"})
+    loaded = load("vqa", split="train", source=tiny_release, decode="sar", sar_options={"normalize": "standardize"})
+    with pytest.warns(UserWarning, match="8-bit display pixels .* standardised per image"):
+        rows = list(loaded)
     spacenet = next(r for r in rows if r["image_id"] == "SN6_Rotterdam_1")
     assert spacenet["pixels"].shape[0] == len(stats["spacenet6"]["mean_db"])
     assert float(np.abs(spacenet["pixels"]).max()) < 10  # standardised, not [0, 1] and not raw dB
+    fallback = next(r for r in rows if r["pixels_source"] == "image")  # SARDet-100K: no original, no statistics
+    values = fallback["pixels"][fallback["pixels_valid"]]
+    assert abs(float(values.mean())) < 1e-4 and abs(float(values.std()) - 1) < 1e-3  # z-scores too, not [0, 1]
+
+
+def test_standardize_on_a_folder_without_manifest_says_so_in_one_line(tiny_release, tmp_path):
+    folder = tmp_path / "unfinished"
+    shutil.copytree(tiny_release, folder)
+    (folder / schema.MANIFEST_FILE).unlink()
+    with pytest.raises(NotFoundError) as raised:
+        load("vqa", split="train", source=folder, decode="sar", sar_options={"normalize": "standardize"})
+    message = str(raised.value)
+    assert message.startswith(f"{folder}: no MANIFEST.json, so not a release written by `sarlang1m build`")
+    assert "\n" not in message
 
 
 def test_bad_arguments(tiny_release):

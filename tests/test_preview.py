@@ -4,14 +4,17 @@ import io
 
 import numpy as np
 import PIL.Image
+import PIL.ImageDraw
 import pytest
 
 from sarlang1m import schema
 from sarlang1m.card.preview import (
     MARGIN,
+    MAX_TEXT_LINES,
     SYNTHETIC_WATERMARK,
     WATERMARK_COLOUR,
     contact_sheet,
+    distinct_sample_rows,
     sample_rows,
     text_lines,
     write_sample_grid,
@@ -80,7 +83,60 @@ def test_long_texts_are_cut_to_a_few_lines():
     row = {"image": solid_png(COLOURS[0]), "lines": ["word " * 200]}
     short = contact_sheet([{"image": row["image"], "lines": ["word"]}], cell=64, font_size=10)
     long = contact_sheet([row], cell=64, font_size=10)
-    assert long.height - short.height == 3 * (10 + 4)  # at most 4 lines of text
+    assert long.height - short.height == (MAX_TEXT_LINES - 1) * (10 + 4)
+
+
+@pytest.fixture
+def drawn_texts(monkeypatch):
+    """Every string drawn on a contact sheet, with its width in pixels, in drawing order."""
+    drawn: list[tuple[str, float]] = []
+    draw_text = PIL.ImageDraw.ImageDraw.text
+
+    def record(self, xy, text, *args, **kwargs):
+        drawn.append((text, self.textlength(text, font=kwargs.get("font"))))
+        return draw_text(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(PIL.ImageDraw.ImageDraw, "text", record)
+    return drawn
+
+
+def test_answers_are_shown_whole_and_questions_cut_to_fit(drawn_texts):
+    answer = "It is likely moderately populated, with a few groups of buildings along the river bank."
+    question = "What can be inferred about the population density of this area from the buildings it shows?"
+    contact_sheet([{"image": solid_png(COLOURS[0]), "question": question, "answer": answer}], cell=96, font_size=10)
+    texts = [text for text, _ in drawn_texts]
+    answer_lines = texts[texts.index(next(t for t in texts if t.startswith("A: "))) :]
+    assert " ".join(answer_lines) == f"A: {answer}"  # every word of the answer, over several lines
+    assert (
+        len(texts) > MAX_TEXT_LINES
+        and texts[0].startswith("Q: ")
+        and texts[len(texts) - len(answer_lines) - 1].endswith("...")
+    )
+    assert all(width <= 96 for _, width in drawn_texts)  # every line fits the cell
+
+
+def test_the_sample_grid_shows_every_answer_whole(synthetic_release, tmp_path, drawn_texts):
+    copy = tmp_path / "release"
+    copy.mkdir()
+    (copy / "data").symlink_to(synthetic_release / "data", target_is_directory=True)
+    write_sample_grid(copy, synthetic=True)
+    shown = " ".join(text for text, _ in drawn_texts if text != SYNTHETIC_WATERMARK)
+    rows = sample_rows(synthetic_release)
+    assert rows
+    for row in rows:
+        answer = schema.text_records("vqa", row["qa"])[0]["answer"]
+        assert f"A: {answer}" in shown, (row["image_id"], answer)
+    assert all(width <= 192 for _, width in drawn_texts)
+
+
+def test_distinct_sample_rows_never_show_an_image_twice(synthetic_release):
+    rows = distinct_sample_rows(synthetic_release, ("captions", "vqa"))
+    ids = [row["image_id"] for row in rows]
+    assert len(ids) == len(set(ids))
+    captioned = {row["source"] for row in sample_rows(synthetic_release, per_source=1, task="captions")}
+    questioned = {row["source"] for row in sample_rows(synthetic_release, per_source=1, task="vqa")}
+    assert len(rows) == len(captioned) + len(questioned)  # every source of each task still shown
+    assert rows[: len(captioned)] == sample_rows(synthetic_release, per_source=1, task="captions")
 
 
 def test_text_lines_of_release_rows_and_pairs():

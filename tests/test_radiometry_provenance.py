@@ -89,6 +89,7 @@ def test_every_source_radiometry_comes_out_as_synth_wrote_it(tmp_path) -> None:
     assert {source: entry["radiometry"] for source, entry in statistics.items()} == RADIOMETRY
 
 
+@pytest.mark.filterwarnings("ignore:normalize='standardize'.*8-bit display pixels:UserWarning")
 def test_standardize_works_on_every_config_of_the_tiny_release(built_tiny_release) -> None:
     statistics = read_release_manifest(built_tiny_release)["sar_statistics"]
     assert set(statistics) == set(TINY_DECISIONS)

@@ -141,3 +141,17 @@ def test_text_count_counts_without_building_records_and_checks_the_same_shape():
     columns["text"] = ["A port."]
     with pytest.raises(ReleaseError, match=r"row 'img': .*different numbers"):
         schema.text_count("captions", columns, row="img")
+
+
+def test_every_config_is_described_by_a_sentence():
+    """Config descriptions reach the card, its YAML and Croissant: sentences, not "vqa on unknown within ..."."""
+    specs = schema.config_specs()
+    for spec in specs:
+        assert re.fullmatch(r"[A-Z][^.]*(\.[^.]+)*\.", spec.description), spec.description
+        assert not spec.description.startswith(f"{spec.task} on "), spec.description
+    described = {spec.name: spec.description for spec in specs}
+    assert described["vqa-vhr"] == "Visual questions on very high resolution images (GSD up to 0.5 m)."
+    assert described["captions-mixed"] == (
+        "Captions of images of unknown resolution within 0.1-25 m (SARDet-100K images, whose source dataset is "
+        "not known)."
+    )

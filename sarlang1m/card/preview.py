@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,10 @@ BACKGROUND = (255, 255, 255)
 LABEL_COLOUR = (20, 20, 20)
 TEXT_COLOUR = (70, 70, 70)
 MARGIN = 8
-#: Lines of text drawn under each image at most (the last one ends in an ellipsis when cut).
-MAX_TEXT_LINES = 4
+#: Lines of text drawn under each image: questions and captions are cut to fit (ending in "..."), answers never.
+MAX_TEXT_LINES = 5
+#: What opens the line of an answer (`text_lines`): such a line is shown whole, however long.
+ANSWER_PREFIX = "A: "
 #: Texts of a release row turned into lines by `text_lines`.
 MAX_TEXTS_PER_ROW = 2
 SAMPLE_TASK = "vqa"
@@ -54,7 +55,9 @@ def contact_sheet(
     Each row is a mapping with `image` (encoded bytes, a `{"bytes": ...}` dict as stored in Parquet, or a
     PIL image) and optionally `label` (one bold line) and `lines` (text lines). Without `lines`, the
     texts of a release row (`qa`, `captions`) or of a pair (`question`/`answer`, `text`) are used, see
-    `text_lines`. With `texts=False` only the labels are drawn. Rows are laid out left to right.
+    `text_lines`. Texts are wrapped to the cell's width; past `MAX_TEXT_LINES` the longest question or caption
+    is cut, never an answer (a line starting with `ANSWER_PREFIX`): the cells grow to show every answer whole.
+    With `texts=False` only the labels are drawn. Rows are laid out left to right.
     `watermark` (e.g. `SYNTHETIC_WATERMARK`) is written across the top of every image, on the image itself.
     """
     if columns < 1:
@@ -69,8 +72,7 @@ def contact_sheet(
     bold = PIL.ImageFont.load_default(size=font_size + 1)
     watermark_font = PIL.ImageFont.load_default(size=max(font_size + 1, cell // 8))
     line_height = font_size + 4
-    chars_per_line = max(8, int(cell / (font_size * 0.55)))
-    wrapped = [(label and _shorten(label, chars_per_line), _wrap(lines, chars_per_line)) for _, label, lines in cells]
+    wrapped = [(label and _ellipsis(label, bold, cell), _fit_lines(lines, font, cell)) for _, label, lines in cells]
     text_rows = max((bool(label) + len(lines) for label, lines in wrapped), default=0)
     cell_height = cell + (MARGIN // 2 + text_rows * line_height if text_rows else 0)
     grid_columns = min(columns, len(cells))
@@ -138,11 +140,11 @@ def text_lines(row: Mapping[str, Any], *, max_texts: int = MAX_TEXTS_PER_ROW) ->
     captions = schema.text_records("captions", row.get("captions"), row=row.get("image_id"))
     if questions:
         for item in questions[:max_texts]:
-            lines += [f"Q: {item['question']}", f"A: {item['answer']}"]
+            lines += [f"Q: {item['question']}", f"{ANSWER_PREFIX}{item['answer']}"]
     elif captions:
         lines += [str(item["text"]) for item in captions[:max_texts]]
     elif row.get("question") is not None:
-        lines += [f"Q: {row['question']}", f"A: {row.get('answer', '')}"]
+        lines += [f"Q: {row['question']}", f"{ANSWER_PREFIX}{row.get('answer', '')}"]
     elif row.get("text") is not None:
         lines.append(str(row["text"]))
     return lines
@@ -194,26 +196,66 @@ def _to_8bit(image: PIL.Image.Image) -> PIL.Image.Image:
     return image.convert("RGBA").convert("RGB") if "A" in image.mode or image.mode == "P" else image
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
+Font = PIL.ImageFont.FreeTypeFont | PIL.ImageFont.ImageFont
 
 
-def _wrap(lines: Sequence[str], width: int) -> list[str]:
-    wrapped = [piece for line in lines for piece in textwrap.wrap(line, width) or [""]]
-    if len(wrapped) > MAX_TEXT_LINES:
-        wrapped = [*wrapped[: MAX_TEXT_LINES - 1], _shorten(wrapped[MAX_TEXT_LINES - 1] + " ...", width)]
-    return wrapped
+def _fit_lines(lines: Sequence[str], font: Font, width: int, max_lines: int = MAX_TEXT_LINES) -> list[str]:
+    """`lines` wrapped to `width` pixels; past `max_lines`, the longest line that is not an answer loses its
+    last piece (and ends in an ellipsis) until they fit or every such line is down to one piece."""
+    pieces = [_wrap_to_width(line, font, width) for line in lines]
+    cuttable = [index for index, line in enumerate(lines) if not line.startswith(ANSWER_PREFIX)]
+    cut: set[int] = set()
+    while cuttable and sum(map(len, pieces)) > max_lines:
+        longest = max(cuttable, key=lambda index: len(pieces[index]))
+        if len(pieces[longest]) == 1:
+            break
+        pieces[longest].pop()
+        cut.add(longest)
+    for index in cut:
+        pieces[index][-1] = _ellipsis(pieces[index][-1] + " ...", font, width)
+    return [piece for line in pieces for piece in line]
+
+
+def _wrap_to_width(text: str, font: Font, width: int) -> list[str]:
+    """`text` in lines of at most `width` pixels, broken between words (a word wider than that, inside it)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if font.getlength(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while len(word) > 1 and font.getlength(word) > width:
+            fits = max(1, sum(1 for end in range(1, len(word) + 1) if font.getlength(word[:end]) <= width))
+            lines.append(word[:fits])
+            word = word[fits:]
+        current = word
+    return [*lines, current] if current or not lines else lines
+
+
+def _ellipsis(text: str, font: Font, width: int) -> str:
+    """`text`, or as much of it as fits in `width` pixels followed by "..."."""
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + "...") > width:
+        text = text[:-1]
+    return text.rstrip() + "..."
 
 
 # ------------------------------------------------------------------------------ sample grid
 
 
-def sample_rows(release: str | Path, *, per_source: int = 2, task: str = SAMPLE_TASK) -> list[dict[str, Any]]:
+def sample_rows(
+    release: str | Path, *, per_source: int = 2, task: str = SAMPLE_TASK, exclude: Collection[str] = ()
+) -> list[dict[str, Any]]:
     """A deterministic choice of `per_source` rows of every source, spread evenly over its rows.
 
     Rows are taken in file order (train shards first), at evenly spaced positions among a source's rows,
-    so two builds of the same input show the same images. Only the `source` column is scanned; images
-    and texts are read from the row groups that hold the chosen rows.
+    so two builds of the same input show the same images. Rows of the image ids in `exclude` are never
+    chosen. Only the `source` and `image_id` columns are scanned; images and texts are read from the row
+    groups that hold the chosen rows.
     """
     if per_source < 1:
         raise ValueError(f"per_source must be at least 1, got {per_source}")
@@ -226,9 +268,11 @@ def sample_rows(release: str | Path, *, per_source: int = 2, task: str = SAMPLE_
     for path in files:
         parquet = pq.ParquetFile(path)
         for group in range(parquet.metadata.num_row_groups):
-            sources = parquet.read_row_group(group, columns=["source"])["source"].to_pylist()
-            for row, source in enumerate(sources):
-                positions.setdefault(source, []).append((path, group, row))
+            scanned = parquet.read_row_group(group, columns=["source", "image_id"])
+            ids = scanned["image_id"].to_pylist()
+            for row, source in enumerate(scanned["source"].to_pylist()):
+                if ids[row] not in exclude:
+                    positions.setdefault(source, []).append((path, group, row))
     chosen: list[tuple[str, Path, int, int]] = []
     for source in sorted(positions, key=source_order):
         rows = positions[source]
@@ -244,6 +288,14 @@ def sample_rows(release: str | Path, *, per_source: int = 2, task: str = SAMPLE_
         record["label"] = f"{source_short_name(source) if source in schema.SOURCES else source} | {record['tier']}"
         samples.append(record)
     return samples
+
+
+def distinct_sample_rows(release: str | Path, tasks: Sequence[str], *, per_source: int = 1) -> list[dict[str, Any]]:
+    """`sample_rows` of each task in turn, none showing an image an earlier task's rows show already."""
+    rows: list[dict[str, Any]] = []
+    for task in tasks:
+        rows += sample_rows(release, per_source=per_source, task=task, exclude={row["image_id"] for row in rows})
+    return rows
 
 
 def write_sample_grid(

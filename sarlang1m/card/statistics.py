@@ -106,7 +106,8 @@ def collect_statistics(release: str | Path) -> ReleaseStatistics:
     """Count a release's images and texts per source, tier, subset, application, answer type and style.
 
     Reads the Parquet files under `data/` batch by batch and column by column, leaving out the `image`
-    and `sar` bytes, so memory stays flat and the paper-scale release takes seconds.
+    bytes (the originals are files no config lists), so memory stays flat and the paper-scale release takes
+    seconds.
     """
     release = Path(release)
     stats = ReleaseStatistics()

@@ -19,6 +19,9 @@ from . import commands
 #: The description ``sarlang1m --help`` opens with.
 DESCRIPTION = "`sarlang1m`: thin commands over the package's functions (each one is callable from Python too)."
 _DEBUG_HELP = f"show the traceback of any failure (or set {DEBUG_ENVIRONMENT_VARIABLE}=1)"
+#: The fewest images `sarlang1m synth` (and so `demo`) writes: `sarlang1m.synth.plan.MIN_IMAGES`, not imported here
+#: because that module imports `datasets` (tests/test_cli.py keeps the two equal).
+_SYNTH_MIN_IMAGES = 16
 #: Adds a command's arguments to its parser.
 AddArguments = Callable[[argparse.ArgumentParser], None]
 
@@ -57,7 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sarlang1m", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"sarlang1m {__version__}")
     parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
+    subparsers = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        parser_class=_CommandParser,
+        help="what to run; `sarlang1m COMMAND --help` lists its options",
+    )
     for name, help_text, add_arguments, run in _COMMANDS:
         command = subparsers.add_parser(name, help=help_text, parents=[_common_options()], add_arguments=add_arguments)
         command.set_defaults(run=run)
@@ -97,9 +106,18 @@ def _byte_size(text: str) -> str:
 def _add_synth(parser: argparse.ArgumentParser) -> None:
     """`sarlang1m synth OUT`: a synthetic raw release."""
     parser.add_argument("out", type=Path, help="folder to create (must not exist or be empty)")
-    parser.add_argument("--images", type=_positive_int, default=120, help="number of images (default: 120)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--paper-scale", action="store_true", help="the paper's 118,331 images and 1,126,277 texts")
+    parser.add_argument(
+        "--images",
+        type=_positive_int,
+        default=120,
+        help=f"number of images, at least {_SYNTH_MIN_IMAGES} (every source in every split) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of every pixel and text: same seed, same bytes (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--paper-scale", action="store_true", help="the paper's 118,331 images and 1,126,277 texts (ignores --images)"
+    )
     sizes = parser.add_mutually_exclusive_group()
     sizes.add_argument("--image-size", type=int, help="side of every image in pixels (default: small, per source)")
     sizes.add_argument(
@@ -108,7 +126,12 @@ def _add_synth(parser: argparse.ArgumentParser) -> None:
         help="each source at its real pixel size and type (SpaceNet6 900 px x 4 float32, DFC2023 512 px uint16, "
         "OpenEarthMap-SAR 1024 px uint8, SARDet-100K chips of 190-1024 px): slower and larger, for benchmarks",
     )
-    parser.add_argument("--workers", type=_positive_int, default=1, help="processes generating pixels")
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="processes generating pixels; the bytes do not depend on it (default: %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -119,35 +142,59 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("raw", type=Path, help="folder of the authors' raw release")
     parser.add_argument("--out", type=Path, required=True, help="release folder to write")
     parser.add_argument("--sardet-root", type=Path, help="SARDet-100K root (default: RAW/SARDet_100K if present)")
-    parser.add_argument("--num-proc", type=_positive_int, default=1, help="processes writing shards")
     parser.add_argument(
-        "--max-shard-size", type=_byte_size, default="500MB", help="largest shard, e.g. 500MB (default)"
+        "--num-proc", type=_positive_int, default=1, help="processes writing shards (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--max-shard-size",
+        type=_byte_size,
+        default="500MB",
+        help="largest shard, a size such as 500MB or 2GB (default: %(default)s)",
     )
     parser.add_argument(
         "--shard-multiple",
         type=_positive_int,
         default=1,
-        help="shards per partition a multiple of N (N = nodes x workers)",
+        help="shards per partition a multiple of N (N = nodes x workers) (default: %(default)s)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing release folder")
     parser.add_argument(
         "--allow-missing", action="store_true", help="skip texts whose image is missing or unreadable (reported)"
     )
-    parser.add_argument("--text-format", choices=["json", "csv"], default="json", help="which twin to read")
-    parser.add_argument("--version", default=schema.RELEASE_VERSION, help="release version written in the card")
+    parser.add_argument(
+        "--text-format",
+        choices=["json", "csv"],
+        default="json",
+        help="which of the authors' twin text files to read, JSON or CSV (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--version",
+        default=schema.RELEASE_VERSION,
+        help="release version X.Y.Z (no leading v) written in the card; push needs the same (default: %(default)s)",
+    )
     parser.add_argument(
         "--repo",
         default=schema.DEFAULT_REPO_ID,
-        help=f"Hub repo ORG/NAME the card and Croissant name (default: {schema.DEFAULT_REPO_ID}); push needs the same",
+        help="Hub repo ORG/NAME the card and Croissant name; push needs the same (default: %(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _add_demo(parser: argparse.ArgumentParser) -> None:
     """`sarlang1m demo`: synth, build, load and a contact sheet, end to end."""
-    parser.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for everything the demo writes")
-    parser.add_argument("--images", type=_positive_int, default=120)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-output"),
+        help="folder for everything the demo writes; a folder an earlier demo wrote is replaced (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--images",
+        type=_positive_int,
+        default=120,
+        help=f"images of the synthetic raw release, at least {_SYNTH_MIN_IMAGES} (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic raw release (default: %(default)s)")
 
 
 def _add_verify(parser: argparse.ArgumentParser) -> None:
@@ -173,23 +220,34 @@ def _add_evaluate(parser: argparse.ArgumentParser) -> None:
     from ..evaluate.predictions import MISSING_POLICIES
     from ..evaluate.vqa import DEFAULT_PROTOCOL, PROTOCOLS
 
-    tasks = parser.add_subparsers(dest="task", required=True, metavar="TASK")
+    tasks = parser.add_subparsers(dest="task", required=True, metavar="TASK", help="what the predictions answer")
     for task, help_text in (("vqa", "VQA accuracy (paper or strict protocol)"), ("captions", "BLEU, ROUGE-L, CIDEr")):
         sub = tasks.add_parser(task, help=help_text, parents=[_common_options()])
         sub.add_argument("predictions", type=Path, help="JSONL of {id, prediction}")
         sub.add_argument("--release", required=True, help="release folder, or ORG/NAME@REV on the Hub")
-        sub.add_argument("--split", default="test")
+        sub.add_argument("--split", default="test", help="split the predictions answer (default: %(default)s)")
         sub.add_argument("--config", help=f"restrict to a config (default: {task})")
-        sub.add_argument("--missing", choices=MISSING_POLICIES, default="wrong", help="how missing predictions count")
-        sub.add_argument("--json", type=Path, help="also write the full report as JSON")
+        sub.add_argument(
+            "--missing",
+            choices=MISSING_POLICIES,
+            default="wrong",
+            help="a reference without a prediction counts as wrong (an empty caption), or with skip is left out "
+            "(default: %(default)s)",
+        )
+        sub.add_argument("--json", type=Path, help="also write the full report as JSON to this file")
         if task == "vqa":
             sub.add_argument(
-                "--protocol", choices=PROTOCOLS, default=DEFAULT_PROTOCOL, help="the authors' rule (default) or strict"
+                "--protocol",
+                choices=PROTOCOLS,
+                default=DEFAULT_PROTOCOL,
+                help="paper: the authors' rule; strict: answers compared as words, no substring match "
+                "(default: %(default)s)",
             )
             sub.add_argument(
                 "--judge",
                 default=DEFAULT_JUDGE,
-                help=f"{DEFAULT_JUDGE} (default: offline), none (a lower bound), or an OpenAI-compatible base URL",
+                help=f"{DEFAULT_JUDGE} (offline), none (a lower bound), or an OpenAI-compatible base URL "
+                "(default: %(default)s)",
             )
 
 
@@ -198,10 +256,10 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
     from .. import schema
     from ..export import FORMATS
 
-    parser.add_argument("format", choices=FORMATS)
+    parser.add_argument("format", choices=FORMATS, help="the fine-tuning tool's format: " + ", ".join(FORMATS))
     parser.add_argument("release", help="release folder, or ORG/NAME on the Hub")
-    parser.add_argument("--config", default="vqa")
-    parser.add_argument("--split", default="train")
+    parser.add_argument("--config", default="vqa", help="config to export, e.g. captions (default: %(default)s)")
+    parser.add_argument("--split", default="train", help="split to export (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=True, help="output: .json (a JSON array) or .jsonl (JSON lines)")
     parser.add_argument("--images-dir", type=Path, help="folder for the images (default: images/ next to --out)")
     parser.add_argument(
@@ -210,8 +268,16 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="prepend the SARVQA1 class prompts (default: on for configs mixing SARVQA1 and SARVQA2)",
     )
-    parser.add_argument("--vqa-prompt", default=schema.VQA_PROMPT, help="user turn of a question; needs {question}")
-    parser.add_argument("--caption-prompt", default=schema.CAPTION_PROMPT)
+    parser.add_argument(
+        "--vqa-prompt",
+        default=schema.VQA_PROMPT,
+        help="user turn of a question; needs {question} (default: the paper's, %(default)r)",
+    )
+    parser.add_argument(
+        "--caption-prompt",
+        default=schema.CAPTION_PROMPT,
+        help="user turn of a caption (default: the paper's, %(default)r)",
+    )
     parser.add_argument("--dataset-name", help="LLaMA-Factory dataset name (default: sarlang1m_<config>_<split>)")
     parser.add_argument("--revision", help="Hub revision (default: the release this package pins)")
 

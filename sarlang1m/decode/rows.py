@@ -1,9 +1,10 @@
 """The per-row decisions of `sarlang1m.decode.SARDecode`, apart from running them.
 
 Which rows of a batch share one decode (the questions of one image), which bands of a row to keep
-(polarisation names looked up per row, with the ``missing`` policy), and the 8-bit ``image`` fallback
-for rows without an original GeoTIFF. Pure functions of the rows: `SARDecode` runs the decodes they
-ask for on its worker threads, and these rules read (and are tested) without any threading.
+(polarisation names looked up per row, with the ``missing`` policy), the 8-bit ``image`` fallback
+for rows without an original GeoTIFF, and how 8-bit pixels are standardised. Pure functions of the rows:
+`SARDecode` runs the decodes they ask for on its worker threads, and these rules read (and are tested)
+without any threading.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from ..sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError
+from ..sar.pixels import DecodedSAR
 
 #: The row columns that locate and check an original GeoTIFF.
 PATH_COLUMN, SHA256_COLUMN, BYTES_COLUMN = "sar_path", "sar_sha256", "sar_bytes"
@@ -119,3 +121,32 @@ def image_to_display_array(image: Any, *, max_pixels: int | None = DEFAULT_MAX_P
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("="))
     return array[np.newaxis]
+
+
+#: Said once per `SARDecode` (and process) the first time `standardized_per_image` serves a row.
+DISPLAY_STANDARDIZED_WARNING = (
+    "normalize='standardize': {image_id} ({source}) has 8-bit display pixels (no original GeoTIFF, e.g. "
+    "SARDet-100K, or an 8-bit one), which have no dB values and so no release statistics: such rows are "
+    "standardised per image, (x - mean) / std over the image's own valid pixels, and say so "
+    "(pixels_radiometry 'display', pixels_source 'image' for the fallback). Pass fallback_to_image=False to "
+    "refuse rows without an original instead."
+)
+
+
+def standardized_per_image(decoded: DecodedSAR) -> DecodedSAR:
+    """Display pixels standardised per band over the image's own valid pixels, in place.
+
+    8-bit pixels have no dB values, so a source's dB statistics cannot apply to them; standardising each image
+    by itself puts them on the scale of the standardised rows beside them in a batch (zero mean, unit
+    variance) instead of [0, 1]. Invalid pixels stay 0; a constant band gives zeros, never NaN.
+    """
+    for band, valid in zip(decoded.pixels, decoded.valid, strict=True):
+        values = band[valid]
+        std = float(values.std(dtype=np.float64)) if values.size else 0.0
+        if std > 0:
+            band -= np.float32(values.mean(dtype=np.float64))
+            band /= np.float32(std)
+        else:
+            band.fill(0)
+        band[~valid] = 0
+    return decoded

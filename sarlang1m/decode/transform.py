@@ -12,6 +12,7 @@ import functools
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ from .outputs import (
 )
 from .rows import (
     BYTES_COLUMN,
+    DISPLAY_STANDARDIZED_WARNING,
     PATH_COLUMN,
     PIXELS_FROM_IMAGE,
     PIXELS_FROM_SAR,
@@ -51,6 +53,7 @@ from .rows import (
     check_missing,
     image_to_display_array,
     shared_decodes,
+    standardized_per_image,
 )
 
 #: Rows decoded per batch when streaming: small, because decoded pixels are large (16 SpaceNet6 rows as
@@ -93,10 +96,12 @@ class SARDecode:
     marked invalid, ``error`` raises; so the same ``bands`` give the same band count on every row of every
     config. ``statistics`` is the release's ``sar_statistics`` mapping {source: {"bands", "mean_db", "std_db"}}
     used for ``normalize="standardize"``. A row without an original falls back to its 8-bit ``image`` as
-    ``display`` (``pixels_source == "image"``) unless ``fallback_to_image=False``. The ``image`` column
-    is dropped from the output unless ``keep_inputs``. Picklable, so DataLoader workers can run it (each
-    makes its own threads). Errors are `SARDecodeError` naming the row's ``image_id`` (a failed fetch
-    keeps its type and names the rows that use the file), raised in row order from whichever thread.
+    ``display`` (``pixels_source == "image"``) unless ``fallback_to_image=False``; under ``standardize``,
+    display pixels (they have no dB statistics) are standardised per image, with a warning the first time.
+    The ``image`` column is dropped from the output unless ``keep_inputs``. Picklable, so DataLoader
+    workers can run it (each makes its own threads). Errors are `SARDecodeError` naming the row's
+    ``image_id`` (a failed fetch keeps its type and names the rows that use the file), raised in row order
+    from whichever thread.
     """
 
     def __init__(
@@ -149,6 +154,7 @@ class SARDecode:
             raise ValueError(f"decode_threads must be at least 1, got {decode_threads}")
         self.decode_threads = decode_threads
         self._slots: threading.Semaphore | None = None
+        self._warned_display = False
         self.reader = (
             None
             if root is None
@@ -280,10 +286,20 @@ class SARDecode:
             max_pixels=self.max_pixels,
             percentile_method=self.percentile_method,
         )
+        if self.method == "standardize" and decoded.radiometry == "display":
+            decoded = standardized_per_image(decoded)
+            self._warn_display_standardized(row)
         if plan is not None and None in plan:
             decoded = with_zero_bands(decoded, plan)
         pixels, valid = as_output(decoded, self.out)
         return {PIXELS_FIELD: pixels, VALID_FIELD: valid, RADIOMETRY_FIELD: decoded.radiometry, SOURCE_FIELD: source}
+
+    def _warn_display_standardized(self, row: Mapping[str, Any]) -> None:
+        """Say once what rows without dB statistics got under ``standardize`` (not once per batch)."""
+        if not self._warned_display:
+            self._warned_display = True
+            where = {"image_id": repr(row.get("image_id")), "source": f"source {row.get('source')!r}"}
+            warnings.warn(DISPLAY_STANDARDIZED_WARNING.format(**where), UserWarning, stacklevel=2)
 
     def _statistics_for(self, row: Mapping[str, Any]) -> Mapping[str, Any] | None:
         if self.method != "standardize":

@@ -65,6 +65,10 @@ class ConfigSpec:
         return fnmatch(partition, self.partition_glob)
 
 
+#: How the description of a task's tier config opens; the tier's description ends it.
+_TIER_CONFIG_OPENINGS = {"vqa": "Visual questions on", "captions": "Captions of"}
+
+
 def config_specs(tiers: dict[str, set[str]] | None = None) -> list[ConfigSpec]:
     """Every named config; with `tiers` ({task: tiers present}), also one per tier per task."""
     specs = [
@@ -76,7 +80,8 @@ def config_specs(tiers: dict[str, set[str]] | None = None) -> list[ConfigSpec]:
     for task in TASKS:
         for tier in TIERS:
             if tiers is None or tier in tiers.get(task, set()):
-                specs.append(ConfigSpec(f"{task}-{tier}", task, f"{task} on {TIERS[tier].description}.", tier=tier))
+                description = f"{_TIER_CONFIG_OPENINGS[task]} {TIERS[tier].description}."
+                specs.append(ConfigSpec(f"{task}-{tier}", task, description, tier=tier))
     return specs
 
 

@@ -16,17 +16,22 @@ from typing import Literal, get_args
 class Tier:
     name: str
     gsd_m: tuple[float, float]
+    #: The tier's images as a noun phrase: the card's tables show it, and config descriptions end with it.
     description: str
 
 
 TIERS: dict[str, Tier] = {
     t.name: t
     for t in (
-        Tier("vhr", (0.0, 0.5), "very high resolution: GSD up to 0.5 m"),
-        Tier("high", (0.5, 2.0), "high resolution: GSD above 0.5 m, up to 2 m"),
-        Tier("medium", (2.0, 5.0), "medium resolution: GSD above 2 m, up to 5 m"),
-        Tier("low", (5.0, 25.0), "low resolution: GSD above 5 m, up to 25 m"),
-        Tier("mixed", (0.1, 25.0), "unknown within 0.1-25 m (SARDet-100K images whose origin is not known)"),
+        Tier("vhr", (0.0, 0.5), "very high resolution images (GSD up to 0.5 m)"),
+        Tier("high", (0.5, 2.0), "high resolution images (GSD above 0.5 m, up to 2 m)"),
+        Tier("medium", (2.0, 5.0), "medium resolution images (GSD above 2 m, up to 5 m)"),
+        Tier("low", (5.0, 25.0), "low resolution images (GSD above 5 m, up to 25 m)"),
+        Tier(
+            "mixed",
+            (0.1, 25.0),
+            "images of unknown resolution within 0.1-25 m (SARDet-100K images, whose source dataset is not known)",
+        ),
     )
 }
 
