@@ -1,7 +1,8 @@
 """Atomic file writes: a partial file beside the target, renamed over it only when it is complete.
 
 A reader (a user, `datasets`, a concurrent build worker) sees the old file or the whole new one, never a
-half-written one, and a failed write leaves nothing behind.
+half-written one, and a failed write leaves nothing behind. An error writing the partial file names the
+target, the path the user knows (`messages.naming`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+from .messages import naming
 
 
 @contextlib.contextmanager
@@ -20,7 +23,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        yield partial
-        os.replace(partial, path)
+        with naming(path, partial):
+            yield partial
+            os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

@@ -148,6 +148,10 @@ def _add_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for everything the demo writes")
     parser.add_argument("--images", type=_positive_int, default=120)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--repo",
+        help="Hub repo ORG/NAME to build the release for, and to try `push --dry-run` with (default: a placeholder)",
+    )
 
 
 def _add_verify(parser: argparse.ArgumentParser) -> None:
