@@ -43,12 +43,12 @@ def test_synth_and_build_say_what_each_count_counts_and_agree(tmp_path):
     assert counts is not None, synth.stdout
     images, used, unused = map(int, counts.groups())
     assert images == used + unused and f"| {images}/{images} " in synth.stderr  # the bar's count
-    build = run("build", raw, "--out", out, "--quiet")
+    build = run("build", raw, "--out", out)
     assert build.returncode == 0, build.stderr
     manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
     rows = sum(info["images"] for name in ("vqa", "captions") for info in manifest["configs"][name]["splits"].values())
     assert f"wrote {out}: {used} images in {rows} rows (one per image and task)" in build.stdout
-    assert rows > used
+    assert rows > used and re.search(rf"writing shards: 100%\|\S*\| {rows}/{rows} \[[^]]* rows/s", build.stderr)
 
 
 def test_help_and_a_usage_error_import_no_datasets():
