@@ -22,7 +22,10 @@ def cli(env: dict[str, str] | None, *args: str) -> subprocess.CompletedProcess:
 def test_push_and_verify_count_the_files_the_manifest_lists_alike(built_tiny_release):
     listed = len(read_manifest(built_tiny_release)["files"])
     plan = push_release(built_tiny_release, schema.DEFAULT_REPO_ID, schema.RELEASE_VERSION, dry_run=True).plan
-    assert f"to upload, {listed} of the {listed} files the MANIFEST lists and MANIFEST.json" in plan.summary()
+    assert (
+        f"of the {listed} files the MANIFEST lists, {listed} to upload and 0 unchanged; MANIFEST.json to upload"
+        in plan.summary()
+    )
     assert f"OK, the {listed} files the MANIFEST lists match it" in verify_local(built_tiny_release).summary()
 
 
@@ -45,7 +48,10 @@ def test_counts_agree_after_a_push_and_a_dry_run_names_a_new_repo(hub_server: Hu
     dry = cli(hub_env, "push", str(release), "--repo", REPO, "--version", "1.0.0", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert f"{REPO} does not exist on the Hub: the push creates it" in dry.stdout
-    assert f"to upload, {listed} of the {listed} files the MANIFEST lists and MANIFEST.json" in dry.stdout
+    assert (
+        f"of the {listed} files the MANIFEST lists, {listed} to upload and 0 unchanged; MANIFEST.json to upload"
+        in dry.stdout
+    )
     assert cli(hub_env, "push", str(release), "--repo", REPO, "--version", "1.0.0").returncode == 0
     for extra in ((), ("--download",)):
         done = cli(hub_env, "verify", f"{REPO}@v1.0.0", *extra)

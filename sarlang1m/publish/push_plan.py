@@ -53,12 +53,13 @@ class PushPlan:
 
     def summary(self) -> str:
         where = "" if self.branch == "main" else f" on branch {self.branch} (main is not moved)"
-        listed = [p for p in self.additions if p != schema.MANIFEST_FILE]
-        manifest = f" and {schema.MANIFEST_FILE}" if schema.MANIFEST_FILE in self.additions else ""
+        upload = sum(p != schema.MANIFEST_FILE for p in self.additions)
+        manifest = "to upload" if schema.MANIFEST_FILE in self.additions else "unchanged"
         lines = [
-            f"push to {self.repo_id} as {self.tag}{where}: to upload, {len(listed)} of the {self.listed} files "
-            f"the MANIFEST lists{manifest} ({human_bytes(self.bytes_to_upload)}) in {len(self.commits)} "
-            f"commit(s); {len(self.deletions)} file(s) to delete, {len(self.unchanged)} unchanged"
+            f"push to {self.repo_id} as {self.tag}{where}: of the {self.listed} files the MANIFEST lists, {upload} "
+            f"to upload and {self.listed - upload} unchanged; {schema.MANIFEST_FILE} {manifest}; "
+            f"{human_bytes(self.bytes_to_upload)} in {len(self.commits)} commit(s); {len(self.deletions)} file(s) "
+            "to delete"
         ]
         if self.unchecked is not None:
             lines.append(
