@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..messages import naming
 from ..output_folders import RELEASE_FOLDER, check_output_folder, swap_into_place, work_folder
 from ..publish.push_checks import hub_repo_id, release_version
-from ..raw.layout import find_layout, is_synthetic
+from ..raw.layout import RawLayout, find_layout, is_synthetic
 from ..summary import ConfigSummary
 from .finish import ReleaseNames, config_summaries, finish_release
 from .parallel import stage_and_write
@@ -69,41 +69,46 @@ def build_release(
     `out` must be a new path, an empty folder, or (with `overwrite`) a release folder; never the input.
     """
     version, repo_id = release_version(version), hub_repo_id(repo_id)
-    max_shard_bytes = _checked_options(num_proc, max_shard_size, shard_multiple)
+    options = {
+        "allow_missing": allow_missing,
+        "max_shard_bytes": _checked_options(num_proc, max_shard_size, shard_multiple),
+        "shard_multiple": shard_multiple,
+        "progress": progress,
+    }
     out = Path(out)
     inputs = [raw] if sardet_root is None else [raw, sardet_root]
     check_output_folder(out, inputs=inputs, replaceable=RELEASE_FOLDER, overwrite=overwrite)
     layout = find_layout(raw, sardet_root=sardet_root, text_format=text_format)
+    names = ReleaseNames(version=version, synthetic=is_synthetic(layout.root), repo_id=repo_id)
     work = work_folder(out, "building")
-    release = work / "release"
     try:
-        with naming(out, release, work):
-            release.mkdir()
-            staging_path = work / "staging.sqlite"
-            options = {
-                "allow_missing": allow_missing,
-                "max_shard_bytes": max_shard_bytes,
-                "shard_multiple": shard_multiple,
-                "progress": progress,
-            }
-            results = stage_and_write(layout, staging_path, release, options, num_proc=num_proc, progress=progress)
-            staging = Staging(staging_path)
-            _skip_unreadable(staging, staging_path, results, allow_missing=allow_missing)
-            stats = SARStatistics()
-            for result in results:
-                stats.merge(result.stats)
-            configs = config_summaries(results, release)
-            names = ReleaseNames(version=version, synthetic=is_synthetic(layout.root), repo_id=repo_id)
-            sharding = shard_multiple_report(_partition_shards(results), configs, shard_multiple)
-            report = finish_release(release, staging, layout, stats, configs, names, sharding)
-            images = staging.images_used()
-            staging.close()
+        with naming(out, work / "release", work):
+            result = _write_release(layout, work, names, options, num_proc)
             check_output_folder(out, inputs=inputs, replaceable=RELEASE_FOLDER, overwrite=overwrite)  # again, now
-            swap_into_place(release, out)
+            swap_into_place(work / "release", out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    result.out = out.absolute()
+    return result
+
+
+def _write_release(layout: RawLayout, work: Path, names: ReleaseNames, options: dict, num_proc: int) -> BuildResult:
+    """Stage, write the shards, account for unreadable images and finish, in `work` (its `release` folder)."""
+    release, staging_path = work / "release", work / "staging.sqlite"
+    release.mkdir()
+    results = stage_and_write(layout, staging_path, release, options, num_proc=num_proc, progress=options["progress"])
+    staging = Staging(staging_path)
+    _skip_unreadable(staging, staging_path, results, allow_missing=options["allow_missing"])
+    stats = SARStatistics()
+    for result in results:
+        stats.merge(result.stats)
+    configs = config_summaries(results, release)
+    sharding = shard_multiple_report(_partition_shards(results), configs, options["shard_multiple"])
+    report = finish_release(release, staging, layout, stats, configs, names, sharding)
+    images = staging.images_used()
+    staging.close()
     return BuildResult(
-        out.absolute(),
+        release,
         configs,
         images=images,
         rows=sum(r.images for r in results),
