@@ -33,7 +33,7 @@ result = build_release(
 seconds = time.perf_counter() - start
 usage = resource.getrusage
 peak_kib = max(usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({"seconds": seconds, "images": result.images, "texts": result.texts, "peak_kib": peak_kib}))
+print(json.dumps({"seconds": seconds, "images": result.rows, "texts": result.texts, "peak_kib": peak_kib}))
 """
 
 

@@ -31,7 +31,7 @@ result = build_release(sys.argv[1], sys.argv[2], num_proc=int(sys.argv[3]), shar
 seconds = time.perf_counter() - start
 usage = resource.getrusage
 peak = max(usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({"seconds": seconds, "images": result.images, "texts": result.texts, "peak_kib": peak}))
+print(json.dumps({"seconds": seconds, "images": result.rows, "texts": result.texts, "peak_kib": peak}))
 """
 
 _STREAM = """

@@ -1,8 +1,9 @@
 """Atomic file writes: a partial file beside the target, renamed over it only when it is complete.
 
 A reader (a user, `datasets`, a concurrent build worker) sees the old file or the whole new one, never a
-half-written one, and a failed write leaves nothing behind. Errors name the target, never the hidden partial
-file, and `check_output_file` refuses a target that cannot be written before any work is done.
+half-written one, and a failed write leaves nothing behind. An error writing the partial file names the
+target, the path the user knows (`messages.naming`), and `check_output_file` refuses a target that cannot be
+written before any work is done.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import InputError
+from .messages import naming
 
 
 @contextlib.contextmanager
@@ -24,12 +26,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        yield partial
-        os.replace(partial, path)
-    except OSError as error:
-        if error.filename not in (str(partial), partial):
-            raise
-        raise type(error)(error.errno, error.strerror, str(path)) from error
+        with naming(path, partial):
+            yield partial
+            os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
 

@@ -2,7 +2,8 @@
 
 synth (a synthetic raw release in the authors' layout) -> build (Parquet, card, MANIFEST) -> load with
 plain `datasets` -> a summary (configs, splits, images, texts per application and tier) -> SAR decoding
-of one original GeoTIFF -> a contact sheet of images with their texts.
+of one original GeoTIFF -> a contact sheet of images with their texts. The release is built for the Hub
+repo `repo_id` (a placeholder by default), so that the `push --dry-run` it suggests next is accepted.
 """
 
 from __future__ import annotations
@@ -15,23 +16,41 @@ import datasets
 
 from . import schema
 from .build.release import build_release
-from .errors import OutputExistsError
+from .output_folders import Replaceable, check_output_folder
+from .publish.push_checks import hub_repo_id
 from .synth import write_synthetic_release
 
 #: A folder holding this file was written by the demo and may be replaced by the next run.
 DEMO_MARKER = ".sarlang1m-demo"
+#: What the demo may replace without asking: its own earlier output, which holds `DEMO_MARKER`.
+DEMO_OUTPUT = Replaceable("a folder the demo wrote", lambda folder: (folder / DEMO_MARKER).is_file(), option=None)
+#: The repo the demo's release is built for unless told: a placeholder for the user's own repo.
+DEMO_REPO_ID = "your-name/sarlang-1m-demo"
 
 
-def run_demo(out: str | Path = "demo-output", *, images: int = 120, seed: int = 0, progress: bool = True) -> dict:
-    """Run every step into `out` and print what each produced; returns the summary."""
-    out = Path(out)
+def run_demo(
+    out: str | Path = "demo-output",
+    *,
+    images: int = 120,
+    seed: int = 0,
+    repo_id: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """Run every step into `out` and print what each produced; returns the summary.
+
+    The release is built for `repo_id` (default: `DEMO_REPO_ID`, a placeholder), the repo its card names.
+    """
+    out, repo_id = Path(out), hub_repo_id(repo_id or DEMO_REPO_ID)
     _prepare(out)
     raw, release = out / "raw-synthetic", out / schema.DATASET_NAME
     print(f"1/5 synth: a SYNTHETIC raw release ({images} images, seed {seed}) in {raw}")
     write_synthetic_release(raw, images=images, seed=seed, progress=progress)
-    print(f"2/5 build: {release}")
-    result = build_release(raw, release, progress=progress)
-    print(f"    {result.images} image rows, {result.texts} texts, {result.skipped} skipped (see build_report.json)")
+    print(f"2/5 build: {release} (for the Hub repo {repo_id})")
+    result = build_release(raw, release, repo_id=repo_id, progress=progress)
+    print(
+        f"    {result.images} images in {result.rows} rows (one per image and task), {result.texts} texts, "
+        f"{result.skipped} texts skipped (see build_report.json)"
+    )
     print(f'3/5 load with plain datasets: load_dataset("{release}", config)')
     summary = summarize(release)
     print(format_summary(summary))
@@ -41,7 +60,9 @@ def run_demo(out: str | Path = "demo-output", *, images: int = 120, seed: int = 
     _contact_sheet(release, sheet)
     print(f"5/5 contact sheet of images with their texts: {sheet}")
     print(f"next: sarlang1m verify {release}")
-    print(f"      sarlang1m push {release} --repo ORG/NAME --version {schema.RELEASE_VERSION} --dry-run")
+    print(f"      sarlang1m push {release} --repo {repo_id} --version {schema.RELEASE_VERSION} --dry-run")
+    if repo_id == DEMO_REPO_ID:
+        print("      (to push to a repo of yours, run the demo again with --repo ORG/NAME)")
     return summary
 
 
@@ -105,9 +126,7 @@ def _contact_sheet(release: Path, path: Path) -> None:
 
 def _prepare(out: Path) -> None:
     """Create `out`, or empty it when an earlier demo wrote it; refuse any other non-empty folder."""
-    if out.exists() and any(out.iterdir()):
-        if not (out / DEMO_MARKER).exists():
-            raise OutputExistsError(f"{out} is not empty and was not written by the demo; pick another --out")
+    if check_output_folder(out, replaceable=DEMO_OUTPUT):
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / DEMO_MARKER).write_text("written by `sarlang1m demo`: synthetic data, safe to delete\n")

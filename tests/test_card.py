@@ -147,6 +147,23 @@ def test_statistics_match_an_independent_count(built_tiny_release):
     assert sum(c["with_sar"] for c in stats.sources["vqa"].values()) == with_sar
 
 
+def test_images_with_geotiff_count_each_image_once_whatever_its_tasks(synthetic_release):
+    """SpaceNet6 images have questions and captions: two rows each, but one original each."""
+    card = (synthetic_release / schema.CARD_FILE).read_text(encoding="utf-8")
+    header = next(line for line in card.splitlines() if line.startswith("| source | tier | VQA images"))
+    columns = [cell.strip() for cell in header.strip("|").split("|")]
+    assert "images with GeoTIFF" in columns
+    checked = 0
+    for source in ("spacenet6", "dfc2023", "openearthmap_sar"):
+        title = schema.SOURCES[source].title
+        row = next(line for line in card.splitlines() if line.startswith(f"| {title} |"))
+        cells = dict(zip(columns, (cell.strip() for cell in row.strip("|").split("|")), strict=True))
+        originals = [p for p in (synthetic_release / schema.ORIGINALS_DIR / source).rglob("*") if p.is_file()]
+        assert int(cells["images with GeoTIFF"]) == len(originals) == int(cells["VQA images"]), (source, cells)
+        checked += int(cells["caption images"]) > 0  # the images counted in both tasks, once here
+    assert checked == 3
+
+
 def test_statistics_never_read_the_image_bytes(built_tiny_release, monkeypatch):
     requested: list[list[str] | None] = []
     original = pq.ParquetFile.iter_batches

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -33,7 +34,25 @@ def test_synth_build_verify(tmp_path):
     assert verify.returncode == 0 and "OK" in verify.stdout
     quiet = run("build", raw, "--out", out, "--overwrite", "--quiet")
     assert quiet.returncode == 0, quiet.stderr
-    assert "writing shards" not in quiet.stderr and "image rows" in quiet.stdout
+    assert "writing shards" not in quiet.stderr and "rows (one per image and task)" in quiet.stdout
+
+
+def test_synth_and_build_say_what_each_count_counts_and_agree(tmp_path):
+    """synth's images are its progress bar's (used and unused ones); build's images are the distinct images
+    the texts use, its rows one per image and task."""
+    raw, out = tmp_path / "raw", tmp_path / "sarlang-1m"
+    synth = run("synth", raw, "--images", 32, "--seed", 3)
+    assert synth.returncode == 0, synth.stderr
+    counts = re.search(r"(\d+) images \((\d+) used by texts, (\d+) unused\)", synth.stdout)
+    assert counts is not None, synth.stdout
+    images, used, unused = map(int, counts.groups())
+    assert images == used + unused and f"| {images}/{images} " in synth.stderr  # the bar's count
+    build = run("build", raw, "--out", out)
+    assert build.returncode == 0, build.stderr
+    manifest = json.loads((out / schema.MANIFEST_FILE).read_text())
+    rows = sum(info["images"] for name in ("vqa", "captions") for info in manifest["configs"][name]["splits"].values())
+    assert f"wrote {out}: {used} images in {rows} rows (one per image and task)" in build.stdout
+    assert rows > used and re.search(rf"writing shards: 100%\|\S*\| {rows}/{rows} \[[^]]* rows/s", build.stderr)
 
 
 def test_help_and_a_usage_error_import_no_datasets():

@@ -1,5 +1,9 @@
 """`sarlang1m demo` runs every step on a small synthetic release and reports what plain datasets loads."""
 
+import shlex
+import subprocess
+import sys
+
 import numpy as np
 import PIL.Image
 import pytest
@@ -40,7 +44,7 @@ def test_demo_replaces_its_own_output_but_nothing_else(tmp_path):
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep")
-    with pytest.raises(FileExistsError, match="not written by the demo"):
+    with pytest.raises(FileExistsError, match="is not a folder the demo wrote"):
         run_demo(other, images=32, progress=False)
     assert (other / "notes.txt").read_text() == "keep"
 
@@ -54,3 +58,20 @@ def test_the_contact_sheet_shows_each_image_once(synthetic_release, tmp_path, mo
     ids = [row["image_id"] for row in shown]
     assert len(ids) == len(set(ids)) and (tmp_path / "contact_sheet.png").is_file()
     assert {row["source"] for row in shown} == set(read_manifest(synthetic_release)["sar_statistics"]) | {"sardet_100k"}
+
+
+@pytest.mark.parametrize("repo", [None, "me/sarlang-demo"])
+def test_the_next_commands_the_demo_prints_run_offline(tmp_path, capsys, repo):
+    """`verify` of the folder and `push --dry-run` (the Hub cannot be reached here: HF_HUB_OFFLINE=1)."""
+    run_demo(tmp_path / "demo", images=32, repo_id=repo, progress=False)
+    printed = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(printed) if line.startswith("next: "))
+    commands = [line.split(": ", 1)[-1].strip() for line in printed[start:] if "sarlang1m " in line]
+    assert [shlex.split(c)[1] for c in commands] == ["verify", "push"] and "--dry-run" in commands[1]
+    assert (repo or "your-name/sarlang-1m-demo") in commands[1]
+    for command in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "sarlang1m.cli", *shlex.split(command)[1:]], capture_output=True, text=True
+        )
+        assert done.returncode == 0, (command, done.stderr)
+    assert "not checked against the Hub" in done.stdout and "dry run: nothing was uploaded" in done.stdout

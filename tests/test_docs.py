@@ -8,7 +8,7 @@ a fresh working folder, its blocks in order (a block may use the files an earlie
 - The folder holds what a reader of the docs has at hand: ``sarlang-raw`` (``sarlang1m synth``'s default
   SYNTHETIC raw release) and ``sarlang-1m`` (built from it) unless the document makes them itself,
   ``scene.tif`` (a SpaceNet6-like GeoTIFF of that release), ``predictions.jsonl`` / ``captions.jsonl``
-  (answers to its test split) and ``examples/`` as in a checkout.
+  (answers to its test split) and ``examples/`` and ``tests/`` as in a checkout.
 - The Hub is tests/hub_server/, the offline stand-in speaking the Hub's HTTP protocol: it holds the same
   synthetic release as ``sarlang1m/SARLANG-1M`` at ``v1.0.0``, so blocks that read "the published release"
   read that, and ``push`` blocks push to it.
@@ -155,6 +155,7 @@ def reader_folder(document: Path, blocks: list[Block], reader_files: Path, tmp_p
         copy = shutil.copytree if entry.is_dir() else shutil.copy2
         copy(entry, work / entry.name)
     (work / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    (work / "tests").symlink_to(ROOT / "tests", target_is_directory=True)  # the Hub stand-in, as in a checkout
     return work
 
 

@@ -144,7 +144,8 @@ def test_older_versions_need_an_explicit_flag(hub_server: HubServer, hub_env, re
 def test_version_must_match_the_build_and_be_semver(hub_server: HubServer, hub_env, releases):
     mismatch = push(hub_env, releases["1.0.0"], "1.2.0")
     assert mismatch["error"] == "PushRefused" and "built as version 1.0.0" in mismatch["message"]
-    assert push(hub_env, releases["1.0.0"], "v1")["error"] == "PushRefused"
+    refused = push(hub_env, releases["1.0.0"], "v1")
+    assert refused["error"] == "InputError" and "version must be X.Y.Z" in refused["message"]
     assert hub_server.count("commit", status="any") == 0
 
 
@@ -372,8 +373,8 @@ def test_failures_end_in_one_line_with_the_state_of_the_repo(hub_server: HubServ
     bad_token = cli({**hub_env, "HF_TOKEN": "hf_not_a_token"}, "push", release, "--repo", REPO, "--version", "1.0.0")
     assert bad_token.returncode == 3 and "hf auth login" in bad_token.stderr and bad_token.stderr.count("\n") == 1
     unreachable = {**hub_env, "HF_ENDPOINT": "http://127.0.0.1:9"}
-    dry = cli(unreachable, "push", release, "--repo", REPO, "--version", "1.0.0", "--dry-run")
-    assert dry.returncode == 3 and "cannot reach the Hub" in dry.stderr and dry.stderr.count("\n") == 1, dry.stderr
+    dry = cli(unreachable, "push", release, "--repo", REPO, "--version", "1.0.0", "--dry-run")  # plans offline
+    assert dry.returncode == 0 and "not checked against the Hub (cannot reach the Hub" in dry.stdout, dry.stderr
     gone = cli(unreachable, "verify", f"{REPO}@v1.0.0")
     assert gone.returncode == 3 and "cannot reach the Hub" in gone.stderr and gone.stderr.count("\n") == 1
 

@@ -6,11 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import PIL.Image
 import pyarrow.parquet as pq
 import pytest
 from datasets import get_dataset_config_names, load_dataset
-from tiny_raw import png_bytes, tiff_bytes
+from tiny_raw import encode_tiff, png_bytes, tiff_bytes
 
 from sarlang1m import schema
 from sarlang1m.build import parallel, shards
@@ -172,15 +173,24 @@ def test_corrupt_image_is_an_error_or_a_report_entry(tiny_raw, tmp_path):
     assert "SN6_Rotterdam_1" not in load_dataset(str(tmp_path / "out"), "vqa", split="train")["image_id"]
 
 
-def test_existing_output_is_refused_without_overwrite(tiny_raw, tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
-    with pytest.raises(FileExistsError, match="overwrite"):
-        build_release(tiny_raw, out, progress=False)
-    assert (out / "keep.txt").read_text() == "mine"
-    build_release(tiny_raw, out, progress=False, overwrite=True)
-    assert not (out / "keep.txt").exists() and (out / schema.MANIFEST_FILE).exists()
+def test_a_truncated_original_geotiff_is_refused_like_a_truncated_png(tiny_raw, tmp_path, caplog):
+    """A tiled GeoTIFF cut after its first page header still "reads" its header (tifffile logs the tags it
+    lost and goes on, and the pixels call it `display`): the build decodes it, refuses it and says nothing
+    through tifffile's log."""
+    name = "France_Alpes-Maritimes_Nice_3.tif"
+    pixels = np.random.default_rng(2).integers(0, 256, (64, 64), dtype=np.uint8)
+    whole = encode_tiff(pixels, photometric="minisblack", compression="zlib", tile=(16, 16))
+    (tiny_raw / "SARimages_original" / name).write_bytes(whole[:300])
+    with pytest.raises(MissingImagesError, match=r"1 referenced image\(s\) unreadable, used by 3 text") as error:
+        build_release(tiny_raw, tmp_path / "out", progress=False)
+    assert f"SARimages_original/{name}: cannot decode GeoTIFF" in str(error.value)
+    assert not (tmp_path / "out").exists()
+    build_release(tiny_raw, tmp_path / "out", progress=False, allow_missing=True)
+    report = json.loads((tmp_path / "out" / schema.REPORT_FILE).read_text())
+    assert {s["reason"] for s in report["skipped"]} == {"unreadable_image"}
+    assert all(name in s["detail"] for s in report["skipped"]) and len(report["skipped"]) == 3
+    assert not list((tmp_path / "out").rglob(name))  # not copied into originals/
+    assert not [r for r in caplog.records if r.name == "tifffile"]
 
 
 def test_an_interrupted_build_leaves_nothing_that_looks_complete(tiny_raw, tmp_path, monkeypatch):

@@ -5,8 +5,8 @@ into an SQLite store laid out by `store` (on disk), `matching` matches them to t
 `shard_plan` cuts each partition into shards; `staging` reads the store back. `parallel` stages the
 text groups while `shards` writes the Parquet shards of those already staged, one row per image and
 task from `records` (which also decides each original's radiometry), with the originals stored by
-`original_files`. `finish` writes the report, card and MANIFEST; `work_folder` swaps the result into
-place atomically. `builder` is the same records as a `datasets` builder over a raw release; `report`
+`original_files`. `finish` writes the report, card and MANIFEST; `sarlang1m.output_folders` swaps the
+result into place atomically. `builder` is the same records as a `datasets` builder over a raw release; `report`
 accounts for every text row read.
 """
 

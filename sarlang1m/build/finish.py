@@ -43,9 +43,12 @@ def finish_release(
     stats: SARStatistics,
     configs: dict[str, ConfigSummary],
     names: ReleaseNames,
+    sharding: tuple[dict, list[str]] = ({}, []),
 ) -> dict:
-    """Write the report, card, Croissant and sample grid, then the MANIFEST; returns the report."""
-    report = write_report(staging, release, stats, synthetic=names["synthetic"])
+    """Write the report, card, Croissant and sample grid, then the MANIFEST; returns the report.
+
+    `sharding`: where the shard multiple was not met (`shard_plan.shard_multiple_report`), for the report."""
+    report = write_report(staging, release, stats, synthetic=names["synthetic"], sharding=sharding)
     sar_statistics = stats.summary()
     originals = check_originals(release)
     write_card(release, configs=configs, sar_statistics=sar_statistics, **names)
@@ -113,7 +116,14 @@ def config_summaries(results: list[ShardResult], release: Path) -> dict[str, Con
     return summaries
 
 
-def write_report(staging: Staging, release: Path, stats: SARStatistics, *, synthetic: bool) -> dict:
+def write_report(
+    staging: Staging,
+    release: Path,
+    stats: SARStatistics,
+    *,
+    synthetic: bool,
+    sharding: tuple[dict, list[str]] = ({}, []),
+) -> dict:
     accounts = staging.file_accounts()
     unbalanced = [a.path for a in accounts if not a.balanced()]
     if unbalanced:  # a bug, not bad input: refuse to publish a release that cannot account for its rows
@@ -125,10 +135,12 @@ def write_report(staging: Staging, release: Path, stats: SARStatistics, *, synth
         "texts_used": sum(a.used for a in accounts),
         "texts_skipped": len(skipped),
         "skip_reasons": {reason: SKIP_REASONS[reason] for reason in sorted({s["reason"] for s in skipped})},
-        "warnings": staging.warnings(),
+        "warnings": staging.warnings() + sharding[1],
         "files": [_input_entry(a) for a in accounts],
         # per source: how many originals got each radiometry, and which rule decided (file, source_rule, pixels)
         "sar_radiometry": stats.provenance(),
+        # where --shard-multiple could not be met: partitions with fewer rows, configs whose file count is short
+        **({"shard_multiple": sharding[0]} if sharding[0] else {}),
         "skipped": skipped,
     }
     (release / schema.REPORT_FILE).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

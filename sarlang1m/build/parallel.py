@@ -32,7 +32,7 @@ def stage_and_write(
     With several processes, the shards of the small groups are written while the largest is still
     being read, so that reading 1M texts (one process) and writing shards (all of them) overlap.
     """
-    bar = tqdm(total=0, desc="writing shards", unit=" images", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=0, desc="writing shards", unit=" rows", disable=not progress, dynamic_ncols=True)
     texts_done = 0
 
     def advance(images: int, texts: int) -> None:

@@ -23,6 +23,7 @@ from ..sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
 from ..sar.geotiff import SARMetadata, infer_radiometry_of
 from ..sar.preprocess import preprocess_pixels
 from ..sar.radiometry import db_moments, db_statistics, radiometry_fits
+from ..sar.tifffile_log import captured_tifffile_log, first_error
 from ..schema import Radiometry
 from ..sources import documented_radiometry, identify
 from .staging import ImageRow, Partition, Staging
@@ -169,21 +170,26 @@ class _Original:
 
 
 def _read_original(path: str, source: str, stats: SARStatistics | None, *, need_pixels: bool) -> _Original:
-    """Read and decide one original; the GeoTIFF is decoded at most once, and only when its pixels are needed
-    (``need_pixels``, or for `stats` the first time the file is met)."""
+    """Read, check and decide one original. Its pixels are decoded when `stats` first meets it (always
+    without `stats`), or when `need_pixels`: a truncated or damaged original fails here, like a truncated
+    PNG, not in a user's training run. tifffile's messages are captured: an error among them (its word
+    for damage it worked around, such as tags past the end of the file) makes the original unreadable."""
     sar = Path(path).read_bytes()
-    try:
-        decision, pixels, metadata = decide_radiometry(sar, source)
-        if stats is not None:
-            stats.decided(path, source, decision)
-        summarise = stats is not None and decision.radiometry != "display" and stats.needs(path)
-        if pixels is None and (summarise or need_pixels):
-            pixels, metadata = read_geotiff(sar)
-    except SARDecodeError as error:
-        raise UnreadableImageError(f"{path}: {error}") from error
-    if summarise and stats is not None and pixels is not None:
-        polarizations = list(schema.SOURCES[source].polarizations)
-        stats.add(path, source, decision.radiometry, polarizations, pixels, metadata.nodata)
+    first = stats is None or path not in stats.decisions
+    with captured_tifffile_log() as log:
+        try:
+            decision, pixels, metadata = decide_radiometry(sar, source)
+            if pixels is None and (first or need_pixels):
+                pixels, metadata = read_geotiff(sar)
+        except SARDecodeError as error:
+            raise UnreadableImageError(f"{path}: cannot decode GeoTIFF ({error})") from error
+    if (damage := first_error(log)) is not None:
+        raise UnreadableImageError(f"{path}: damaged GeoTIFF ({damage})")
+    if stats is not None:
+        stats.decided(path, source, decision)
+        if decision.radiometry != "display" and stats.needs(path) and pixels is not None:
+            polarizations = list(schema.SOURCES[source].polarizations)
+            stats.add(path, source, decision.radiometry, polarizations, pixels, metadata.nodata)
     return _Original(path, sar, decision.radiometry, pixels, metadata)
 
 

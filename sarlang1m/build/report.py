@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import InputError
+from ..messages import option_hint
 
 #: Why a text row is not in the release. Every skipped row carries one of these.
 SKIP_REASONS: dict[str, str] = {
@@ -15,8 +16,8 @@ SKIP_REASONS: dict[str, str] = {
     "invalid_utf8": "bytes that are not valid UTF-8",
     "unpaired_turn": "a user turn with no assistant answer after it",
     "duplicate": "the same text of the same image was already read",
-    "missing_image": "the image is in none of the image folders (skipped with --allow-missing)",
-    "unreadable_image": "the image file cannot be decoded (skipped with --allow-missing)",
+    "missing_image": f"the image is in none of the image folders (skipped with {option_hint('allow_missing')})",
+    "unreadable_image": f"the image file cannot be decoded (skipped with {option_hint('allow_missing')})",
 }
 
 
@@ -28,8 +29,9 @@ class MissingImagesError(InputError, FileNotFoundError):
         shown = "\n".join(f"  {name}: {detail}" for name, detail in images)
         super().__init__(
             f"{total} referenced image(s) {kind}, used by {texts} text(s); the first ones:\n{shown}\n"
-            "Add the images (SARDet-100K goes under --sardet-root), or pass --allow-missing to build without "
-            "them: each skipped text is then listed in the build report."
+            f"Add the images (SARDet-100K goes under {option_hint('sardet_root', 'DIR')}), or pass "
+            f"{option_hint('allow_missing')} to build without them: each skipped text is then listed in the "
+            "build report."
         )
 
 

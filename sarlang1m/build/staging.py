@@ -136,6 +136,10 @@ class Staging:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'warnings'").fetchone()
         return json.loads(row[0]) if row else []
 
+    def images_used(self) -> int:
+        """Distinct images with a text in the release: an image with captions and questions counts once."""
+        return self.db.execute("SELECT count(DISTINCT image_id) FROM texts WHERE skip IS NULL").fetchone()[0]
+
     def counts(self) -> dict[str, int]:
         """Images found on disk, per kind."""
         return dict(self.db.execute("SELECT kind, count(*) FROM images GROUP BY kind ORDER BY kind"))

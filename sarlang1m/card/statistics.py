@@ -77,8 +77,10 @@ class ReleaseStatistics:
     images: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # task -> split -> n
     texts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # task -> split -> n
     image_ids: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # split -> ids, all tasks
-    #: task -> source -> {"images", "texts", "with_sar"}
+    #: task -> source -> {"images", "texts", "with_sar"} (rows of that task)
     sources: dict[str, dict[str, Counter]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))
+    #: source -> ids of its images with an original GeoTIFF, over both tasks (an image counts once)
+    with_sar: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     #: task -> tier -> {"images", "texts"}
     tiers: dict[str, dict[str, Counter]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))
     #: VQA subset -> split -> {"images", "texts"}
@@ -152,7 +154,8 @@ def _add_batch(stats: ReleaseStatistics, task: str, split: str, table: pa.Table,
     texts_per_row = fields.pop(_COUNT)
     stats.images[task][split] += table.num_rows
     stats.texts[task][split] += int(texts_per_row.sum())
-    stats.image_ids[split].update(table["image_id"].to_pylist())
+    image_ids = table["image_id"].to_pylist()
+    stats.image_ids[split].update(image_ids)
     sources = table["source"].to_pylist()
     tiers = table["tier"].to_pylist()
     with_sar = pc.is_valid(table["sar_radiometry"]).to_pylist()
@@ -164,6 +167,8 @@ def _add_batch(stats: ReleaseStatistics, task: str, split: str, table: pa.Table,
             group["images"] += 1
             group["texts"] += texts
         stats.sources[task][source]["with_sar"] += bool(with_sar[row])
+        if with_sar[row]:
+            stats.with_sar[source].add(image_ids[row])
         if (subset := subsets[row]) is not None:
             stats.subsets[subset][split]["images"] += 1
             stats.subsets[subset][split]["texts"] += texts

@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 def synth(args: argparse.Namespace) -> None:
+    from ..sizes import human_bytes
     from ..synth import write_synthetic_release
 
     summary = write_synthetic_release(
@@ -23,10 +24,11 @@ def synth(args: argparse.Namespace) -> None:
         workers=args.workers,
         progress=not args.quiet,
     )
+    images = summary.total_images + summary.unused_images
     print(
-        f"wrote a SYNTHETIC raw release to {summary.root}: {summary.total_images} images, "
-        f"{summary.total_texts} texts, {summary.files} files, {summary.bytes / 2**20:.1f} MiB "
-        f"in {summary.seconds:.1f} s (seed {summary.seed})"
+        f"wrote a SYNTHETIC raw release to {summary.root}: {images} images ({summary.total_images} used by "
+        f"texts, {summary.unused_images} unused), {summary.total_texts} texts, {summary.files} files, "
+        f"{human_bytes(summary.bytes)} in {summary.seconds:.1f} s (seed {summary.seed})"
     )
 
 
@@ -49,20 +51,23 @@ def build(args: argparse.Namespace) -> None:
     )
     from .. import schema
 
-    print(f"wrote {result.out}: {result.images} image rows, {result.texts} texts, {result.skipped} skipped")
+    print(
+        f"wrote {args.out}: {result.images} images in {result.rows} rows (one per image and task), "
+        f"{result.texts} texts, {result.skipped} texts skipped"
+    )
     for name, config in result.configs.items():
         splits = ", ".join(f"{s}: {i.images} images / {i.texts} texts" for s, i in config.splits.items())
         print(f"  {name:16s} {splits}")
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if result.skipped:
-        print(f"see {result.out / schema.REPORT_FILE} for the {result.skipped} skipped text(s) and why")
+        print(f"see {args.out / schema.REPORT_FILE} for the {result.skipped} skipped text(s) and why")
 
 
 def demo(args: argparse.Namespace) -> None:
     from ..demo import run_demo
 
-    run_demo(args.out, images=args.images, seed=args.seed)
+    run_demo(args.out, images=args.images, seed=args.seed, repo_id=args.repo)
 
 
 def verify(args: argparse.Namespace) -> None:
@@ -99,7 +104,7 @@ def push(args: argparse.Namespace) -> None:
     if result.pull_request:
         print(f"opened {result.pull_request}; after it is merged, run the same push again to tag and verify")
         return
-    print(f"published {args.repo}@{result.plan.tag} at commit {result.commit}")
+    print(f"published {result.plan.repo_id}@{result.plan.tag} at commit {result.commit}")
     if result.plan.branch != "main":
         print(
             f"{result.plan.tag} is older than the newest version: it was committed to branch "
@@ -152,6 +157,7 @@ def export(args: argparse.Namespace) -> None:
 
 def prefetch(args: argparse.Namespace) -> None:
     from ..originals import prefetch
+    from ..sizes import human_bytes
 
     result = prefetch(
         args.config,
@@ -162,4 +168,4 @@ def prefetch(args: argparse.Namespace) -> None:
         local_dir=args.local_dir,
         workers=args.workers,
     )
-    print(f"{result.files} originals ({result.bytes / 2**20:.1f} MiB) are in {result.root}")
+    print(f"{result.files} originals ({human_bytes(result.bytes)}) are in {result.root}")

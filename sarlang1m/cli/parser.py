@@ -195,6 +195,11 @@ def _add_demo(parser: argparse.ArgumentParser) -> None:
         help=f"images of the synthetic raw release, at least {_SYNTH_MIN_IMAGES} (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic raw release (default: %(default)s)")
+    parser.add_argument(
+        "--repo",
+        help="Hub repo ORG/NAME to build the release for, and to try `push --dry-run` with "
+        "(default: a placeholder, your-name/sarlang-1m-demo)",
+    )
 
 
 def _add_verify(parser: argparse.ArgumentParser) -> None:

@@ -26,9 +26,9 @@ from tqdm.auto import tqdm
 from ..errors import RemoteError, VerificationError
 from . import releases
 from .manifest import Verification
-from .push_checks import PushRefused, check_local, check_tags, tag_for, version_tags
+from .push_checks import PushRefused, check_local, check_tags, hub_repo_id, release_version, tag_for, version_tags
 from .push_plan import COMMIT_MAX_FILES, PushPlan, make_plan, remote_files
-from .remote import call, repo_commit, translated
+from .remote import HubUnavailableError, call, repo_commit, translated
 from .verify import verify, verify_hub
 
 __all__ = [
@@ -95,25 +95,22 @@ def push_release(
     token: str | None = None,
     progress: bool = True,
 ) -> PushResult:
-    """Upload a local release folder to `repo_id` and tag it `v{version}` (see the module docstring)."""
-    release = Path(release)
+    """Upload a local release folder to `repo_id` and tag it `v{version}` (see the module docstring).
+
+    A dry run plans and stops; when the Hub cannot be reached it plans against an empty repository and
+    says so (`PushPlan.unchecked`), so that the local checks and the plan can be tried offline.
+    """
+    release, repo_id, version = Path(release), hub_repo_id(repo_id), release_version(version)
     tag = tag_for(version)
     manifest = check_local(release, repo_id, version)
     api = HfApi(token=token)
     state = _PushState(repo_id, tag)
+    if dry_run:
+        return PushResult(_dry_run_plan(api, release, manifest, state, allow_older), commit=None, verification=None)
     with translated(f"push of {release} to {repo_id}", state.describe, repo_id=repo_id):
-        exists = call(api.repo_exists, repo_id, repo_type="dataset")
-        refs = call(api.list_repo_refs, repo_id, repo_type="dataset") if exists else None
-        newer = check_tags(repo_id, tag, version, version_tags(refs), allow_older=allow_older)
-        branches = {b.name: b.target_commit for b in refs.branches} if refs else {}
-        state.branch = f"release/{tag}" if newer else "main"
-        base = branches.get(state.branch) or branches.get("main")
-        remote = remote_files(api, repo_id, base) if base else {}
-        plan = make_plan(release, manifest, remote, repo_id, tag)
-        plan.branch, plan.base = state.branch, base
-        if dry_run:
-            return PushResult(plan, commit=None, verification=None)
-        if not exists:
+        branches, plan = _plan(api, release, manifest, state, allow_older)
+        base = plan.base
+        if not plan.repo_exists:
             call(api.create_repo, repo_id, repo_type="dataset", private=private, exist_ok=True)
             base = branches["main"] = repo_commit(api, repo_id)
         if create_pr:
@@ -123,6 +120,34 @@ def push_release(
         call(api.create_tag, repo_id, tag=tag, revision=head, repo_type="dataset", tag_message=f"Release {version}")
     recorded = releases.record(repo_id, tag, head)
     return PushResult(plan, commit=head, verification=verification, releases_file=recorded)
+
+
+def _plan(
+    api: HfApi, release: Path, manifest: dict, state: _PushState, allow_older: bool
+) -> tuple[dict[str, str], PushPlan]:
+    """The repo's branches, and the plan against the branch the push goes to, once its tags allow the version."""
+    repo_id, tag = state.repo_id, state.tag
+    exists = call(api.repo_exists, repo_id, repo_type="dataset")
+    refs = call(api.list_repo_refs, repo_id, repo_type="dataset") if exists else None
+    newer = check_tags(repo_id, tag, tag[1:], version_tags(refs), allow_older=allow_older)
+    branches = {b.name: b.target_commit for b in refs.branches} if refs else {}
+    state.branch = f"release/{tag}" if newer else "main"
+    base = branches.get(state.branch) or branches.get("main")
+    remote = remote_files(api, repo_id, base) if base else {}
+    plan = make_plan(release, manifest, remote, repo_id, tag)
+    plan.branch, plan.base, plan.repo_exists = state.branch, base, exists
+    return branches, plan
+
+
+def _dry_run_plan(api: HfApi, release: Path, manifest: dict, state: _PushState, allow_older: bool) -> PushPlan:
+    """The plan; when the Hub cannot be reached, the plan against an empty repository, saying why."""
+    try:
+        with translated(f"dry run of the push of {release} to {state.repo_id}", repo_id=state.repo_id):
+            return _plan(api, release, manifest, state, allow_older)[1]
+    except HubUnavailableError as error:
+        plan = make_plan(release, manifest, {}, state.repo_id, state.tag)
+        plan.repo_exists, plan.unchecked = False, str(error).split(" failed: ", 1)[-1]
+        return plan
 
 
 def _commit_on_branch(

@@ -233,7 +233,7 @@ class Verification:
 
     def summary(self) -> str:
         if self.ok:
-            return f"{self.target}: OK, {self.checked} files match the MANIFEST"
+            return f"{self.target}: OK, the {self.checked} files the MANIFEST lists match it"
         shown = "\n".join(f"  - {p}" for p in self.problems[:50])
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
         return f"{self.target}: {len(self.problems)} problem(s)\n{shown}{more}"

@@ -3,7 +3,9 @@ MANIFEST or names another repo, a release the Hub would not hold, or a tag that 
 
 Every refusal is a `PushRefused` that says what to do instead; none of them has touched the Hub, so
 they are all checked here, before the first commit. A version is published once: its tag is never
-moved, and a tag recorded in `releases` but gone from the Hub is refused too.
+moved, and a tag recorded in `releases` but gone from the Hub is refused too. The version and repo id
+a release is built for are checked by the same functions (`release_version`, `hub_repo_id`), which
+`build` calls first of all, so that a bad one is refused before hours of building, not by `push`.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 from packaging.version import InvalidVersion, Version
 
 from .. import schema
 from ..errors import InputError, NotFoundError
+from ..messages import option_hint
 from . import releases
 from .manifest import is_version, read_manifest, verify_local
 from .push_plan import KEEP_REMOTE
@@ -28,10 +32,33 @@ class PushRefused(InputError):
     """The push would damage or mislabel a release; nothing was changed."""
 
 
+def release_version(version: str) -> str:
+    """`version` as a release names it, X.Y.Z; the tag's spelling vX.Y.Z is accepted and the v dropped."""
+    text = version.strip() if isinstance(version, str) else version
+    if isinstance(text, str) and text[:1] in ("v", "V") and is_version(text[1:]):
+        text = text[1:]
+    if not isinstance(text, str) or not is_version(text):
+        raise InputError(f"version must be X.Y.Z (e.g. {schema.RELEASE_VERSION}), got {version!r}")
+    return text
+
+
+def hub_repo_id(repo_id: str) -> str:
+    """`repo_id` if it is a valid Hub dataset repo id of the form ORG/NAME (huggingface_hub's rules)."""
+    problem = None
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as error:
+        problem = str(error).split(": '")[0].rstrip(".")  # huggingface_hub's reason, without the id again
+    if problem is None and (not isinstance(repo_id, str) or repo_id.count("/") != 1):
+        problem = "it needs an organisation or user name too"
+    if problem is not None:
+        example = schema.DEFAULT_REPO_ID
+        raise InputError(f"repo must be a Hub repo id ORG/NAME (e.g. {example}), got {repo_id!r}: {problem}")
+    return repo_id
+
+
 def tag_for(version: str) -> str:
-    if not is_version(version):
-        raise PushRefused(f"version must look like X.Y.Z (e.g. 1.0.0), got {version!r}")
-    return f"v{version}"
+    return f"v{release_version(version)}"
 
 
 def version_tags(refs) -> dict[str, str]:
@@ -61,13 +88,15 @@ def check_tags(repo_id: str, tag: str, version: str, tags: dict[str, str], *, al
     if newer and not allow_older:
         raise PushRefused(
             f"{repo_id} already has {max(newer, key=lambda t: Version(t[1:]))}: {tag} is not newer "
-            "(pass allow_older=True / --allow-older to publish it on a branch of its own)"
+            f"(pass {option_hint('allow_older')} to publish it on a branch of its own)"
         )
     return newer
 
 
 def check_local(release: Path, repo_id: str, version: str) -> dict:
     """The release's MANIFEST, once the folder matches it and names `repo_id` and `version` throughout."""
+    if release.exists() and not release.is_dir():
+        raise InputError(f"{release} is a file, not a release folder: give the folder `sarlang1m build` wrote")
     if not release.is_dir():
         raise NotFoundError(f"{release}: no such release folder")
     manifest = read_manifest(release)

@@ -18,6 +18,7 @@ from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils.sha import git_hash
 
 from .. import schema
+from ..sizes import human_bytes
 from .manifest import file_entry
 from .remote import call
 
@@ -43,14 +44,30 @@ class PushPlan:
     bytes_to_upload: int = 0
     commits: list[list[str]] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
+    #: files the MANIFEST lists (MANIFEST.json itself is counted apart, as `verify` counts)
+    listed: int = 0
+    #: whether the repository exists on the Hub (False: the push creates it)
+    repo_exists: bool = True
+    #: why the Hub was not asked (a dry run that could not reach it), or None when it was
+    unchecked: str | None = None
 
     def summary(self) -> str:
         where = "" if self.branch == "main" else f" on branch {self.branch} (main is not moved)"
+        upload = sum(p != schema.MANIFEST_FILE for p in self.additions)
+        manifest = "to upload" if schema.MANIFEST_FILE in self.additions else "unchanged"
         lines = [
-            f"push to {self.repo_id} as {self.tag}{where}: {len(self.additions)} file(s) to upload "
-            f"({self.bytes_to_upload / 2**20:.1f} MiB) in {len(self.commits)} commit(s), "
-            f"{len(self.deletions)} to delete, {len(self.unchanged)} unchanged"
+            f"push to {self.repo_id} as {self.tag}{where}: of the {self.listed} files the MANIFEST lists, {upload} "
+            f"to upload and {self.listed - upload} unchanged; {schema.MANIFEST_FILE} {manifest}; "
+            f"{human_bytes(self.bytes_to_upload)} in {len(self.commits)} commit(s); {len(self.deletions)} file(s) "
+            "to delete"
         ]
+        if self.unchecked is not None:
+            lines.append(
+                f"  not checked against the Hub ({self.unchecked}): this plan assumes {self.repo_id} is new "
+                "and its version tags were not read; run the dry run again online before pushing"
+            )
+        elif not self.repo_exists:
+            lines.append(f"  {self.repo_id} does not exist on the Hub: the push creates it")
         lines += [f"  + {path}" for path in self.additions[:200]]
         lines += [f"  - {path}" for path in self.deletions[:200]]
         hidden = max(len(self.additions) - 200, 0) + max(len(self.deletions) - 200, 0)
@@ -67,7 +84,7 @@ def remote_files(api: HfApi, repo_id: str, revision: str) -> dict[str, RepoFile]
 
 
 def make_plan(release: Path, manifest: dict, remote: dict[str, RepoFile], repo_id: str, tag: str) -> PushPlan:
-    plan = PushPlan(repo_id, tag)
+    plan = PushPlan(repo_id, tag, listed=len(manifest["files"]))
     wanted = {**manifest["files"], schema.MANIFEST_FILE: file_entry(release / schema.MANIFEST_FILE)}
     for path in sorted(wanted):
         if _same(remote.get(path), wanted[path], release / path):

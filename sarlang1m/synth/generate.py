@@ -2,16 +2,15 @@
 
 Pixels (`pixels`) are written by `workers` processes while the main process writes the texts of the
 same images (`text_sink`); every image and every text is seeded by (seed, image index) alone, so the
-bytes do not depend on the number of workers. The release is built in a hidden sibling folder and
-renamed to OUT at the very end, with SYNTHETIC.md (`readme`) written last: an interrupted run leaves no
-OUT that looks complete.
+bytes do not depend on the number of workers. OUT must be a new path or an empty folder
+(`sarlang1m.output_folders`); the release is built in a hidden sibling folder and renamed to OUT at the
+very end, with SYNTHETIC.md (`readme`) written last: an interrupted run leaves no OUT that looks complete.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,7 +18,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..errors import OutputExistsError
+from ..messages import naming
+from ..output_folders import check_output_folder, swap_into_place, work_folder
 from .catalog import Catalog, image_sizes
 from .layout import ORIGINALS, README_FILE, SARDET_FOLDERS, SARDET_ROOT, SARIMAGES
 from .pixels import batches, write_pixels
@@ -31,15 +31,11 @@ from .text_sink import TextSink
 __all__ = ["SYNTH_VERSION", "SynthSummary", "write_synthetic_release"]
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputExistsError(f"{out}: exists and is not an empty folder; synth writes only into a new or empty one")
-
-
 def _run(root: Path, catalog: Catalog, seed: int, workers: int, progress: bool) -> TextSink:
     for folder in (SARIMAGES, ORIGINALS, *(f"{SARDET_ROOT}/JPEGImages/{f}" for f in SARDET_FOLDERS.values())):
         (root / folder).mkdir(parents=True, exist_ok=True)
     sink = TextSink(root, seed)
+    # every image file: those the texts use and the unused ones the authors' release also has
     image_bar = tqdm(total=len(catalog), unit="img", desc="synth images", disable=not progress, position=0)
     text_bar = tqdm(total=catalog.plan.total_texts, unit="text", desc="synth texts", disable=not progress, position=1)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
@@ -103,20 +99,21 @@ def write_synthetic_release(
     """
     started = time.perf_counter()
     out = Path(out)
-    _check_out(out)
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    check_output_folder(out)
     plan = plan_release(images, paper_scale=paper_scale)
     catalog = Catalog(plan, seed, *image_sizes(paper_scale, image_size, real_sizes))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.synth-incomplete-", dir=out.parent))
+    staging = work_folder(out, "synth-incomplete")
     try:
-        summary_counts = _write_files(staging, catalog, seed, workers, progress)
-        (staging / README_FILE).write_text(
-            synthetic_readme(plan, seed, images, image_size, real_sizes, summary_counts), encoding="utf-8"
-        )
-        files, size = _tree_size(staging)
-        _move_into_place(staging, out)
+        with naming(out, staging):
+            summary_counts = _write_files(staging, catalog, seed, workers, progress)
+            (staging / README_FILE).write_text(
+                synthetic_readme(plan, seed, images, image_size, real_sizes, summary_counts), encoding="utf-8"
+            )
+            files, size = _tree_size(staging)
+            check_output_folder(out)  # again: still new or empty
+            swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -144,12 +141,3 @@ def _write_files(root: Path, catalog: Catalog, seed: int, workers: int, progress
         "others": sink.others,
         "text_files": {w.style.stem: w.texts for w in sink.files.values()},
     }
-
-
-def _move_into_place(staging: Path, out: Path) -> None:
-    """Rename the finished release onto `out` (a new or empty folder, checked again now)."""
-    staging.chmod(0o755)
-    _check_out(out)
-    if out.exists():
-        out.rmdir()
-    staging.rename(out)

@@ -317,7 +317,7 @@ def test_same_seed_same_bytes_whatever_the_workers_and_other_seed_differs(tmp_pa
 def test_a_non_empty_out_is_refused_and_an_empty_one_is_used(tmp_path):
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "keep.txt").write_text("mine")
-    with pytest.raises(FileExistsError, match=r"busy.*not an empty folder"):
+    with pytest.raises(FileExistsError, match=r"busy is not empty: give a new or empty folder"):
         write_synthetic_release(tmp_path / "busy", images=16, progress=False)
     assert [p.name for p in (tmp_path / "busy").iterdir()] == ["keep.txt"]
     (tmp_path / "empty").mkdir()

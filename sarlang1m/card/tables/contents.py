@@ -7,10 +7,11 @@ read `ReleaseStatistics`, the figures read back from the written Parquet.
 from __future__ import annotations
 
 from ... import schema
+from ...sizes import human_bytes
 from ...summary import ConfigSummary
 from ..metadata import source_order
 from ..statistics import ReleaseStatistics
-from .markdown import human_bytes, markdown_table
+from .markdown import markdown_table
 
 
 def configs_table(configs: dict[str, ConfigSummary]) -> str:
@@ -37,7 +38,7 @@ def configs_table(configs: dict[str, ConfigSummary]) -> str:
 def sources_table(stats: ReleaseStatistics) -> str:
     sources = sorted({s for task in stats.sources.values() for s in task}, key=source_order)
     return markdown_table(
-        ["source", "tier", "VQA images", "questions", "caption images", "captions", "with GeoTIFF", "places"],
+        ["source", "tier", "VQA images", "questions", "caption images", "captions", "images with GeoTIFF", "places"],
         [
             (
                 schema.SOURCES[s].title,
@@ -46,7 +47,7 @@ def sources_table(stats: ReleaseStatistics) -> str:
                 stats.sources["vqa"][s]["texts"],
                 stats.sources["captions"][s]["images"],
                 stats.sources["captions"][s]["texts"],
-                stats.sources["vqa"][s]["with_sar"] + stats.sources["captions"][s]["with_sar"],
+                len(stats.with_sar[s]),  # each image once, whether it has questions, captions or both
                 len(stats.locations[s]) if stats.locations[s] else "-",
             )
             for s in sources

@@ -12,9 +12,10 @@ from typing import Any
 
 from ... import schema
 from ...publish.manifest import original_sizes, originals_summary
+from ...sizes import human_bytes
 from ..metadata import source_order
 from ..statistics import ReleaseStatistics
-from .markdown import human_bytes, markdown_table
+from .markdown import markdown_table
 
 #: Image sizes listed per source in the card; the rest are counted ("4 most common of 37 sizes").
 SIZES_SHOWN = 4

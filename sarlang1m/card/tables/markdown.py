@@ -1,6 +1,7 @@
-"""Markdown for the card's tables: the table itself, and how a cell shows a number, a flag or a size.
+"""Markdown for the card's tables: the table itself, and how a cell shows a number or a flag.
 
-Every table module formats through here, so a figure reads the same in every table of the card.
+Every table module formats through here, so a figure reads the same in every table of the card; sizes are
+shown by `sarlang1m.sizes.human_bytes`, as everywhere else.
 """
 
 from __future__ import annotations
@@ -25,12 +26,3 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
     return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def human_bytes(n: float) -> str:
-    """A size in units of 1000 bytes (KB, MB, GB, TB), one decimal."""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000
-    return f"{n:,.1f} TB"

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datasets
 
 from ... import schema
+from ...sizes import human_bytes
 from .. import viewer
 from ..metadata import published_sources
-from .markdown import human_bytes, markdown_table
+from .markdown import markdown_table
 
 
 def licences_table() -> str:
