@@ -49,6 +49,7 @@ from .rows import (
     MissingBandPolicy,
     band_plan,
     check_missing,
+    expected_original,
     image_to_display_array,
     shared_decodes,
 )
@@ -279,6 +280,7 @@ class SARDecode:
             nodata=self.nodata,
             max_pixels=self.max_pixels,
             percentile_method=self.percentile_method,
+            expected=expected_original(row) if source == PIXELS_FROM_SAR else None,
         )
         if plan is not None and None in plan:
             decoded = with_zero_bands(decoded, plan)
