@@ -20,12 +20,26 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TypeVar
 
 from . import schema
-from .errors import InputError, NotFoundError, VerificationError
-from .publish.remote import translated
+from .errors import InputError, VerificationError, printable
+from .publish.remote import call, translated
+from .release_paths import check_original_path, read_regular_file, read_release_file
+
+__all__ = [
+    "DEFAULT_FETCH_WORKERS",
+    "HubRoot",
+    "OriginalsReader",
+    "PrefetchResult",
+    "check_original_path",
+    "gdal_path",
+    "hub_root",
+    "original_references",
+    "parse_root",
+    "prefetch",
+]
 
 #: Threads fetching originals per reader (one reader per DataLoader worker): enough to hide ~30-100 ms of
 #: request latency behind decoding, few enough not to flood the Hub from many workers.
@@ -71,21 +85,6 @@ def parse_root(root: str | os.PathLike[str]) -> Path | HubRoot:
             raise InputError(f"{text}: a Hub root is hf://datasets/ORG/NAME@REVISION")
         return HubRoot(match["repo"], match["revision"] or "main")
     return Path(text)
-
-
-def check_original_path(path: str) -> str:
-    """``path`` if it is a plain relative path under ``originals/`` (a row never points outside the release)."""
-    parts = PurePosixPath(path).parts
-    if (
-        not path
-        or "\\" in path
-        or path.startswith("/")
-        or len(parts) < 3
-        or parts[0] != schema.ORIGINALS_DIR
-        or any(p in ("..", ".") for p in parts)
-    ):
-        raise InputError(f"sar_path {path!r} is not a relative path under {schema.ORIGINALS_DIR}/")
-    return path
 
 
 class OriginalsReader:
@@ -167,12 +166,17 @@ class OriginalsReader:
                 future.cancel()
 
     def _read_checked(self, path: str, sha256: str | None, size: int | None) -> bytes:
+        """One original, read with the bound of its row's size and checked against its size and SHA-256."""
         check_original_path(path)
-        data = self._read_local(path) if isinstance(self.root, Path) else self._read_hub(path)
+        data = self._read_local(path, size) if isinstance(self.root, Path) else self._read_hub(path, size)
         if size is not None and len(data) != size:
-            raise VerificationError(f"{path}: {len(data)} bytes, the row says {size}: run `sarlang1m verify`")
+            raise VerificationError(
+                f"{printable(path)}: {len(data)} bytes, the row says {size}: run `sarlang1m verify`"
+            )
         if self.check_sha256 and sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-            raise VerificationError(f"{path}: sha256 differs from the row's sar_sha256: run `sarlang1m verify`")
+            raise VerificationError(
+                f"{printable(path)}: sha256 differs from the row's sar_sha256: run `sarlang1m verify`"
+            )
         return data
 
     def submit(self, function: Callable[..., T], /, *args: Any) -> Future[T]:
@@ -185,36 +189,30 @@ class OriginalsReader:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sarlang1m-originals")
             return self._pool
 
-    def _read_local(self, path: str) -> bytes:
+    def _read_local(self, path: str, limit: int | None = None) -> bytes:
+        """A regular file under the release folder, reached without following a symlink (`read_release_file`)."""
         assert isinstance(self.root, Path)
-        file = self.root / path
-        try:
-            return file.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(
-                f"{file}: original not found; is {self.root} the release these rows come from?"
-            ) from None
+        return read_release_file(self.root, path, limit=limit).data
 
-    def _read_hub(self, path: str) -> bytes:
+    def _read_hub(self, path: str, limit: int | None = None) -> bytes:
+        """One GET at the pinned revision (or huggingface_hub's cache), never reading past `limit` + 1 bytes."""
         assert isinstance(self.root, HubRoot)
         if self.cache:
-            return Path(self.download(path)).read_bytes()
+            return read_regular_file(self.download(path), limit=limit).data
         from huggingface_hub import hf_hub_url
-        from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
 
         url = hf_hub_url(self.root.repo_id, path, repo_type="dataset", revision=self.root.revision)
-        with translated(f"fetching {self.root}/{path}", repo_id=self.root.repo_id):
-            response = http_backoff("GET", url, headers=build_hf_headers(token=self.token), follow_redirects=True)
-            hf_raise_for_status(response)
-        return response.content
+        with translated(f"fetching {self.root}/{printable(path)}", repo_id=self.root.repo_id):
+            return call(_get_bounded, url, self.token, printable(path), limit)
 
     def download(self, path: str, local_dir: str | Path | None = None) -> str:
         """One original through huggingface_hub's cache (or into `local_dir`); its local path."""
         assert isinstance(self.root, HubRoot)
         from huggingface_hub import hf_hub_download
 
-        with translated(f"fetching {self.root}/{path}", repo_id=self.root.repo_id):
-            return hf_hub_download(
+        with translated(f"fetching {self.root}/{printable(path)}", repo_id=self.root.repo_id):
+            return call(
+                hf_hub_download,
                 self.root.repo_id,
                 path,
                 repo_type="dataset",
@@ -222,6 +220,28 @@ class OriginalsReader:
                 token=self.token,
                 local_dir=local_dir,
             )
+
+
+def _get_bounded(url: str, token: str | bool | None, shown: str, limit: int | None) -> bytes:
+    """The body of a GET, refused as soon as it runs past `limit` bytes (the server's length is not trusted).
+
+    huggingface_hub retries dropped connections; answers are left to `call`, which retries the transient
+    ones and counts what it tried.
+    """
+    from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
+
+    headers = build_hf_headers(token=token)
+    with http_stream_backoff("GET", url, headers=headers, follow_redirects=True, retry_on_status_codes=()) as response:
+        hf_raise_for_status(response)
+        chunks, received = [], 0
+        for chunk in response.iter_bytes():
+            received += len(chunk)
+            if limit is not None and received > limit:
+                raise VerificationError(
+                    f"{shown}: the Hub sends more than the row's {limit} bytes: run `sarlang1m verify`"
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclass

@@ -188,10 +188,10 @@ def test_reads_started_ahead_are_taken_over_and_only_the_last_calls_are_held(bui
     lock = threading.Lock()
     original = OriginalsReader._read_local
 
-    def counted(self, path):
+    def counted(self, path, limit=None):
         with lock:
             reads.append(path)
-        return original(self, path)
+        return original(self, path, limit)
 
     monkeypatch.setattr(OriginalsReader, "_read_local", counted)
     reader = OriginalsReader(built_tiny_release, workers=2)
@@ -225,7 +225,9 @@ def test_streaming_from_a_remote_root_reads_the_next_batchs_originals_early(buil
     stream = datasets.IterableDataset.from_generator(lambda: iter([first] * batch + [second] * batch))
     reads: list[str] = []
     original = OriginalsReader._read_local
-    monkeypatch.setattr(OriginalsReader, "_read_local", lambda self, path: reads.append(path) or original(self, path))
+    monkeypatch.setattr(
+        OriginalsReader, "_read_local", lambda self, path, limit=None: reads.append(path) or original(self, path, limit)
+    )
     monkeypatch.setattr(OriginalsReader, "reads_remote", property(lambda self: True))  # as a Hub root is
     decoded = iter(SARDecode(root=built_tiny_release).apply(stream))
     assert next(decoded)["pixels_source"] == "sar"  # the first batch only, decoded
