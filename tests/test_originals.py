@@ -26,7 +26,7 @@ from sarlang1m.decode import STREAMING_BATCH_ROWS, SARDecode
 from sarlang1m.errors import InputError, NotFoundError, VerificationError
 from sarlang1m.load import load
 from sarlang1m.originals import OriginalsReader, check_original_path, hub_root, parse_root
-from sarlang1m.publish.manifest import file_entries, read_manifest, verify_local, write_manifest
+from sarlang1m.publish.manifest import file_entries, originals_summary, read_manifest, verify_local, write_manifest
 from sarlang1m.sar import SARDecodeError
 
 REPO = schema.DEFAULT_REPO_ID  # the stand-in is this module's own; the tiny release is built for it
@@ -116,7 +116,9 @@ def _rewrite_manifest(release: Path) -> None:
     manifest = read_manifest(release)
     manifest.pop("files")
     manifest.pop("manifest_format")
-    write_manifest(release, manifest, file_entries(release))
+    files = file_entries(release)
+    manifest["originals"] = originals_summary(files)
+    write_manifest(release, manifest, files)
 
 
 def test_verify_finds_an_orphan_original(built_tiny_release: Path, tmp_path: Path):

@@ -267,8 +267,9 @@ def compare_files(
 
 
 def verify_local(release: str | Path, *, repo_id: str | None = None, version: str | None = None) -> Verification:
-    """Check a local release folder file by file against its MANIFEST, and the card, Croissant and build
-    report against what the MANIFEST says (see `check_claims`). A symlink anywhere is refused."""
+    """Check a local release folder file by file against its MANIFEST, its counts and the originals its rows
+    name against what the files hold (`claims`), and the card, Croissant and build report against what the
+    MANIFEST says (`check_claims`). A symlink anywhere is refused."""
     release = Path(release)
     present = release_files(release)
     manifest = read_manifest(release)
@@ -279,8 +280,10 @@ def verify_local(release: str | Path, *, repo_id: str | None = None, version: st
         lambda name: _local_entry(release / name, manifest["files"][name]),
         ignore_extra=[n for n in present if n.startswith(".")],
     )
-    if result.ok:  # the cross-check reads the shards, so only once they are known to be the published ones
-        result.problems += originals_problems(manifest["files"], iter_original_references(release, manifest["files"]))
+    if result.ok:  # the shards are read only once they are known to be the published ones
+        from .claims import contents_problems  # it reads MANIFESTs too: imported here, not at the top
+
+        result.problems += contents_problems(manifest, lambda name: pq.ParquetFile(release / name))
     present_set = set(present)
 
     def read(name: str) -> bytes | None:
