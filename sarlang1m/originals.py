@@ -4,11 +4,13 @@ Rows name their original (``sar_path``, ``sar_sha256``, ``sar_bytes``); the file
 ``originals/<source>/`` in the release, stored once and listed by no config, so `datasets` never
 downloads them for image-only use. `OriginalsReader` fetches the originals a batch needs: concurrently
 (a small thread pool hides the Hub's request latency), each path once per batch, and checks each file's
-SHA-256 against its row by default (about 2 ms per 10 MB here, a few percent of decoding it).
+SHA-256 against its row by default (about 2 ms per 10 MB here, a few percent of decoding it). A local
+original is opened through `release_paths.read_release_file` (no symlink followed, regular files only),
+and every read, local or remote, stops at the row's size plus one byte.
 
 A Hub root is ``hf://datasets/ORG/NAME@REV``. Streaming reads make one GET per original at that
 revision; map-style reads (``cache=True``) go through huggingface_hub's cache, so a second epoch reads
-from disk. `prefetch` fills that cache (or a local folder) for one config or source, for offline use.
+from disk. `sarlang1m.prefetch` fills that cache (or a local folder) for one config, for offline use.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import schema
 from .errors import InputError, VerificationError, printable
 from .publish.remote import call, translated
 from .release_paths import check_original_path, read_regular_file, read_release_file
@@ -32,13 +33,10 @@ __all__ = [
     "DEFAULT_FETCH_WORKERS",
     "HubRoot",
     "OriginalsReader",
-    "PrefetchResult",
     "check_original_path",
     "gdal_path",
     "hub_root",
-    "original_references",
     "parse_root",
-    "prefetch",
 ]
 
 #: Threads fetching originals per reader (one reader per DataLoader worker): enough to hide ~30-100 ms of
@@ -244,82 +242,10 @@ def _get_bounded(url: str, token: str | bool | None, shown: str, limit: int | No
     return b"".join(chunks)
 
 
-@dataclass
-class PrefetchResult:
-    """What `prefetch` fetched: originals and their bytes, and where they are."""
+def __getattr__(name: str) -> Any:
+    """`prefetch` and its result, which moved to `sarlang1m.prefetch`, still importable from here."""
+    if name in ("prefetch", "PrefetchResult"):
+        from . import prefetch as module
 
-    files: int
-    bytes: int
-    root: str
-
-
-def prefetch(
-    config: str = "vqa",
-    *,
-    split: str | None = None,
-    source: str | Path | None = None,
-    revision: str | None = None,
-    sources: Iterable[str] | None = None,
-    local_dir: str | Path | None = None,
-    workers: int = DEFAULT_FETCH_WORKERS,
-    token: str | bool | None = None,
-    progress: bool = True,
-) -> PrefetchResult:
-    """Download the originals of one config (and split, and sources) for offline use.
-
-    Into huggingface_hub's cache by default, where map-style `sarlang1m.load(decode="sar")` finds them
-    (with ``HF_HUB_OFFLINE=1`` too); or into `local_dir`, which then is a root for `SARDecode(root=...)`.
-    A local release needs no prefetching: its originals are already files.
-    """
-    from tqdm.auto import tqdm
-
-    from .resolve import resolve_release
-
-    path, revision = resolve_release(source, revision)
-    references = original_references(config, split=split, source=path, revision=revision, sources=sources)
-    total = sum(size or 0 for size in references.values())
-    if revision is None:
-        return PrefetchResult(len(references), total, path)
-    reader = OriginalsReader(hub_root(path, revision), workers=workers, cache=True, token=token)
-    bar = tqdm(total=total, unit="B", unit_scale=True, disable=not progress)
-    bar.set_description(f"prefetching {len(references)} originals")
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [(name, size, pool.submit(reader.download, name, local_dir)) for name, size in references.items()]
-        for _name, size, future in futures:
-            future.result()
-            bar.update(size or 0)
-    bar.close()
-    where = str(local_dir) if local_dir is not None else "the huggingface_hub cache"
-    return PrefetchResult(len(references), total, where)
-
-
-def original_references(
-    config: str = "vqa",
-    *,
-    split: str | None = None,
-    source: str | Path | None = None,
-    revision: str | None = None,
-    sources: Iterable[str] | None = None,
-) -> dict[str, int | None]:
-    """{sar_path: sar_bytes} of the originals a config (split, sources) uses, read from its Parquet columns."""
-    import datasets
-
-    wanted = None if sources is None else set(sources)
-    unknown = sorted((wanted or set()) - set(schema.SOURCES))
-    if unknown:
-        raise InputError(f"unknown source(s) {unknown}; expected some of {sorted(schema.SOURCES)}")
-    loaded = datasets.load_dataset(
-        os.fspath(source) if source is not None else schema.DEFAULT_REPO_ID,
-        config,
-        split=split,
-        revision=revision,
-        streaming=True,
-        columns=["sar_path", "sar_bytes", "source"],
-    )
-    splits: list[Any] = list(loaded.values()) if isinstance(loaded, Mapping) else [loaded]
-    references: dict[str, int | None] = {}
-    for dataset in splits:
-        for row in dataset:
-            if row["sar_path"] is not None and (wanted is None or row["source"] in wanted):
-                references.setdefault(check_original_path(row["sar_path"]), row["sar_bytes"])
-    return references
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -151,7 +151,7 @@ def export(args: argparse.Namespace) -> None:
 
 
 def prefetch(args: argparse.Namespace) -> None:
-    from ..originals import prefetch
+    from ..prefetch import prefetch
 
     result = prefetch(
         args.config,
@@ -163,3 +163,5 @@ def prefetch(args: argparse.Namespace) -> None:
         workers=args.workers,
     )
     print(f"{result.files} originals ({result.bytes / 2**20:.1f} MiB) are in {result.root}")
+    if result.shards:
+        print(f"{result.shards} Parquet shards of {args.config} are in the datasets cache: it loads offline")
