@@ -164,7 +164,7 @@ def _cached_copy_differs(repo_id: str, commit: str, name: str, blob: Path, got: 
     )
     with tempfile.TemporaryDirectory(prefix="sarlang1m-recheck-") as folder:
         try:
-            fresh = call(hf_hub_download, repo_id, name, repo_type="dataset", revision=commit, local_dir=folder)
+            fresh = call(hf_hub_download, repo_id, name, repo_type="dataset", revision=commit, cache_dir=folder)
         except (SarlangError, OSError) as error:  # the Hub cannot tell: say what is known
             return (
                 f"{where}; a fresh download to tell why failed ({error}): delete the cached copy "
