@@ -39,8 +39,9 @@ def damaged_shards_named(
         if not isinstance(cause, pa.ArrowException) or isinstance(error, ReleaseError):
             raise
         path, revision = resolve_release(source, revision)
-        damaged = _damaged_shards(Path(path), config, split) if revision is None else []
-        if revision is not None:
+        if revision is None:
+            damaged = [str(shard) for shard in _damaged_shards(Path(path), config, split)]
+        else:
             damaged = _damaged_hub_shards(path, revision, config, split)
         where = f"{damaged[0]}: damaged Parquet shard" if damaged else f"a Parquet shard of {config}/{split or '*'}"
         reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__

@@ -167,11 +167,11 @@ def translated(what: str, state: Callable[[], str] = lambda: "", *, repo_id: str
             raise
         raise failure from error
     except RuntimeError as error:  # huggingface_hub wraps a failed LFS upload: "Error while uploading 'PATH' ..."
-        cause = error.__cause__
-        if not isinstance(cause, (HTTPError, OfflineModeIsEnabled)):
+        wrapped = error.__cause__
+        if not isinstance(wrapped, (HTTPError, OfflineModeIsEnabled)):
             raise
         detail = str(error).rstrip(".").replace("Error while uploading", "uploading")
-        raise remote_error(cause, f"{what} ({detail})", state(), repo_id=repo_id) from error
+        raise remote_error(wrapped, f"{what} ({detail})", state(), repo_id=repo_id) from error
 
 
 def _datasets_failure(error: OSError, what: str, state: str) -> SarlangError | None:
