@@ -19,7 +19,7 @@ from unittest import mock
 import imagecodecs
 import numpy as np
 from fuzz_corpus import fuzz_settings, time_limit
-from hypothesis import assume, event, given
+from hypothesis import assume, event, example, given
 from hypothesis import strategies as st
 
 from sarlang1m import decode_sar
@@ -118,8 +118,17 @@ def crafted(draw: st.DrawFn) -> tuple[bytes, dict]:
     return crafted_tiff(width, height, bands, dtype, codec, planar, block, tiled, chunk), options
 
 
+#: Found by this property: a 1 x 1 image in one 1,024-pixel-square tile of complex64 made the decoder
+#: write the whole tile (8 MB from a 160-byte file); a 32,768-pixel tile, 1 GB from 33 KB.
+ONE_PIXEL_IN_A_HUGE_TILE = (
+    crafted_tiff(1, 1, 1, "complex64", "deflate", False, 1024, True, b"\0"),
+    {"width": 1, "height": 1, "bands": 1, "dtype": "complex64", "codec": "deflate"},
+)
+
+
 @fuzz_settings(examples=150)
 @given(crafted())
+@example(ONE_PIXEL_IN_A_HUGE_TILE)
 def test_a_crafted_header_is_decoded_or_refused_within_a_memory_ceiling(case: tuple[bytes, dict]):
     data, options = case
     itemsize = _TYPES[options["dtype"]][0] // 8

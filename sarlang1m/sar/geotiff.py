@@ -28,7 +28,7 @@ from ..errors import printable
 from ..schema import Radiometry
 from .header_checks import ExpectedImage as ExpectedImage  # re-exported: the readers' names for them
 from .header_checks import SARDecodeError as SARDecodeError
-from .header_checks import check_expected, check_stored_size
+from .header_checks import check_expected, check_stored_size, padded_samples
 from .radiometry import infer_radiometry, parse_radiometry
 
 #: Default limit on the samples (height x width x bands) of one image: 2**28, i.e. 1 GiB as float32.
@@ -260,7 +260,14 @@ def _check_limits(
             f"{name}: {metadata.bands}x{metadata.height}x{metadata.width} = {metadata.pixels} samples exceeds "
             f"the limit of {max_pixels} (raise max_pixels if the file is trusted)"
         )
-    check_stored_size(series, metadata.pixels, tif.filehandle.size, name, any_codec=max_pixels is not None)
+    decoded = padded_samples(series, metadata.pixels)
+    if max_pixels is not None and decoded > max_pixels:
+        page = series.keyframe
+        raise SARDecodeError(
+            f"{name}: tiles of {page.tilewidth}x{page.tilelength} pad the image to {decoded} samples, over the "
+            f"limit of {max_pixels} (raise max_pixels if the file is trusted)"
+        )
+    check_stored_size(series, decoded, tif.filehandle.size, name, any_codec=max_pixels is not None)
 
 
 def read_sar_metadata(

@@ -56,13 +56,26 @@ class ExpectedImage:
     path: str | None = None
 
 
+def padded_samples(series: tifffile.TiffPageSeries, samples: int) -> int:
+    """The samples the decoder writes: the image padded to whole tiles. A tile is decoded whole, so a 1 x 1
+    image in one 32,768-pixel-square tile costs what the tile does (a bomb the header's size hides)."""
+    page = series.keyframe
+    width, length = int(page.imagewidth or 0), int(page.imagelength or 0)
+    if not page.is_tiled or not (page.tilewidth and page.tilelength and width and length):
+        return samples
+    across = -(-width // page.tilewidth) * page.tilewidth
+    down = -(-length // page.tilelength) * page.tilelength
+    return samples * across * down // (width * length)
+
+
 def check_stored_size(
     series: tifffile.TiffPageSeries, samples: int, file_size: int, name: str, *, any_codec: bool
 ) -> None:
     """Refuse image data outside the file, or too few stored bytes for the image the header claims.
 
-    Stored bytes are counted at most once per file byte (tiles that share their data count once).
-    With ``any_codec``, images over `EXPANSION_FREE_SAMPLES` must decode within `MAX_EXPANSION` of them.
+    `samples` are those the decoder writes (`padded_samples`). Stored bytes are counted at most once per
+    file byte (tiles that share their data count once). With ``any_codec``, images over
+    `EXPANSION_FREE_SAMPLES` must decode within `MAX_EXPANSION` of them.
     """
     stored = 0
     for page in series.pages:

@@ -10,6 +10,7 @@ import hashlib
 import io
 import struct
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from sarlang1m.sar import SARDecodeError, read_geotiff
 from sarlang1m.sar.geotiff import ExpectedImage
 from sarlang1m.sar.header_checks import EXPANSION_FREE_SAMPLES, MAX_EXPANSION
 
-#: What decoding a bomb may add to the process's peak resident memory (the issue's bound is 300 MB in all).
+#: The process's peak resident memory while it decodes a bomb must stay under this (its baseline included).
 PEAK_BOUND_MB = 300
 
 
@@ -140,3 +141,21 @@ def _stretched(data: bytearray) -> bytearray:
     struct.pack_into("<HHII", data, tags[257][0], 257, 4, 1, 64 * strips)
     struct.pack_into("<HHII", data, tags[278][0], 278, 4, 1, 64)
     return data
+
+
+def test_a_small_image_in_huge_tiles_is_refused_before_a_tile_is_decoded():
+    """Found by tests/test_fuzz_headers.py: a tile is decoded whole, so a 1 x 1 image in one 32,768-pixel-square
+    tile made 33 KB of zstd decode to 1 GB; the image is counted padded to whole tiles."""
+    data = bytearray(encode_tiff(np.zeros((16, 16), np.uint8), compression="zstd", tile=(16, 16)))
+    with tifffile.TiffFile(io.BytesIO(bytes(data))) as tif:
+        tags = tif.pages.first.tags
+        for name, value in (("ImageWidth", 1), ("ImageLength", 1), ("TileWidth", 32_768), ("TileLength", 32_768)):
+            struct.pack_into("<H" if tags[name].dtype == 3 else "<I", data, tags[name].valueoffset, value)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SARDecodeError, match="tiles of 32768x32768 pad the image to 1073741824 samples"):
+            decode_sar(bytes(data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(data) < 1_000 and peak < 2_000_000
