@@ -25,6 +25,8 @@ from .release_paths import check_original_path, read_regular_file
 
 #: Bad files named in the error of a prefetch that found some (the rest are counted).
 _SHOWN_PROBLEMS = 5
+#: The columns that name a row's original, and its source.
+_COLUMNS = ["sar_path", "sar_sha256", "sar_bytes", "source"]
 
 
 @dataclass
@@ -75,8 +77,8 @@ def prefetch(
                 f"{printable(path)} is a local release: its originals are files already, so there is nothing to "
                 "fetch into --local-dir; leave it out (or copy the release folder)"
             )
-        loaded = load(config, split=split, source=path, decode=None)
-        originals = _originals(loaded, wanted)
+        streamed = load(config, split=split, source=path, decode=None, streaming=True, columns=_COLUMNS)
+        originals = _originals(streamed, wanted)
         return PrefetchResult(len(originals), sum(o.size or 0 for o in originals), path)
     loaded = load(config, split=split, source=path, revision=commit, decode=None, verify_download=True)
     shards = sum(len(release_data_files(config, s, path, commit)) for s in _split_names(loaded, split))
@@ -114,9 +116,8 @@ def _split_names(loaded, split: str | None) -> list[str]:
 def _originals(loaded, wanted: set[str] | None) -> list[_Original]:
     """The originals the loaded rows name (each once), read from their ``sar_*`` and ``source`` columns."""
     found: dict[str, _Original] = {}
-    columns = ["sar_path", "sar_sha256", "sar_bytes", "source"]
     for dataset in _splits(loaded):
-        for row in dataset.select_columns(columns):
+        for row in dataset.select_columns(_COLUMNS):
             if row["sar_path"] is not None and (wanted is None or row["source"] in wanted):
                 path = check_original_path(row["sar_path"])
                 found.setdefault(path, _Original(path, row["sar_sha256"], row["sar_bytes"]))
