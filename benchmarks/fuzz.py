@@ -2,7 +2,8 @@
 
 Three parts, each reporting counts (all inputs are synthetic):
 
-1. ``properties``: ``tests/test_fuzz_texts.py`` and ``tests/test_fuzz_decode.py`` under pytest with
+1. ``properties``: ``tests/test_fuzz_texts.py``, ``tests/test_fuzz_decode.py`` and ``tests/test_fuzz_headers.py``
+   (crafted GeoTIFF headers under a memory ceiling) under pytest with
    ``SARLANG1M_FUZZ_SCALE`` times their example budget; per property, the examples Hypothesis ran
    and how many passed or failed.
 2. ``campaign``: for ``--minutes``, random mutations (bytes flipped, set, inserted, deleted, cut,
@@ -52,6 +53,7 @@ def run_properties(scale: float) -> dict[str, dict[str, int]]:
     command = [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:logging",
         "--hypothesis-show-statistics", "tests/test_fuzz_texts.py", "tests/test_fuzz_decode.py",
+        "tests/test_fuzz_headers.py",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     counts: dict[str, dict[str, int]] = {}

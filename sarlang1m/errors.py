@@ -20,6 +20,8 @@ Exit statuses (documented in docs/robustness.md):
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_INPUT = 2
@@ -76,3 +78,25 @@ def missing_extra(package: str, feature: str, extra: str | None = None) -> Missi
     """The error for a feature whose optional package is not installed."""
     install = f"pip install 'sarlang1m[{extra}]'" if extra else f"pip install {package}"
     return MissingExtraError(f"{feature}: needs {package}; install it with: {install}")
+
+
+#: Characters that can drive a terminal or reorder what it shows: C0 and C1 controls, DEL, and the
+#: Unicode marks that change the direction of text.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds a character `printable` would escape."""
+    return _CONTROL.search(text) is not None
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` with every control character escaped as Python writes it (``\\x1b``, ``\\u202e``), so that a
+    path or value read from someone's files cannot move the cursor, recolour or reorder a message.
+    ``keep_newlines`` leaves line breaks of a message of several lines as they are."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        return char if keep_newlines and char == "\n" else char.encode("unicode_escape").decode("ascii")
+
+    return _CONTROL.sub(escape, text)

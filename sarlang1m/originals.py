@@ -4,11 +4,13 @@ Rows name their original (``sar_path``, ``sar_sha256``, ``sar_bytes``); the file
 ``originals/<source>/`` in the release, stored once and listed by no config, so `datasets` never
 downloads them for image-only use. `OriginalsReader` fetches the originals a batch needs: concurrently
 (a small thread pool hides the Hub's request latency), each path once per batch, and checks each file's
-SHA-256 against its row by default (about 2 ms per 10 MB here, a few percent of decoding it).
+SHA-256 against its row by default (about 2 ms per 10 MB here, a few percent of decoding it). A local
+original is opened through `release_paths.read_release_file` (no symlink followed, regular files only),
+and every read, local or remote, stops at the row's size plus one byte.
 
 A Hub root is ``hf://datasets/ORG/NAME@REV``. Streaming reads make one GET per original at that
 revision; map-style reads (``cache=True``) go through huggingface_hub's cache, so a second epoch reads
-from disk. `prefetch` fills that cache (or a local folder) for one config or source, for offline use.
+from disk. `sarlang1m.prefetch` fills that cache (or a local folder) for one config, for offline use.
 """
 
 from __future__ import annotations
@@ -17,15 +19,25 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TypeVar
 
-from . import schema
-from .errors import InputError, NotFoundError, VerificationError
-from .publish.remote import translated
+from .errors import InputError, VerificationError, printable
+from .publish.remote import call, translated
+from .release_paths import check_original_path, read_regular_file, read_release_file
+
+__all__ = [
+    "DEFAULT_FETCH_WORKERS",
+    "HubRoot",
+    "OriginalsReader",
+    "check_original_path",
+    "gdal_path",
+    "hub_root",
+    "parse_root",
+]
 
 #: Threads fetching originals per reader (one reader per DataLoader worker): enough to hide ~30-100 ms of
 #: request latency behind decoding, few enough not to flood the Hub from many workers.
@@ -71,21 +83,6 @@ def parse_root(root: str | os.PathLike[str]) -> Path | HubRoot:
             raise InputError(f"{text}: a Hub root is hf://datasets/ORG/NAME@REVISION")
         return HubRoot(match["repo"], match["revision"] or "main")
     return Path(text)
-
-
-def check_original_path(path: str) -> str:
-    """``path`` if it is a plain relative path under ``originals/`` (a row never points outside the release)."""
-    parts = PurePosixPath(path).parts
-    if (
-        not path
-        or "\\" in path
-        or path.startswith("/")
-        or len(parts) < 3
-        or parts[0] != schema.ORIGINALS_DIR
-        or any(p in ("..", ".") for p in parts)
-    ):
-        raise InputError(f"sar_path {path!r} is not a relative path under {schema.ORIGINALS_DIR}/")
-    return path
 
 
 class OriginalsReader:
@@ -167,12 +164,17 @@ class OriginalsReader:
                 future.cancel()
 
     def _read_checked(self, path: str, sha256: str | None, size: int | None) -> bytes:
+        """One original, read with the bound of its row's size and checked against its size and SHA-256."""
         check_original_path(path)
-        data = self._read_local(path) if isinstance(self.root, Path) else self._read_hub(path)
+        data = self._read_local(path, size) if isinstance(self.root, Path) else self._read_hub(path, size)
         if size is not None and len(data) != size:
-            raise VerificationError(f"{path}: {len(data)} bytes, the row says {size}: run `sarlang1m verify`")
+            raise VerificationError(
+                f"{printable(path)}: {len(data)} bytes, the row says {size}: run `sarlang1m verify`"
+            )
         if self.check_sha256 and sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-            raise VerificationError(f"{path}: sha256 differs from the row's sar_sha256: run `sarlang1m verify`")
+            raise VerificationError(
+                f"{printable(path)}: sha256 differs from the row's sar_sha256: run `sarlang1m verify`"
+            )
         return data
 
     def submit(self, function: Callable[..., T], /, *args: Any) -> Future[T]:
@@ -185,36 +187,30 @@ class OriginalsReader:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sarlang1m-originals")
             return self._pool
 
-    def _read_local(self, path: str) -> bytes:
+    def _read_local(self, path: str, limit: int | None = None) -> bytes:
+        """A regular file under the release folder, reached without following a symlink (`read_release_file`)."""
         assert isinstance(self.root, Path)
-        file = self.root / path
-        try:
-            return file.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(
-                f"{file}: original not found; is {self.root} the release these rows come from?"
-            ) from None
+        return read_release_file(self.root, path, limit=limit).data
 
-    def _read_hub(self, path: str) -> bytes:
+    def _read_hub(self, path: str, limit: int | None = None) -> bytes:
+        """One GET at the pinned revision (or huggingface_hub's cache), never reading past `limit` + 1 bytes."""
         assert isinstance(self.root, HubRoot)
         if self.cache:
-            return Path(self.download(path)).read_bytes()
+            return read_regular_file(self.download(path), limit=limit).data
         from huggingface_hub import hf_hub_url
-        from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
 
         url = hf_hub_url(self.root.repo_id, path, repo_type="dataset", revision=self.root.revision)
-        with translated(f"fetching {self.root}/{path}", repo_id=self.root.repo_id):
-            response = http_backoff("GET", url, headers=build_hf_headers(token=self.token), follow_redirects=True)
-            hf_raise_for_status(response)
-        return response.content
+        with translated(f"fetching {self.root}/{printable(path)}", repo_id=self.root.repo_id):
+            return call(_get_bounded, url, self.token, printable(path), limit)
 
     def download(self, path: str, local_dir: str | Path | None = None) -> str:
         """One original through huggingface_hub's cache (or into `local_dir`); its local path."""
         assert isinstance(self.root, HubRoot)
         from huggingface_hub import hf_hub_download
 
-        with translated(f"fetching {self.root}/{path}", repo_id=self.root.repo_id):
-            return hf_hub_download(
+        with translated(f"fetching {self.root}/{printable(path)}", repo_id=self.root.repo_id):
+            return call(
+                hf_hub_download,
                 self.root.repo_id,
                 path,
                 repo_type="dataset",
@@ -224,82 +220,32 @@ class OriginalsReader:
             )
 
 
-@dataclass
-class PrefetchResult:
-    """What `prefetch` fetched: originals and their bytes, and where they are."""
+def _get_bounded(url: str, token: str | bool | None, shown: str, limit: int | None) -> bytes:
+    """The body of a GET, refused as soon as it runs past `limit` bytes (the server's length is not trusted).
 
-    files: int
-    bytes: int
-    root: str
-
-
-def prefetch(
-    config: str = "vqa",
-    *,
-    split: str | None = None,
-    source: str | Path | None = None,
-    revision: str | None = None,
-    sources: Iterable[str] | None = None,
-    local_dir: str | Path | None = None,
-    workers: int = DEFAULT_FETCH_WORKERS,
-    token: str | bool | None = None,
-    progress: bool = True,
-) -> PrefetchResult:
-    """Download the originals of one config (and split, and sources) for offline use.
-
-    Into huggingface_hub's cache by default, where map-style `sarlang1m.load(decode="sar")` finds them
-    (with ``HF_HUB_OFFLINE=1`` too); or into `local_dir`, which then is a root for `SARDecode(root=...)`.
-    A local release needs no prefetching: its originals are already files.
+    huggingface_hub retries dropped connections; answers are left to `call`, which retries the transient
+    ones and counts what it tried.
     """
-    from tqdm.auto import tqdm
+    from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
 
-    from .resolve import resolve_release
-
-    path, revision = resolve_release(source, revision)
-    references = original_references(config, split=split, source=path, revision=revision, sources=sources)
-    total = sum(size or 0 for size in references.values())
-    if revision is None:
-        return PrefetchResult(len(references), total, path)
-    reader = OriginalsReader(hub_root(path, revision), workers=workers, cache=True, token=token)
-    bar = tqdm(total=total, unit="B", unit_scale=True, disable=not progress)
-    bar.set_description(f"prefetching {len(references)} originals")
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [(name, size, pool.submit(reader.download, name, local_dir)) for name, size in references.items()]
-        for _name, size, future in futures:
-            future.result()
-            bar.update(size or 0)
-    bar.close()
-    where = str(local_dir) if local_dir is not None else "the huggingface_hub cache"
-    return PrefetchResult(len(references), total, where)
+    headers = build_hf_headers(token=token)
+    with http_stream_backoff("GET", url, headers=headers, follow_redirects=True, retry_on_status_codes=()) as response:
+        hf_raise_for_status(response)
+        chunks, received = [], 0
+        for chunk in response.iter_bytes():
+            received += len(chunk)
+            if limit is not None and received > limit:
+                raise VerificationError(
+                    f"{shown}: the Hub sends more than the row's {limit} bytes: run `sarlang1m verify`"
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
-def original_references(
-    config: str = "vqa",
-    *,
-    split: str | None = None,
-    source: str | Path | None = None,
-    revision: str | None = None,
-    sources: Iterable[str] | None = None,
-) -> dict[str, int | None]:
-    """{sar_path: sar_bytes} of the originals a config (split, sources) uses, read from its Parquet columns."""
-    import datasets
+def __getattr__(name: str) -> Any:
+    """`prefetch` and its result, which moved to `sarlang1m.prefetch`, still importable from here."""
+    if name in ("prefetch", "PrefetchResult"):
+        from . import prefetch as module
 
-    wanted = None if sources is None else set(sources)
-    unknown = sorted((wanted or set()) - set(schema.SOURCES))
-    if unknown:
-        raise InputError(f"unknown source(s) {unknown}; expected some of {sorted(schema.SOURCES)}")
-    loaded = datasets.load_dataset(
-        os.fspath(source) if source is not None else schema.DEFAULT_REPO_ID,
-        config,
-        split=split,
-        revision=revision,
-        streaming=True,
-        columns=["sar_path", "sar_bytes", "source"],
-    )
-    splits: list[Any] = list(loaded.values()) if isinstance(loaded, Mapping) else [loaded]
-    references: dict[str, int | None] = {}
-    for dataset in splits:
-        for row in dataset:
-            if row["sar_path"] is not None and (wanted is None or row["source"] in wanted):
-                references.setdefault(check_original_path(row["sar_path"]), row["sar_bytes"])
-    return references
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

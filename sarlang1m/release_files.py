@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,10 @@ def damaged_shards_named(
         if not isinstance(cause, pa.ArrowException) or isinstance(error, ReleaseError):
             raise
         path, revision = resolve_release(source, revision)
-        damaged = _damaged_shards(Path(path), config, split) if revision is None else []
+        if revision is None:
+            damaged = [str(shard) for shard in _damaged_shards(Path(path), config, split)]
+        else:
+            damaged = _damaged_hub_shards(path, revision, config, split)
         where = f"{damaged[0]}: damaged Parquet shard" if damaged else f"a Parquet shard of {config}/{split or '*'}"
         reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
         target = path if revision is None else f"{path}@{revision}"
@@ -62,6 +66,32 @@ def _damaged_shards(release: Path, config: str, split: str | None) -> list[Path]
             pq.ParquetFile(path).metadata  # noqa: B018 (reads and checks the footer)
         except Exception:  # whatever pyarrow raises, the file is what is damaged
             damaged.append(path)
+    return damaged
+
+
+def _damaged_hub_shards(repo_id: str, commit: str, config: str, split: str | None) -> list[str]:
+    """The split's shards at a Hub commit whose footer does not read: the copy in huggingface_hub's cache
+    where there is one (that is what was read), else the file on the Hub, read by range."""
+    import pyarrow.parquet as pq
+    from huggingface_hub import try_to_load_from_cache
+
+    from .publish.claims import hub_shards, matches_pattern, parquet_files
+    from .resolve import read_release_manifest
+
+    try:
+        pattern = schema.config_spec(config).split_glob(split or "*")
+        files = read_release_manifest(repo_id, commit)["files"]
+    except (SarlangError, OSError, ValueError):
+        return []
+    open_on_hub = hub_shards(repo_id, commit)
+    damaged = []
+    for name in (n for n in parquet_files(files) if matches_pattern(n, pattern)):
+        cached = try_to_load_from_cache(repo_id, name, revision=commit, repo_type="dataset")
+        where = f"{name} (the copy in huggingface_hub's cache, {cached})" if isinstance(cached, str) else f"{name}"
+        try:
+            (pq.ParquetFile(cached) if isinstance(cached, str) else open_on_hub(name)).metadata  # noqa: B018
+        except Exception:  # whatever pyarrow or the transport raises, this shard is the one that does not read
+            damaged.append(where + ("" if isinstance(cached, str) else f" at {repo_id}@{commit[:12]}"))
     return damaged
 
 
@@ -122,6 +152,36 @@ def read_parquet_rows(
         raise unreadable_parquet_error(file, release, error) from error
 
 
+def _cached_copy_differs(repo_id: str, commit: str, name: str, blob: Path, got: str, want: str) -> str:
+    """Why a cached file differs from the MANIFEST, told apart by a fresh download of it: a copy damaged on
+    this disk after it was downloaded (the fresh one matches), or the Hub serving other bytes (it does not)."""
+    from huggingface_hub import hf_hub_download
+
+    from .publish.remote import call
+
+    where = (
+        f"{repo_id}@{commit[:12]}: the cached copy of {name} ({blob}) has sha256 {got[:12]}..., "
+        f"the MANIFEST says {want[:12]}..."
+    )
+    with tempfile.TemporaryDirectory(prefix="sarlang1m-recheck-") as folder:
+        try:
+            fresh = call(hf_hub_download, repo_id, name, repo_type="dataset", revision=commit, cache_dir=folder)
+        except (SarlangError, OSError) as error:  # the Hub cannot tell: say what is known
+            return (
+                f"{where}; a fresh download to tell why failed ({error}): delete the cached copy "
+                "(`hf cache delete`) and load again"
+            )
+        if sha256_file(fresh) == want:
+            return (
+                f"{where}: it was damaged on this disk after it was downloaded (a fresh download matches); "
+                "delete it (`hf cache delete`, or remove that file) and load again"
+            )
+    return (
+        f"{where}, and so does a fresh download: the Hub serves other bytes than were published; "
+        "report it to the repo's owners"
+    )
+
+
 def check_downloaded_files(repo_id: str, commit: str) -> int:
     """Hash the files of `repo_id@commit` in the huggingface_hub cache against the MANIFEST; returns how many
     were hashed now.
@@ -160,11 +220,7 @@ def check_downloaded_files(repo_id: str, commit: str) -> int:
         got = sha256_file(blob)
         hashed += 1
         if got != want["sha256"]:
-            raise VerificationError(
-                f"{repo_id}@{commit[:12]}: downloaded {name} has sha256 {got[:12]}..., the MANIFEST says "
-                f"{want['sha256'][:12]}...: the Hub served other bytes than were published; delete the cached "
-                "copy (`hf cache delete`) and load again, and report it if it persists"
-            )
+            raise VerificationError(_cached_copy_differs(repo_id, commit, name, blob, got, want["sha256"]))
         marker.parent.mkdir(exist_ok=True)
         marker.touch()
     return hashed

@@ -154,8 +154,16 @@ def check_config(
 
 
 def _release_configs(source: str | Path | None, revision: str | None) -> dict[str, Any] | None:
+    """The MANIFEST's configs, None when it cannot be read; but a Hub repo or revision that does not exist
+    is an error here, before `datasets` meets it."""
     try:
         configs = read_release_manifest(source, revision).get("configs")
+    except NotFoundError as error:
+        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+        if isinstance(error.__cause__, (RepositoryNotFoundError, RevisionNotFoundError)):
+            raise
+        return None
     except (OSError, ValueError):
         return None
     return dict(configs) if isinstance(configs, Mapping) and configs else None

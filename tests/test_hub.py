@@ -10,6 +10,7 @@ concurrent writer); docs/robustness.md lists each probe with the test here that 
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -223,7 +224,7 @@ def add_originals(release: Path, count: int) -> None:
     import pyarrow.parquet as pq
     from tiny_raw import encode_tiff
 
-    from sarlang1m.publish.manifest import read_manifest, write_manifest
+    from sarlang1m.publish.manifest import file_entries, originals_summary, read_manifest, write_manifest
 
     folder = release / "data" / "vqa" / "sarvqa2" / "vhr"
     template = next(r for r in pq.read_table(folder / "train-00000-of-00001.parquet").to_pylist() if r["sar_path"])
@@ -243,9 +244,19 @@ def add_originals(release: Path, count: int) -> None:
             }
         )
     schema_arrow = pq.read_schema(folder / "train-00000-of-00001.parquet")
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema_arrow), folder / "train-bulk.parquet", row_group_size=100)
-    manifest = read_manifest(release)
-    write_manifest(release, {k: v for k, v in manifest.items() if k not in ("manifest_format", "files")})
+    bulk = folder / "train-bulk.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema_arrow), bulk, row_group_size=100)
+    manifest = {k: v for k, v in read_manifest(release).items() if k not in ("manifest_format", "files")}
+    files = file_entries(release)
+    manifest["originals"] = originals_summary(files)
+    for config in manifest["configs"].values():  # the counts of every config the new shard is part of
+        claims = config["splits"].get("train")
+        if claims and fnmatch.fnmatch(bulk.relative_to(release).as_posix(), claims["data_files"]):
+            claims["images"] += count
+            claims["texts"] += count * len(template["qa"]["id"])
+            claims["files"] += 1
+            claims["download_bytes"] += bulk.stat().st_size
+    write_manifest(release, manifest, files)
 
 
 def test_a_release_of_2000_originals_pushes_in_small_commits_resumes_and_verifies(
@@ -422,7 +433,10 @@ def test_the_manifest_is_checked_before_it_is_trusted(
 def test_push_records_the_commit_and_readers_refuse_a_moved_tag(hub_server: HubServer, hub_env, releases, tmp_path):
     first = push(hub_env, releases["1.0.0"], "1.0.0")
     recorded = json.loads(Path(first["releases_file"]).read_text())
-    assert recorded["releases"][REPO]["v1.0.0"] == first["commit"] == hub_server.head(REPO, "v1.0.0")
+    assert recorded["format"] == 2  # keyed by endpoint, then repo
+    assert (
+        recorded["releases"][hub_server.endpoint][REPO]["v1.0.0"] == first["commit"] == hub_server.head(REPO, "v1.0.0")
+    )
     push(hub_env, releases["1.1.0"], "1.1.0")
     hub_server.move_tag(REPO, "v1.0.0", "v1.1.0")  # self-consistent content, but not what was published
     moved = cli(hub_env, "verify", f"{REPO}@v1.0.0")
@@ -481,7 +495,8 @@ def test_a_load_checks_downloaded_files_against_the_manifest(hub_server: HubServ
         """,
         fresh_cache,
     )
-    assert f"downloaded {shard} has sha256" in result.get("refused", ""), result
+    refused = result.get("refused", "")
+    assert f"the cached copy of {shard}" in refused and "the Hub serves other bytes than were published" in refused
 
 
 def test_allow_older_publishes_on_its_own_branch_and_leaves_main(hub_server: HubServer, hub_env, releases):

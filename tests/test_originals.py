@@ -26,7 +26,7 @@ from sarlang1m.decode import STREAMING_BATCH_ROWS, SARDecode
 from sarlang1m.errors import InputError, NotFoundError, VerificationError
 from sarlang1m.load import load
 from sarlang1m.originals import OriginalsReader, check_original_path, hub_root, parse_root
-from sarlang1m.publish.manifest import file_entries, read_manifest, verify_local, write_manifest
+from sarlang1m.publish.manifest import file_entries, originals_summary, read_manifest, verify_local, write_manifest
 from sarlang1m.sar import SARDecodeError
 
 REPO = schema.DEFAULT_REPO_ID  # the stand-in is this module's own; the tiny release is built for it
@@ -116,7 +116,9 @@ def _rewrite_manifest(release: Path) -> None:
     manifest = read_manifest(release)
     manifest.pop("files")
     manifest.pop("manifest_format")
-    write_manifest(release, manifest, file_entries(release))
+    files = file_entries(release)
+    manifest["originals"] = originals_summary(files)
+    write_manifest(release, manifest, files)
 
 
 def test_verify_finds_an_orphan_original(built_tiny_release: Path, tmp_path: Path):
@@ -188,10 +190,10 @@ def test_reads_started_ahead_are_taken_over_and_only_the_last_calls_are_held(bui
     lock = threading.Lock()
     original = OriginalsReader._read_local
 
-    def counted(self, path):
+    def counted(self, path, limit=None):
         with lock:
             reads.append(path)
-        return original(self, path)
+        return original(self, path, limit)
 
     monkeypatch.setattr(OriginalsReader, "_read_local", counted)
     reader = OriginalsReader(built_tiny_release, workers=2)
@@ -225,7 +227,9 @@ def test_streaming_from_a_remote_root_reads_the_next_batchs_originals_early(buil
     stream = datasets.IterableDataset.from_generator(lambda: iter([first] * batch + [second] * batch))
     reads: list[str] = []
     original = OriginalsReader._read_local
-    monkeypatch.setattr(OriginalsReader, "_read_local", lambda self, path: reads.append(path) or original(self, path))
+    monkeypatch.setattr(
+        OriginalsReader, "_read_local", lambda self, path, limit=None: reads.append(path) or original(self, path, limit)
+    )
     monkeypatch.setattr(OriginalsReader, "reads_remote", property(lambda self: True))  # as a Hub root is
     decoded = iter(SARDecode(root=built_tiny_release).apply(stream))
     assert next(decoded)["pixels_source"] == "sar"  # the first batch only, decoded

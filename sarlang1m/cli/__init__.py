@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from ..errors import DEBUG_ENVIRONMENT_VARIABLE, EXIT_INPUT, EXIT_INTERRUPTED, SarlangError
+from ..errors import DEBUG_ENVIRONMENT_VARIABLE, EXIT_INPUT, EXIT_INTERRUPTED, SarlangError, printable
 from .parser import build_parser
 
 __all__ = ["EXIT_BROKEN_PIPE", "build_parser", "main"]
@@ -52,7 +52,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _message(error: BaseException) -> str:
-    """The error as text; an OSError on a file as "PATH: reason" (its str() repeats errno and quotes)."""
+    """The error as text; an OSError on a file as "PATH: reason" (its str() repeats errno and quotes).
+
+    Control characters are escaped: a message may quote a path or value from someone else's release.
+    """
     if isinstance(error, OSError) and not isinstance(error, SarlangError) and error.filename is not None:
-        return f"{error.filename}: {error.strerror or error}"
-    return str(error)
+        return printable(f"{error.filename}: {error.strerror or error}")
+    return printable(str(error), keep_newlines=True)

@@ -156,7 +156,7 @@ def export(args: argparse.Namespace) -> None:
 
 
 def prefetch(args: argparse.Namespace) -> None:
-    from ..originals import prefetch
+    from ..prefetch import prefetch
     from ..sizes import human_bytes
 
     result = prefetch(
@@ -169,3 +169,5 @@ def prefetch(args: argparse.Namespace) -> None:
         workers=args.workers,
     )
     print(f"{result.files} originals ({human_bytes(result.bytes)}) are in {result.root}")
+    if result.shards:
+        print(f"{result.shards} Parquet shards of {args.config} are in the datasets cache: it loads offline")

@@ -297,9 +297,13 @@ def _add_prefetch(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revision", help="Hub revision (default: the release this package pins)")
     parser.add_argument("--split", help="only this split (default: every split)")
     parser.add_argument(
-        "--source", action="append", choices=sorted(schema.SOURCES), help="only this source dataset (repeatable)"
+        "--source", action="append", choices=sorted(schema.NAMED_SOURCES), help="only this source dataset (repeatable)"
     )
-    parser.add_argument("--local-dir", type=Path, help="a folder to fetch into (default: huggingface_hub's cache)")
+    parser.add_argument(
+        "--local-dir",
+        type=Path,
+        help="a folder to fetch the originals into (default: huggingface_hub's cache); a Hub release only",
+    )
     parser.add_argument(
         "--workers",
         type=_positive_int,

@@ -96,7 +96,9 @@ def decode_sar(
       release's MANIFEST ``sar_statistics[source]``); ``none`` (dB values). Display pixels are x / 255.
     - Nodata (``nodata``, else the file's GDAL_NODATA), non-finite pixels and, when logged, zero or
       negative ones are 0 and excluded from statistics; a constant band gives zeros.
-    - ``max_pixels``: samples (bands x H x W) allowed, checked on the header before decoding.
+    - ``max_pixels``: samples (bands x H x W) allowed, checked on the header before decoding; beyond
+      2**22 samples no codec may expand its stored bytes more than 256 times (a decompression bomb).
+      None trusts the file: neither limit applies.
     - ``out``: ``numpy`` or ``torch``; ``with_mask=True`` returns ``(pixels, valid_mask)``.
     - ``percentile_method``: ``approximate`` (default: each stretch limit is certified to lie between
       the exact percentiles p -/+ 0.1) or ``exact`` (np.percentile's values); see docs/sar-decoding.md.

@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 from PIL import Image
 
-from ..sar.geotiff import DEFAULT_MAX_PIXELS, SARDecodeError
+from ..sar.geotiff import DEFAULT_MAX_PIXELS, ExpectedImage, SARDecodeError
 from ..sar.pixels import DecodedSAR
 
 #: The row columns that locate and check an original GeoTIFF.
@@ -69,6 +69,24 @@ def _same_image(row: Mapping[str, Any], other: Mapping[str, Any], image_column: 
     if row.get("image_id") is None or row.get("image_id") != other.get("image_id"):
         return False
     return other.get(PATH_COLUMN) is None and row.get(image_column) == other.get(image_column)
+
+
+def expected_original(row: Mapping[str, Any]) -> ExpectedImage:
+    """What a row says about its original GeoTIFF, checked on the file's header before it is decoded:
+    its size (``width``, ``height``), its polarisations, and its ``sar_radiometry`` (None where it is silent).
+    """
+    polarizations = row.get("polarizations")
+    return ExpectedImage(
+        width=_whole(row.get("width")),
+        height=_whole(row.get("height")),
+        bands=len(polarizations) if isinstance(polarizations, (list, tuple)) and polarizations else None,
+        radiometry=row.get("sar_radiometry") if isinstance(row.get("sar_radiometry"), str) else None,
+        path=row.get(PATH_COLUMN) if isinstance(row.get(PATH_COLUMN), str) else None,
+    )
+
+
+def _whole(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else None
 
 
 def band_plan(

@@ -51,6 +51,7 @@ from .rows import (
     MissingBandPolicy,
     band_plan,
     check_missing,
+    expected_original,
     image_to_display_array,
     shared_decodes,
     standardized_per_image,
@@ -285,6 +286,7 @@ class SARDecode:
             nodata=self.nodata,
             max_pixels=self.max_pixels,
             percentile_method=self.percentile_method,
+            expected=expected_original(row) if source == PIXELS_FROM_SAR else None,
         )
         if self.method == "standardize" and decoded.radiometry == "display":
             decoded = standardized_per_image(decoded)

@@ -28,7 +28,7 @@ from . import releases
 from .manifest import Verification
 from .push_checks import PushRefused, check_local, check_tags, hub_repo_id, release_version, tag_for, version_tags
 from .push_plan import COMMIT_MAX_FILES, PushPlan, make_plan, remote_files
-from .remote import HubUnavailableError, call, repo_commit, translated
+from .remote import HubUnavailableError, call, create_tag, repo_commit, translated
 from .verify import verify, verify_hub
 
 __all__ = [
@@ -117,7 +117,7 @@ def push_release(
             return _push_pull_request(api, release, plan, token)
         head = _commit_on_branch(api, release, plan, base, branches, state, progress)
         verification = _verify_pushed(head, state, version, token)
-        call(api.create_tag, repo_id, tag=tag, revision=head, repo_type="dataset", tag_message=f"Release {version}")
+        create_tag(api, repo_id, tag, head, f"Release {version}")
     recorded = releases.record(repo_id, tag, head)
     return PushResult(plan, commit=head, verification=verification, releases_file=recorded)
 

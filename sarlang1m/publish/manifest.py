@@ -13,13 +13,14 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import yaml
 
 from .. import schema
-from ..errors import NotFoundError, ReleaseError
+from ..errors import NotFoundError, ReleaseError, printable
+from ..release_paths import check_original_path, path_problem
 
 #: Version of the release's format, checked before anything reads a release: 2 stores each row's texts
 #: column-wise (`schema.text_records`); 3 stores text ids local to their image (`schema.text_id` composes
@@ -125,10 +126,9 @@ def _kind(value: object) -> str:
 
 
 def _is_safe_path(name: object) -> bool:
-    if not isinstance(name, str) or not name or "\\" in name or name != name.strip():
-        return False
-    path = PurePosixPath(name)
-    return not path.is_absolute() and all(part not in ("", ".", "..", ".git") for part in name.split("/"))
+    return (
+        isinstance(name, str) and path_problem(name) is None and name == name.strip() and ".git" not in name.split("/")
+    )
 
 
 def release_files(release: Path) -> list[str]:
@@ -232,11 +232,12 @@ class Verification:
         return not self.problems
 
     def summary(self) -> str:
+        """What was checked and found, every path escaped: file names come from someone else's release."""
         if self.ok:
-            return f"{self.target}: OK, the {self.checked} files the MANIFEST lists match it"
-        shown = "\n".join(f"  - {p}" for p in self.problems[:50])
+            return f"{printable(self.target)}: OK, the {self.checked} files the MANIFEST lists match it"
+        shown = "\n".join(f"  - {printable(p)}" for p in self.problems[:50])
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
-        return f"{self.target}: {len(self.problems)} problem(s)\n{shown}{more}"
+        return f"{printable(self.target)}: {len(self.problems)} problem(s)\n{shown}{more}"
 
 
 def compare_files(
@@ -266,8 +267,9 @@ def compare_files(
 
 
 def verify_local(release: str | Path, *, repo_id: str | None = None, version: str | None = None) -> Verification:
-    """Check a local release folder file by file against its MANIFEST, and the card, Croissant and build
-    report against what the MANIFEST says (see `check_claims`). A symlink anywhere is refused."""
+    """Check a local release folder file by file against its MANIFEST, its counts and the originals its rows
+    name against what the files hold (`claims`), and the card, Croissant and build report against what the
+    MANIFEST says (`check_claims`). A symlink anywhere is refused."""
     release = Path(release)
     present = release_files(release)
     manifest = read_manifest(release)
@@ -278,8 +280,10 @@ def verify_local(release: str | Path, *, repo_id: str | None = None, version: st
         lambda name: _local_entry(release / name, manifest["files"][name]),
         ignore_extra=[n for n in present if n.startswith(".")],
     )
-    if result.ok:  # the cross-check reads the shards, so only once they are known to be the published ones
-        result.problems += originals_problems(manifest["files"], iter_original_references(release, manifest["files"]))
+    if result.ok:  # the shards are read only once they are known to be the published ones
+        from .claims import contents_problems  # it reads MANIFESTs too: imported here, not at the top
+
+        result.problems += contents_problems(manifest, lambda name: pq.ParquetFile(release / name))
     present_set = set(present)
 
     def read(name: str) -> bytes | None:
@@ -315,20 +319,18 @@ def originals_problems(files: dict[str, dict], references: Iterable[tuple[str, s
         if path in referenced:
             continue
         referenced.add(path)
-        if not _is_original_path(path):
-            problems.append(f"{shard}: sar_path {path!r} is not a path under {schema.ORIGINALS_DIR}/")
-        elif path not in files:
+        try:
+            check_original_path(path)
+        except ReleaseError as error:
+            problems.append(f"{shard}: {error}")
+            continue
+        if path not in files:
             problems.append(f"{path}: named by {shard} but not in the MANIFEST")
         elif (files[path].get("sha256"), files[path].get("bytes")) != (sha256, size):
             problems.append(f"{path}: {shard} says sha256 {sha256} and {size} bytes, the file has others")
     orphans = sorted(name for name in files if name.startswith(f"{schema.ORIGINALS_DIR}/") and name not in referenced)
     problems += [f"{name}: an original no row names" for name in orphans]
     return problems
-
-
-def _is_original_path(path: str) -> bool:
-    parts = path.split("/")
-    return parts[0] == schema.ORIGINALS_DIR and len(parts) >= 3 and all(p not in ("", ".", "..") for p in parts)
 
 
 def original_sizes(release: Path) -> dict[str, dict]:

@@ -1,9 +1,12 @@
 """Verifying a release where it lies: a local folder, or a Hub revision, against its MANIFEST.
 
-On the Hub, a version tag is first resolved and checked against the commit it was published at
-(`releases`); then the files at that commit are checked, by the sizes and sha256 the Hub recorded
-(small regular files are downloaded and hashed), or, with `download`, by downloading and hashing
-every file. A push verifies its final commit this way before it tags it.
+On the Hub, the revision is the one named (``ORG/NAME@REV``), else the release this package pins, as
+every other command reads; a version tag is first resolved and checked against the commit it was
+published at (`releases`). Then the files at that commit are checked, by the sizes and sha256 the Hub
+recorded (small regular files are downloaded and hashed), and what the rows and the MANIFEST's counts
+claim is recounted from the shards read by range (`claims`: footers and a few columns, no image and no
+original downloaded); or, with `download`, every file is downloaded and the copy checked as a folder.
+A push verifies its final commit this way before it tags it. The result names the revision and commit.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from huggingface_hub.hf_api import RepoFile
 from .. import schema
 from ..errors import NotFoundError
 from ..resolve import resolve_hub_revision
+from .claims import contents_problems, hub_shards
 from .manifest import Verification, check_claims, compare_files, is_version, parse_manifest, sha256_file, verify_local
 from .push_plan import KEEP_REMOTE, remote_files
 from .remote import call, translated
@@ -42,34 +46,40 @@ def verify(target: str | Path, *, download: bool = False, token: str | None = No
 def verify_hub(
     target: str, *, download: bool = False, token: str | None = None, version: str | None = None
 ) -> Verification:
-    """Check the files of `ORG/NAME@REV` against the MANIFEST at that revision.
+    """Check the files of `ORG/NAME@REV` (no ``@REV``: the pinned release) against the MANIFEST there.
 
     A version tag is first resolved and checked against the commit it was published at (`releases`);
     then the files at that commit are checked. Without `download`, sizes and the sha256 the Hub
-    recorded for LFS files are compared (small regular files are downloaded and hashed). With
-    `download`, every file is downloaded and hashed: this also catches storage that serves other bytes
-    than were uploaded. The card and Croissant must name this repo and the MANIFEST's version.
+    recorded for LFS files are compared (small regular files are downloaded and hashed), and the rows'
+    originals and the MANIFEST's counts are recounted from the shards read by range. With `download`,
+    every file is downloaded and hashed: this also catches storage that serves other bytes than were
+    uploaded. The card and Croissant must name this repo and the MANIFEST's version.
     """
-    repo_id, _, revision = target.partition("@")
-    with translated(f"verify of {target}", repo_id=repo_id):
-        commit = resolve_hub_revision(repo_id, revision or "main", token=token)
+    repo_id, _, named = target.partition("@")
+    revision = named or schema.RELEASE_REVISION
+    with translated(f"verify of {repo_id}@{revision}", repo_id=repo_id):
+        commit = resolve_hub_revision(repo_id, revision, token=token)
+        checked = repo_id + (f"@{revision}" if revision == commit else f"@{revision} (commit {commit})")
         manifest_path = call(
             hf_hub_download, repo_id, schema.MANIFEST_FILE, repo_type="dataset", revision=commit, token=token
         )
-        manifest = parse_manifest(Path(manifest_path).read_bytes(), f"{target}: {schema.MANIFEST_FILE}")
+        manifest = parse_manifest(Path(manifest_path).read_bytes(), f"{checked}: {schema.MANIFEST_FILE}")
         tag_version = revision[1:] if revision.startswith("v") and is_version(revision[1:]) else None
         expected_version = version or tag_version
         if download:
-            return _verify_download(target, commit, token, expected_version)
+            return _verify_download(checked, repo_id, commit, token, expected_version)
         files = _HubFiles(repo_id, commit, token)
-        result = compare_files(target, manifest["files"], files.remote, files.entry, ignore_extra=KEEP_REMOTE)
+        result = compare_files(checked, manifest["files"], files.remote, files.entry, ignore_extra=KEEP_REMOTE)
+        if result.ok:  # the shards are read only once they are known to be the published ones
+            result.problems += contents_problems(manifest, hub_shards(repo_id, commit, token))
         result.problems += check_claims(manifest, files.read, repo_id=repo_id, version=expected_version)
         return result
 
 
-def _verify_download(target: str, commit: str, token: str | None, expected_version: str | None) -> Verification:
+def _verify_download(
+    target: str, repo_id: str, commit: str, token: str | None, expected_version: str | None
+) -> Verification:
     """Download every file of the commit and check the copy as a local folder."""
-    repo_id = target.partition("@")[0]
     with tempfile.TemporaryDirectory(prefix="sarlang1m-verify-") as folder:
         call(snapshot_download, repo_id, repo_type="dataset", revision=commit, local_dir=folder, token=token)
         result = verify_local(folder, repo_id=repo_id, version=expected_version)

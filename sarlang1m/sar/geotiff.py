@@ -3,9 +3,9 @@
 Pillow, which `datasets.Image` uses, drops bands of planar multi-band TIFFs and cannot read complex
 ones, so SAR pixels are read with tifffile (plus imagecodecs for LZW, zstd, PackBits and JPEG). Every
 input ends up as ``(bands, height, width)``; the TIFF header is checked *before* anything is
-decompressed: the chain of pages must end, the samples must stay under a limit, the data must lie in
-the file and, uncompressed or PackBits or deflate, be able to hold the image the header claims. LZW,
-zstd and JPEG bound no expansion ratio, so such a small file may still claim up to the limit.
+decompressed: the chain of pages must end, then `header_checks` (the samples under a limit, the data
+inside the file and able to hold the claimed image, and, given a row's `ExpectedImage`, the image the
+row describes).
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from ..errors import InputError
+from ..errors import printable
 from ..schema import Radiometry
+from .header_checks import ExpectedImage as ExpectedImage  # re-exported: the readers' names for them
+from .header_checks import SARDecodeError as SARDecodeError
+from .header_checks import check_expected, check_stored_size, padded_samples
 from .radiometry import infer_radiometry, parse_radiometry
 
 #: Default limit on the samples (height x width x bands) of one image: 2**28, i.e. 1 GiB as float32.
@@ -50,19 +53,6 @@ _DESCRIPTION_RADIOMETRY = re.compile(r"(?:^|;)\s*radiometry\s*=\s*([^;]*)", re.I
 MAX_PAGES = 1024
 #: Tag count above which tifffile ends the page chain (it treats such an IFD as corrupt).
 _TIFFFILE_MAX_TAGS = 4096
-#: Most bytes a codec can decode from one stored byte, where the format bounds it (PackBits: a 2-byte run
-#: gives 128 bytes; deflate: 1032). A header claiming more than that from its data is corrupt, and is
-#: refused before tifffile allocates the image. LZW, zstd and JPEG have no such small bound.
-_MAX_EXPANSION: dict[int, int] = {
-    tifffile.COMPRESSION.NONE: 1,
-    tifffile.COMPRESSION.PACKBITS: 64,
-    tifffile.COMPRESSION.ADOBE_DEFLATE: 1032,
-    tifffile.COMPRESSION.DEFLATE: 1032,
-}
-
-
-class SARDecodeError(InputError):
-    """The one error raised for SAR input that cannot be read: not a TIFF, corrupt, too large, bad shape."""
 
 
 @dataclass(frozen=True)
@@ -247,32 +237,37 @@ def _radiometry_from_header(page: tifffile.TiffPage, dtype: np.dtype) -> Radiome
 
 
 def _check_limits(
-    tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, metadata: SARMetadata, name: str, max_pixels: int | None
+    tif: tifffile.TiffFile,
+    series: tifffile.TiffPageSeries,
+    metadata: SARMetadata,
+    name: str,
+    max_pixels: int | None,
+    expected: ExpectedImage | None,
 ) -> None:
     if metadata.pixels <= 0:
         raise SARDecodeError(f"{name}: empty image {metadata.bands}x{metadata.height}x{metadata.width}")
+    if expected is not None:
+        check_expected(
+            expected,
+            dtype=metadata.dtype,
+            bands=metadata.bands,
+            height=metadata.height,
+            width=metadata.width,
+            name=name,
+        )
     if max_pixels is not None and metadata.pixels > max_pixels:
         raise SARDecodeError(
             f"{name}: {metadata.bands}x{metadata.height}x{metadata.width} = {metadata.pixels} samples exceeds "
             f"the limit of {max_pixels} (raise max_pixels if the file is trusted)"
         )
-    size, stored = tif.filehandle.size, 0
-    for page in series.pages:
-        if page is None:
-            continue
-        ends = np.asarray(page.dataoffsets, dtype=np.int64) + np.asarray(page.databytecounts, dtype=np.int64)
-        if ends.size and int(ends.max()) > size:
-            raise SARDecodeError(f"{name}: truncated TIFF (image data runs to byte {int(ends.max())} of {size})")
-        stored += int(np.sum(page.databytecounts, dtype=np.int64))
-    keyframe = series.keyframe
-    expansion = _MAX_EXPANSION.get(keyframe.compression)
-    needed = metadata.pixels * keyframe.bitspersample // 8
-    if expansion is not None and stored * expansion < needed:
-        codec = tifffile.COMPRESSION(keyframe.compression).name.lower()
+    decoded = padded_samples(series, metadata.pixels)
+    if max_pixels is not None and decoded > max_pixels:
+        page = series.keyframe
         raise SARDecodeError(
-            f"{name}: {stored} bytes of {codec} data cannot hold the {metadata.bands}x{metadata.height}x"
-            f"{metadata.width} image the header claims ({needed} bytes)"
+            f"{name}: tiles of {page.tilewidth}x{page.tilelength} pad the image to {decoded} samples, over the "
+            f"limit of {max_pixels} (raise max_pixels if the file is trusted)"
         )
+    check_stored_size(series, decoded, tif.filehandle.size, name, any_codec=max_pixels is not None)
 
 
 def read_sar_metadata(
@@ -290,7 +285,7 @@ def read_sar_metadata(
         return SARMetadata(array.dtype, bands, height, width, radiometry=infer_radiometry_of(array))
     name = describe_input(data)
     with _open_tiff(data) as tif:
-        series, metadata = _checked_header(tif, name, max_pixels)
+        series, metadata = _checked_header(tif, name, max_pixels, None)
         if metadata.radiometry is None and inspect_pixels:
             array = _decode(series, metadata, name)
             metadata = dataclasses.replace(metadata, radiometry=infer_radiometry_of(array))
@@ -322,11 +317,14 @@ def _decode(series: tifffile.TiffPageSeries, metadata: SARMetadata, name: str) -
     return array.reshape(metadata.bands, metadata.height, metadata.width)
 
 
-def read_geotiff(data: SARInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, SARMetadata]:
+def read_geotiff(
+    data: SARInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, expected: ExpectedImage | None = None
+) -> tuple[np.ndarray, SARMetadata]:
     """Pixels ``(bands, height, width)`` and header of a GeoTIFF given as bytes, a path or an array.
 
-    Interleaved files come back as a band-first view (no copy); the limit ``max_pixels`` (samples,
-    None for no limit) and the data offsets are checked from the header before decoding.
+    Interleaved files come back as a band-first view (no copy). Checked from the header before decoding:
+    the limit ``max_pixels`` (samples; None trusts the file: no limit and no expansion bound), the data
+    offsets and sizes, and, when a row names the file, what the row says about it (``expected``).
     """
     if isinstance(data, np.ndarray):
         array = as_band_array(data)
@@ -334,21 +332,21 @@ def read_geotiff(data: SARInput, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
             raise SARDecodeError(f"{describe_input(data)}: {array.size} samples exceeds the limit of {max_pixels}")
         bands, height, width = array.shape
         return array, SARMetadata(array.dtype, bands, height, width, radiometry=None)
-    name = describe_input(data)
+    name = describe_input(data) if expected is None or expected.path is None else printable(expected.path)
     if isinstance(data, (str, os.PathLike)) and not Path(data).is_file():
         raise SARDecodeError(f"{name}: no such file")
     with _open_tiff(data) as tif:
-        series, metadata = _checked_header(tif, name, max_pixels)
+        series, metadata = _checked_header(tif, name, max_pixels, expected)
         return _decode(series, metadata, name), metadata
 
 
 def _checked_header(
-    tif: tifffile.TiffFile, name: str, max_pixels: int | None
+    tif: tifffile.TiffFile, name: str, max_pixels: int | None, expected: ExpectedImage | None
 ) -> tuple[tifffile.TiffPageSeries, SARMetadata]:
     """The image series and its metadata, within the limits; any failure reading them is one SARDecodeError."""
     try:
         series, metadata = _header(tif, name)
-        _check_limits(tif, series, metadata, name, max_pixels)
+        _check_limits(tif, series, metadata, name, max_pixels, expected)
     except SARDecodeError:
         raise
     except Exception as error:

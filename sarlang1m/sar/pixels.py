@@ -17,7 +17,15 @@ from typing import Any, TypedDict
 import numpy as np
 
 from ..schema import Radiometry
-from .geotiff import DEFAULT_MAX_PIXELS, SARDecodeError, SARInput, SARMetadata, infer_radiometry_of, read_geotiff
+from .geotiff import (
+    DEFAULT_MAX_PIXELS,
+    ExpectedImage,
+    SARDecodeError,
+    SARInput,
+    SARMetadata,
+    infer_radiometry_of,
+    read_geotiff,
+)
 from .normalize import NORMALIZATIONS, Normalization, normalize_band
 from .percentiles import (
     DEFAULT_PERCENTILE_METHOD,
@@ -137,14 +145,18 @@ def decode_sar_detailed(
     nodata: float | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     percentile_method: PercentileMethod = DEFAULT_PERCENTILE_METHOD,
+    expected: ExpectedImage | None = None,
 ) -> DecodedSAR:
-    """`sarlang1m.decode.decode_sar` returning pixels, mask, radiometry used, kept bands and the file's header."""
+    """`sarlang1m.decode.decode_sar` returning pixels, mask, radiometry used, kept bands and the file's header.
+
+    ``expected``: what the row naming the file says about it, checked on the header before decoding.
+    """
     method = resolve_normalization(normalize, db_range)
     check_percentiles(percentiles)
     check_percentile_method(percentile_method)
     if method == "standardize" and statistics is None:
         raise ValueError("normalize='standardize' needs statistics={'mean_db': [...], 'std_db': [...]}")
-    array, metadata = read_geotiff(data, max_pixels=max_pixels)
+    array, metadata = read_geotiff(data, max_pixels=max_pixels, expected=expected)
     array, used = _radiometry_used(array, metadata, radiometry)
     kept = tuple(range(array.shape[0])) if bands is None else tuple(int(b) for b in bands)
     if not kept or any(not 0 <= b < array.shape[0] for b in kept):

@@ -59,7 +59,7 @@ from .release import (
     TASKS,
     citation,
 )
-from .source_datasets import RADIOMETRIES, SOURCES, TIERS, Radiometry, Source, Tier
+from .source_datasets import NAMED_SOURCES, RADIOMETRIES, SOURCES, TIERS, Radiometry, Source, Tier
 from .text_fields import CAPTION_FIELDS, QA_FIELDS, local_text_id, text_columns, text_count, text_id, text_records
 
 __all__ = [
@@ -85,6 +85,7 @@ __all__ = [
     "LICENSE_NAME",
     "MANIFEST_FILE",
     "MAX_FOLDER_ENTRIES",
+    "NAMED_SOURCES",
     "ORIGINALS_DIR",
     "OTHERS_SUBTYPES",
     "PAPER",

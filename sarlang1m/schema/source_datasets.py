@@ -144,3 +144,6 @@ SOURCES: dict[str, Source] = {
         ),
     )
 }
+#: The source datasets a row can come from, without the catch-all for unrecognised file names: what a
+#: user picks from (e.g. `sarlang1m prefetch --source`).
+NAMED_SOURCES: tuple[str, ...] = tuple(name for name in SOURCES if name != "unknown")

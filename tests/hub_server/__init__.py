@@ -48,7 +48,8 @@ Test hooks: ``inject_fault`` (HTTP error, with headers such as ``Retry-After``, 
 the Nth request to a route), ``tamper_file`` (serve other bytes under the same recorded oid/sha256, like
 corrupted storage), ``corrupt_next_upload`` (the next commit of a path stores damaged bytes, recorded
 with their own sha256), ``move_tag`` (point a tag at another commit), ``inject_concurrent_commit``
-(another writer commits to a branch just before the Nth commit request),
+(another writer commits to a branch just before the Nth commit request), ``inject_concurrent_tag`` (another
+writer creates a tag just before the Nth tag request),
 ``requests`` (what the client called), ``head``/``read_file`` (state read without HTTP).
 
 Using it: ``HF_ENDPOINT`` is read when huggingface_hub/datasets are imported, so client code runs in a

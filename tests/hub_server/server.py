@@ -4,8 +4,8 @@ Mirrors the Hub's URL space: ``ROUTE_TABLE`` maps each implemented (method, path
 its ``handle_{route}`` method in ``handlers/`` (see the package docstring for the whole list). Any
 other path is answered 404 (405 for a known path with another method) and logged with route
 ``"unknown"``. The test hooks (``inject_fault``, ``tamper_file``, ``corrupt_next_upload``, ``move_tag``,
-``inject_concurrent_commit``, ``count``, ``head``, ``files``, ``read_file``) read and change the state
-without HTTP.
+``inject_concurrent_commit``, ``inject_concurrent_tag``, ``count``, ``head``, ``files``, ``read_file``) read
+and change the state without HTTP.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .handlers import (
     RepoEndpoints,
 )
 from .protocol import HubError, Request, Response
-from .state import Fault, StoredFile
+from .state import Fault, StoredFile, Tag
 
 REPO = r"/api/(?P<type>models|datasets|spaces)/(?P<ns>[^/]+)/(?P<name>[^/]+)"
 GIT = r"/(?:(?P<prefix>datasets|spaces)/)?(?P<ns>[^/]+)/(?P<name>[^/]+)\.git"
@@ -194,16 +194,31 @@ class HubServer(
                 {"key": (repo_type, repo_id), "path": path, "data": data, "nth": nth, "branch": branch, "seen": 0}
             )
 
+    def inject_concurrent_tag(
+        self, repo_id: str, tag: str, *, revision: str = "main", nth: int = 1, repo_type: str = "dataset"
+    ) -> None:
+        """Just before the ``nth`` tag-creation request (counted from now) is handled, another writer creates
+        ``tag`` on the commit ``revision`` points to then (a tag made by someone else during a push)."""
+        with self._lock:
+            self._concurrent.append(
+                {"key": (repo_type, repo_id), "tag": tag, "revision": revision, "nth": nth, "seen": 0}
+            )
+
     def _run_concurrent_writers(self, route: str) -> None:
-        if route != "commit":
+        if route not in ("commit", "create_tag"):
             return
         with self._lock:
             for write in list(self._concurrent):
+                if ("tag" in write) != (route == "create_tag"):
+                    continue
                 write["seen"] += 1
                 if write["seen"] < write["nth"]:
                     continue
                 self._concurrent.remove(write)
                 repo = self._repo(write["key"])
+                if "tag" in write:
+                    repo.tags[write["tag"]] = Tag(self._resolve(repo, write["revision"]).oid, "by another writer")
+                    continue
                 parent = repo.commits[repo.branches[write["branch"]]]
                 files = dict(parent.files) | {write["path"]: self._store_regular(write["data"])}
                 commit = self._new_commit(repo, parent, files, "A commit by another writer", "", "another-writer")
