@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
-import importlib.metadata
 import json
 import shutil
 import subprocess
@@ -19,7 +18,6 @@ import hub_server as hub
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from packaging.version import Version
 
 hub_multipart = hub.hub_server_fixture(multipart_chunk_size=1000)
 
@@ -55,10 +53,6 @@ def checksum_mismatches(api, repo_id, local_dir, revision=None):
 
     return [path for path in both if not same(path)], len(both)
 '''
-
-
-#: huggingface_hub sends a request again after a dropped connection (RemoteProtocolError) from 1.21 on.
-CLIENT_RETRIES_DROPPED_CONNECTIONS = Version(importlib.metadata.version("huggingface_hub")) >= Version("1.21")
 
 
 def with_checksums(code: str) -> str:
@@ -744,7 +738,7 @@ def test_dropped_connection_on_an_lfs_put_is_retried_by_the_client(
         emit(api.upload_file(path_or_fileobj={data!r}, path_in_repo="shard.bin", repo_id={REPO!r},
                              repo_type="dataset").oid)
         """
-    if not CLIENT_RETRIES_DROPPED_CONNECTIONS:  # the upload fails, and nothing is committed
+    if not hub.RETRIES_DROPPED_CONNECTIONS:  # the upload fails, and nothing is committed
         with pytest.raises(hub.ClientError, match="Server disconnected without sending a response"):
             hub.run_client(code, hub_env)
         assert [r.status for r in hub_server.requests if r.route == "lfs_put"] == [None]
