@@ -19,6 +19,7 @@ cover the split exactly once per epoch, and that a resumed run continues where t
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import json
 import os
@@ -59,10 +60,12 @@ def yes_no_stream(
     """The yes/no questions of a split: streamed, one per example, shuffled through a buffer.
 
     The shuffle also permutes the shard order every epoch (`set_epoch`) and fills the buffer from
-    `buffer_input_shards` shards at a time.
+    `buffer_input_shards` shards at a time (datasets >= 5.0; before it, from one shard at a time).
     """
     images = sarlang1m.load(config, split=split, streaming=True, decode=None, source=release, columns=COLUMNS)
     questions = sarlang1m.pairs(images, config=config).filter(is_yes_no)
+    if "max_buffer_input_shards" not in inspect.signature(questions.shuffle).parameters:
+        return questions.shuffle(seed=seed, buffer_size=buffer_size)
     return questions.shuffle(seed=seed, buffer_size=buffer_size, max_buffer_input_shards=buffer_input_shards)
 
 
@@ -220,7 +223,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--buffer-input-shards",
         type=int,
         default=10,
-        help="shards feeding the shuffle buffer at once (datasets' default: 10; see docs/multi-node.md)",
+        help="shards feeding the shuffle buffer at once (datasets >= 5.0, whose default is 10; see docs/multi-node.md)",
     )
     parser.add_argument("--num-workers", type=int, default=2, help="DataLoader worker processes per rank")
     parser.add_argument("--seed", type=int, default=0)

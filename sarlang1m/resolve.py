@@ -72,13 +72,14 @@ def resolve_hub_revision(repo_id: str, revision: str, token: str | None = None) 
         return revision
     from huggingface_hub import HfApi, constants
 
+    from .compat import resolve_revision
     from .publish.remote import call, translated
 
     expected = releases.recorded_commit(repo_id, revision)
     if constants.HF_HUB_OFFLINE:
         return expected or revision
     with translated(f"resolving {repo_id}@{revision}", repo_id=repo_id):
-        actual = call(HfApi(token=token).resolve_revision, repo_id, repo_type="dataset", revision=revision).resolved
+        actual = call(resolve_revision, HfApi(token=token), repo_id, repo_type="dataset", revision=revision)
     if expected is not None and actual != expected:
         raise releases.TagMovedError(
             f"{repo_id}@{revision} points to commit {actual[:12]}, but it was published at {expected[:12]} "

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hub_server import HubServer, fast_backoff, run_client
+from hub_server import RETRIES_DROPPED_CONNECTIONS, HubServer, fast_backoff, run_client
 from tiny_raw import make_tiny_raw
 
 from sarlang1m import schema
 from sarlang1m.build.release import build_release
+from sarlang1m.publish.remote import MAX_ATTEMPTS
 
 REPO = "sarlang/SARLANG-1M-test"
 
@@ -357,7 +358,8 @@ def test_failures_end_in_one_line_with_the_state_of_the_repo(hub_server: HubServ
     line = dropped.stderr.strip().splitlines()[-1]
     assert dropped.returncode == 3 and "Traceback" not in dropped.stderr, dropped.stderr
     dropped_puts = Counter(r.path for r in hub_server.requests if r.route == "lfs_put" and r.status is None)
-    assert min(dropped_puts.values()) == 6  # each upload: huggingface_hub's first try and its 5 retries
+    # each upload: huggingface_hub's first try and its 5 retries (one try before huggingface_hub 1.21)
+    assert min(dropped_puts.values()) == (6 if RETRIES_DROPPED_CONNECTIONS else 1)
     assert "(uploading '" in line and "cannot reach the Hub" in line and "no tag made" in line
     hub_server.clear_faults()
     hub_server.inject_fault("commit", times=None, status=503, headers={"Retry-After": "0"})
@@ -378,7 +380,8 @@ def test_failures_end_in_one_line_with_the_state_of_the_repo(hub_server: HubServ
     assert (
         unverified.returncode == 3 and "no tag made: run the same command again to verify and tag" in unverified.stderr
     )
-    assert hub_server.count("tree", status=503) >= 6  # huggingface_hub retried each listing before giving up
+    # each listing retried before giving up: MAX_ATTEMPTS tries of the push's own (newer huggingface_hub adds its own)
+    assert hub_server.count("tree", status=503) >= MAX_ATTEMPTS
     hub_server.clear_faults()
     assert cli(hub_env, "push", release, "--repo", REPO, "--version", "1.0.0").returncode == 0
     bad_token = cli({**hub_env, "HF_TOKEN": "hf_not_a_token"}, "push", release, "--repo", REPO, "--version", "1.0.0")

@@ -11,6 +11,7 @@ import http.client
 import json
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 
 import hub_server as hub
@@ -25,6 +26,38 @@ REPO = "sar-org/synthetic-release"
 
 # --------------------------------------------------------------------------------------------------
 # Helpers
+
+#: Client code: a local copy checked against the tree at a revision with `HfApi.verify_repo_checksums`
+#: (huggingface_hub >= 1.1) or, before it, with the same comparison made here (an LFS file by its sha256,
+#: any other by its git blob id; the download metadata under .cache/huggingface/ is no repo file).
+CHECKSUM_MISMATCHES = '''
+def checksum_mismatches(api, repo_id, local_dir, revision=None):
+    """The paths of local_dir whose content differs from repo_id at revision, and how many were compared."""
+    if hasattr(api, "verify_repo_checksums"):
+        check = api.verify_repo_checksums(repo_id, repo_type="dataset", revision=revision, local_dir=local_dir)
+        return [m["path"] for m in check.mismatches], check.checked_count
+    import hashlib
+    from pathlib import Path
+    from huggingface_hub.hf_api import RepoFile
+    from huggingface_hub.utils.sha import git_hash
+    root = Path(local_dir)
+    local = {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+    local = {path: file for path, file in local.items() if not path.startswith((".cache/huggingface/", ".git/"))}
+    tree = api.list_repo_tree(repo_id, repo_type="dataset", revision=revision, recursive=True)
+    remote = {entry.path: entry for entry in tree if isinstance(entry, RepoFile)}
+    both = sorted(set(local) & set(remote))
+
+    def same(path):
+        data, entry = local[path].read_bytes(), remote[path]
+        return hashlib.sha256(data).hexdigest() == entry.lfs["sha256"] if entry.lfs else git_hash(data) == entry.blob_id
+
+    return [path for path in both if not same(path)], len(both)
+'''
+
+
+def with_checksums(code: str) -> str:
+    """Client `code` with `checksum_mismatches` defined before it."""
+    return CHECKSUM_MISMATCHES + textwrap.dedent(code)
 
 
 def sha256(data: bytes) -> str:
@@ -389,7 +422,8 @@ def test_upload_folder_then_read_back_everything(
 ) -> None:
     files = write_release(tmp_path / "release", list(range(20)))
     result = hub.run_client(
-        f"""
+        with_checksums(
+            f"""
         import hashlib
         from pathlib import Path
         from huggingface_hub import HfApi, hf_hub_download, snapshot_download
@@ -412,13 +446,14 @@ def test_upload_folder_then_read_back_everything(
                                                                revision=info.oid)).read_bytes()).hexdigest()
                       for p in tree}}
         local = snapshot_download({REPO!r}, repo_type="dataset", local_dir="snapshot")
-        check = api.verify_repo_checksums({REPO!r}, repo_type="dataset", local_dir=local)
+        mismatches, checked = checksum_mismatches(api, {REPO!r}, local)
         emit({{"oid": info.oid, "url": info.commit_url, "tree": tree, "folders": folders, "top": top, "last": last,
               "paths": [[p.path, type(p).__name__, p.last_commit["oid"]] for p in paths],
               "sha": ds_info.sha, "siblings": siblings, "tags": ds_info.tags,
               "configs": [c["config_name"] for c in ds_info.card_data.configs],
-              "downloaded": downloaded, "mismatches": check.mismatches, "checked": check.checked_count}})
-        """,
+              "downloaded": downloaded, "mismatches": mismatches, "checked": checked}})
+        """
+        ),
         hub_env,
     )
     head = hub_server.head(REPO)
@@ -696,16 +731,20 @@ def test_dropped_connection_on_an_lfs_put_is_retried_by_the_client(
 ) -> None:
     data = b"\0synthetic shard" * 100
     hub_server.inject_fault("lfs_put", status=None)
-    result = hub.run_client(
-        f"""
+    code = f"""
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo({REPO!r}, repo_type="dataset")
         emit(api.upload_file(path_or_fileobj={data!r}, path_in_repo="shard.bin", repo_id={REPO!r},
                              repo_type="dataset").oid)
-        """,
-        hub_env,
-    )
+        """
+    if not hub.RETRIES_DROPPED_CONNECTIONS:  # the upload fails, and nothing is committed
+        with pytest.raises(hub.ClientError, match="Server disconnected without sending a response"):
+            hub.run_client(code, hub_env)
+        assert [r.status for r in hub_server.requests if r.route == "lfs_put"] == [None]
+        assert "shard.bin" not in hub_server.files(REPO)
+        return
+    result = hub.run_client(code, hub_env)
     assert result == hub_server.head(REPO)
     assert [r.status for r in hub_server.requests if r.route == "lfs_put"] == [None, 200]
     assert hub_server.read_file(REPO, "shard.bin") == data
@@ -745,7 +784,8 @@ def test_tampered_files_are_served_and_checksums_catch_them(
     hub_server.tamper_file(REPO, manifest, files[manifest].replace(b"sha256", b"SHA256"))
     hub_server.tamper_file(REPO, blob, files[blob] + b"trailing garbage")  # LFS size is recorded: noticed
     result = hub.run_client(
-        f"""
+        with_checksums(
+            f"""
         import hashlib
         from huggingface_hub import HfApi, hf_hub_download
         api = HfApi()
@@ -754,15 +794,16 @@ def test_tampered_files_are_served_and_checksums_catch_them(
                  for p in [{shard!r}, {manifest!r}]}}
         remote = {{p.path: p.lfs["sha256"] if p.lfs else p.blob_id
                   for p in api.get_paths_info({REPO!r}, [{shard!r}, {manifest!r}], repo_type="dataset")}}
-        check = api.verify_repo_checksums({REPO!r}, repo_type="dataset", revision={commit!r}, local_dir="copy")
+        mismatches, _ = checksum_mismatches(api, {REPO!r}, "copy", revision={commit!r})
         try:
             hf_hub_download({REPO!r}, {blob!r}, repo_type="dataset", revision={commit!r})
             blob = "downloaded"
         except Exception as error:
             blob = str(error)
-        emit({{"local": local, "remote": remote, "mismatches": [m["path"] for m in check.mismatches],
+        emit({{"local": local, "remote": remote, "mismatches": mismatches,
               "blob": blob}})
-        """,
+        """
+        ),
         hub_env,
     )
     tampered_manifest = files[manifest].replace(b"sha256", b"SHA256")

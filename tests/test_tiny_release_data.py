@@ -41,9 +41,15 @@ def manifest_content(path: Path) -> dict[str, Any]:
     return manifest
 
 
+#: A size as the card's tables print it (markdown.human_bytes).
+_SIZE = r"\d+(?:\.\d)? (?:B|KB|MB|GB|TB)"
+
+
 def card_text(path: Path) -> str:
-    # `download_size` in the card's YAML is the on-disk Parquet size, which varies with pyarrow (see above).
-    return re.sub(r"(?m)^(\s*download_size:) \d+$", r"\1 <parquet bytes>", path.read_text())
+    # `download_size` in the card's YAML is the on-disk Parquet size, which varies with pyarrow and datasets
+    # (see above); so do the sizes in the rows of a config (download size, row-group reads) in its tables.
+    text = re.sub(r"(?m)^(\s*download_size:) \d+$", r"\1 <parquet bytes>", path.read_text())
+    return re.sub(r"(?m)^\| `.*$", lambda row: re.sub(_SIZE, "<parquet bytes>", row[0]), text)
 
 
 def parquet_rows(path: Path) -> tuple[str, list[dict[str, Any]]]:

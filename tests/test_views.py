@@ -252,6 +252,15 @@ def test_streaming_flatten_matches_the_map_style_view(tiny_release):
     assert list(stream.features) == list(view.features) == list(streamed[0])
 
 
+def test_a_streamed_view_can_be_filtered_and_keeps_its_features(tiny_release):
+    """On datasets 4.0-4.6 a filter() after a map(features=...) fails ("'NoneType' object is not a mapping")."""
+    stream = pairs(load_split(tiny_release, "vqa", "train", streaming=True))
+    yes_no = stream.filter(lambda example: example["answer_type"] == "yes_no")
+    view = pairs(load_split(tiny_release, "vqa", "train"))
+    assert [e["id"] for e in yes_no] == [e["id"] for e in view if e["answer_type"] == "yes_no"] != []
+    assert yes_no.features == stream.features == view.features
+
+
 def test_streaming_state_dict_resumes_inside_an_image(synth_release):
     def stream():
         return pairs(load_split(synth_release, "vqa", "train", streaming=True), batch_size=4)

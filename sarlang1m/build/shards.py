@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datasets.arrow_writer import ParquetWriter
-
 from .. import schema
+from ..compat import parquet_writer
 from .original_files import OriginalsWriter
 from .records import SARStatistics, iter_records
 from .staging import Partition, Staging
@@ -62,7 +61,7 @@ def _write_shard_file(
     text_column = schema.TEXT_COLUMN[partition.task]
     pending_images = pending_texts = 0
     buffered_rows = buffered_bytes = 0
-    with ParquetWriter(
+    with parquet_writer(
         path=str(path), features=features, writer_batch_size=row_group, embed_local_files=False
     ) as writer:
         originals = OriginalsWriter(release)

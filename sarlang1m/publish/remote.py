@@ -27,9 +27,9 @@ from huggingface_hub.errors import (
     OfflineModeIsEnabled,
     RepositoryNotFoundError,
     RevisionNotFoundError,
-    RevisionResolutionError,
 )
 
+from ..compat import RevisionResolutionError
 from ..errors import NotFoundError, RemoteError, SarlangError
 
 #: Answers that mean "not now": the request was not carried out and may be sent again.

@@ -114,10 +114,12 @@ def _flatten_stream(
     task = task_of(list(dataset.features))
     require_image_id(list(dataset.features), task)
     prompts = resolve_class_prompts(class_prompts, task=task, config=config)
-    return dataset.map(
+    # Typed by a cast, not by map(features=...): datasets 4.0-4.6 cannot filter() a stream whose last map
+    # was typed ("'NoneType' object is not a mapping", fixed in 4.7); the cast types it alike on every version.
+    flattened = dataset.map(
         FlattenBatch(task, class_prompts=prompts),
         batched=True,
         batch_size=batch_size,
         remove_columns=list(dataset.features),
-        features=pair_features(dataset.features, task),
     )
+    return flattened.cast(pair_features(dataset.features, task))

@@ -65,7 +65,7 @@ endpoint family: ``repos``, ``browse``, ``download``, ``commit``, ``refs``, ``lf
 
 from __future__ import annotations
 
-from .client import ClientError, fast_backoff, run_client
+from .client import RETRIES_DROPPED_CONNECTIONS, ClientError, fast_backoff, run_client
 from .fixtures import hub_env, hub_server, hub_server_fixture
 from .git import (
     DEFAULT_GITATTRIBUTES,
@@ -82,6 +82,7 @@ from .transport import _Handler as _Handler  # benchmarks patch its methods
 
 __all__ = [
     "DEFAULT_GITATTRIBUTES",
+    "RETRIES_DROPPED_CONNECTIONS",
     "ROUTES",
     "TEST_TOKEN",
     "TEST_USER",

@@ -7,6 +7,7 @@ its result back through ``emit(...)``.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -16,6 +17,12 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from packaging.version import Version
+
+#: Whether the client (huggingface_hub >= 1.21) sends a request again after its connection was dropped without an
+#: answer (RemoteProtocolError); an older one fails at once, which a test of a dropped connection then expects.
+RETRIES_DROPPED_CONNECTIONS = Version(importlib.metadata.version("huggingface_hub")) >= Version("1.21")
 
 #: Holds a ``sitecustomize`` that shortens huggingface_hub's retry waits (see ``fast_backoff``).
 FAST_BACKOFF = Path(__file__).parent / "fast_backoff"
