@@ -19,6 +19,7 @@ import PIL.Image
 
 from .. import schema
 from ..errors import InputError
+from ..raw.files import describe_ref, read_ref, ref_name
 from ..sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
 from ..sar.geotiff import SARMetadata, infer_radiometry_of
 from ..sar.preprocess import preprocess_pixels
@@ -29,6 +30,9 @@ from .staging import ImageRow, Partition, Staging
 
 #: PIL modes the dataset viewer re-encodes as JPEG or PNG; anything else is converted to 8-bit.
 VIEWER_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}
+#: The most bytes read of one input image or original: far beyond any of the release (the largest originals,
+#: SpaceNet6's 4-band float32 GeoTIFFs, are about 13 MB), it bounds what one bad file can take.
+MAX_IMAGE_BYTES = 1 << 30
 
 
 class UnreadableImageError(InputError):
@@ -168,10 +172,11 @@ class _Original:
     metadata: SARMetadata
 
 
-def _read_original(path: str, source: str, stats: SARStatistics | None, *, need_pixels: bool) -> _Original:
-    """Read and decide one original; the GeoTIFF is decoded at most once, and only when its pixels are needed
-    (``need_pixels``, or for `stats` the first time the file is met)."""
-    sar = Path(path).read_bytes()
+def _read_original(ref: str, source: str, stats: SARStatistics | None, *, need_pixels: bool) -> _Original:
+    """Read (from its `raw.files` ref) and decide one original; the GeoTIFF is decoded at most once, and only
+    when its pixels are needed (``need_pixels``, or for `stats` the first time the file is met). Statistics
+    count it by its file name, the same whether a folder or an archive holds it."""
+    sar, path = read_ref(ref, MAX_IMAGE_BYTES), ref_name(ref)
     try:
         decision, pixels, metadata = decide_radiometry(sar, source)
         if stats is not None:
@@ -180,7 +185,7 @@ def _read_original(path: str, source: str, stats: SARStatistics | None, *, need_
         if pixels is None and (summarise or need_pixels):
             pixels, metadata = read_geotiff(sar)
     except SARDecodeError as error:
-        raise UnreadableImageError(f"{path}: {error}") from error
+        raise UnreadableImageError(f"{describe_ref(ref)}: {error}") from error
     if summarise and stats is not None and pixels is not None:
         polarizations = list(schema.SOURCES[source].polarizations)
         stats.add(path, source, decision.radiometry, polarizations, pixels, metadata.nodata)
@@ -208,7 +213,7 @@ def image_record(
     generated = row.image_kind == "generated"
     original = _read_original(row.sar_path, info.source, stats, need_pixels=generated) if row.sar_path else None
     file_name, image = _image_file(row, original, source.polarizations)
-    image, width, height = _viewer_image(image, row.image_path)
+    image, width, height = _viewer_image(image, describe_ref(row.image_path))
     sar, sar_path = None, None
     if original is not None:
         sar, sar_path = original.data, schema.original_path(info.source, Path(original.path).name)
@@ -243,7 +248,7 @@ def image_record(
 def _image_file(row: ImageRow, original: _Original | None, polarizations: tuple[str, ...]) -> tuple[str, bytes]:
     """The file name and bytes of a row's 8-bit image: the file on disk, or one generated from its original."""
     if row.image_kind != "generated":
-        return Path(row.image_path).name, Path(row.image_path).read_bytes()
+        return ref_name(row.image_path), read_ref(row.image_path, MAX_IMAGE_BYTES)
     if original is None or original.pixels is None:
         raise ValueError(f"{row.image_id}: a generated image needs its original GeoTIFF")
     grey = preprocess_pixels(
@@ -255,7 +260,7 @@ def _image_file(row: ImageRow, original: _Original | None, polarizations: tuple[
     return f"{row.image_id}.png", encode_png(grey)
 
 
-def _viewer_image(data: bytes, path: str) -> tuple[bytes, int, int]:
+def _viewer_image(data: bytes, where: str) -> tuple[bytes, int, int]:
     """Decode the image fully (a truncated file must fail here, not in a user's training run)."""
     try:
         with PIL.Image.open(io.BytesIO(data)) as image:
@@ -264,7 +269,7 @@ def _viewer_image(data: bytes, path: str) -> tuple[bytes, int, int]:
                 return data, image.width, image.height
             array = np.asarray(image, dtype=np.float64)
     except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as error:
-        raise UnreadableImageError(f"{path}: cannot decode image ({error})") from error
+        raise UnreadableImageError(f"{where}: cannot decode image ({error})") from error
     # 16-bit or float images: stretched to 8 bits so the viewer and VLMs can show them.
     low, high = np.nanpercentile(array, (2, 98)) if array.size else (0.0, 1.0)
     scaled = np.clip((array - low) / max(high - low, 1e-12) * 255, 0, 255).astype(np.uint8)

@@ -18,7 +18,7 @@ from datasets.utils.py_utils import convert_file_size_to_int
 
 from .. import schema
 from ..errors import OutputExistsError
-from ..raw.layout import find_layout, is_synthetic
+from ..raw.layout import is_synthetic, open_layout
 from ..summary import ConfigSummary
 from .finish import ReleaseNames, config_summaries, finish_release
 from .parallel import stage_and_write
@@ -58,16 +58,20 @@ def build_release(
     repo_id: str = schema.DEFAULT_REPO_ID,
     progress: bool = True,
 ) -> BuildResult:
-    """Turn the authors' raw release at `raw` into a release folder at `out` (see the module docstring)."""
+    """Turn the authors' raw release at `raw` into a release folder at `out` (see the module docstring).
+
+    `raw` is a folder (unzipped, or holding the upload's archives side by side) or one zip archive;
+    `sardet_root` a folder or one archive of SARDet-100K (see `raw.layout.open_layout`).
+    """
     out = Path(out).absolute()
     if out.exists() and not overwrite:
         raise OutputExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
-    layout = find_layout(raw, sardet_root=sardet_root, text_format=text_format)
+    layout = open_layout(raw, sardet_root=sardet_root, text_format=text_format)
     work = out.parent / f".{out.name}.building-{os.getpid()}"
-    remove_stale_builds(out)
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "release").mkdir(parents=True)
     try:
+        remove_stale_builds(out)
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "release").mkdir(parents=True)
         staging_path, release = work / "staging.sqlite", work / "release"
         options = {
             "allow_missing": allow_missing,
@@ -82,12 +86,13 @@ def build_release(
         for result in results:
             stats.merge(result.stats)
         configs = config_summaries(results, release)
-        names = ReleaseNames(version=version, synthetic=is_synthetic(layout.root), repo_id=repo_id)
+        names = ReleaseNames(version=version, synthetic=is_synthetic(layout.release), repo_id=repo_id)
         report = finish_release(release, staging, layout, stats, configs, names)
         staging.close()
         swap_into_place(release, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        layout.close()
     return BuildResult(
         out,
         configs,

@@ -136,6 +136,11 @@ class Staging:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'warnings'").fetchone()
         return json.loads(row[0]) if row else []
 
+    def refused(self) -> list[dict[str, str]]:
+        """Input entries that were never read, and why (`raw.layout.RawLayout.refused`)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'refused'").fetchone()
+        return [{"entry": entry, "reason": reason} for entry, reason in json.loads(row[0])] if row else []
+
     def counts(self) -> dict[str, int]:
         """Images found on disk, per kind."""
         return dict(self.db.execute("SELECT kind, count(*) FROM images GROUP BY kind ORDER BY kind"))
