@@ -108,6 +108,15 @@ def _add_synth(parser: argparse.ArgumentParser) -> None:
         help="each source at its real pixel size and type (SpaceNet6 900 px x 4 float32, DFC2023 512 px uint16, "
         "OpenEarthMap-SAR 1024 px uint8, SARDet-100K chips of 190-1024 px): slower and larger, for benchmarks",
     )
+    parser.add_argument(
+        "--upload",
+        action="store_true",
+        help="write it as the authors' upload: Text.zip and two image archives side by side (their names invented), "
+        "the texts in the layout reported inside Text.zip",
+    )
+    parser.add_argument(
+        "--sardet-archive", action="store_true", help="write SARDet-100K as one archive, SARDet_100K.zip"
+    )
     parser.add_argument("--workers", type=_positive_int, default=1, help="processes generating pixels")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -116,9 +125,13 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
     """`sarlang1m build RAW --out OUT`: a release folder from a raw release."""
     from .. import schema
 
-    parser.add_argument("raw", type=Path, help="folder of the authors' raw release")
+    parser.add_argument(
+        "raw", help="the authors' raw release: its unzipped folder, a folder holding their archives, or one .zip"
+    )
     parser.add_argument("--out", type=Path, required=True, help="release folder to write")
-    parser.add_argument("--sardet-root", type=Path, help="SARDet-100K root (default: RAW/SARDet_100K if present)")
+    parser.add_argument(
+        "--sardet-root", help="SARDet-100K: a folder or one .zip (default: the folder holding JPEGImages/ in RAW)"
+    )
     parser.add_argument("--num-proc", type=_positive_int, default=1, help="processes writing shards")
     parser.add_argument(
         "--max-shard-size", type=_byte_size, default="500MB", help="largest shard, e.g. 500MB (default)"
