@@ -37,16 +37,19 @@ print(json.dumps({"seconds": seconds, "images": result.images, "texts": result.t
 """
 
 
-def synth(root: Path, images: int, image_size: int | None = None, real_sizes: bool = False) -> Path:
+def synth(
+    root: Path, images: int, image_size: int | None = None, real_sizes: bool = False, options: tuple[str, ...] = ()
+) -> Path:
+    """A synthetic raw release, written once per set of arguments; `options` are more `synth` flags (--upload)."""
     suffix = "-real" if real_sizes else "" if image_size is None else f"-{image_size}px"
-    raw = root / f"raw-{images}{suffix}"
+    raw = root / f"raw-{images}{suffix}{''.join(o.replace('--', '-') for o in options)}"
     if not raw.exists():
         command = [sys.executable, "-m", "sarlang1m.cli", "synth", str(raw), "--images", str(images), "--workers", "2"]
         if image_size is not None:
             command += ["--image-size", str(image_size)]
         if real_sizes:
             command += ["--real-sizes"]
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run([*command, *options], check=True, capture_output=True)
     return raw
 
 
