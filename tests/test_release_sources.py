@@ -96,7 +96,7 @@ def test_hostile_members_beside_the_upload_are_never_read_and_each_is_reported(r
         "extra.zip: 'SARimages_original/dev.tif'": "a device, FIFO or socket",
         "extra.zip: 'Text/VQA/train/SARVQA1\\x1b[2J_train.json'": "a control character in its name",
     }
-    assert any("6 input entries not read" in warning for warning in result.warnings)
+    assert any("6 input(s) not read" in warning for warning in result.warnings)
     assert not (tmp_path / "escaped.png").exists() and not Path("/tmp/absolute-sarlang1m-test.png").exists()
 
 
@@ -132,3 +132,14 @@ def test_a_truncated_archive_stops_the_build_with_one_line_naming_it(raw_forms, 
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     (line,) = failed.stderr.strip().splitlines()
     assert line.startswith(f"sarlang1m build: error: {archive}: not a readable zip archive (")
+
+
+def test_links_in_an_unzipped_tree_are_not_followed_and_are_reported(tiny_raw, tmp_path):
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"not part of the release")
+    (tiny_raw / "SARimages" / "extra.png").symlink_to(outside)
+    build_release(tiny_raw, tmp_path / "release", progress=False)
+    report = json.loads((tmp_path / "release" / "build_report.json").read_text())
+    reason = "a symbolic link: not followed (give its target instead)"
+    assert report["inputs_refused"] == [{"entry": f"{tiny_raw}: SARimages/extra.png", "reason": reason}]
+    assert any("1 input(s) not read" in warning for warning in report["warnings"])

@@ -127,7 +127,7 @@ class Stager:
             warnings.append(f"{len(names)} image name(s) match no source pattern (source 'unknown'): {names[:5]}")
         if self.refused:
             warnings.append(
-                f"{len(self.refused)} input entries not read (links, unsafe or repeated archive members), listed "
+                f"{len(self.refused)} input(s) not read (links, unsafe or repeated archive members), listed "
                 f"with their reasons in the build report's inputs_refused: {[entry for entry, _ in self.refused[:3]]}"
             )
         self.db.execute("INSERT INTO meta VALUES ('warnings', ?)", (json.dumps(warnings),))

@@ -17,36 +17,56 @@ from __future__ import annotations
 
 import hashlib
 import io
-import lzma
 import os
 import re
 import stat
-import threading
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO, cast
-from urllib.parse import quote, unquote
+from typing import BinaryIO
 
 from ..errors import InputError
+from .zip_members import (
+    MEMBER_REF,
+    CorruptArchiveError,
+    cache_zip,
+    member_crc,
+    member_ref,
+    open_location,
+    open_member,
+    open_zip,
+    split_member_ref,
+    uncache_zip,
+)
 
-#: A ref to an archive member: ``zip:<quoted archive location>!<quoted member name>``; any other ref is a local path.
-_ZIP_REF = "zip:"
+__all__ = [
+    "Archive",
+    "ArchiveFiles",
+    "CorruptArchiveError",
+    "FolderFiles",
+    "RawFile",
+    "RawFiles",
+    "RawReleaseError",
+    "UnsafeMemberPath",
+    "describe_ref",
+    "open_location",
+    "open_raw",
+    "open_ref",
+    "read_ref",
+    "ref_name",
+    "safe_member_path",
+    "sha256_of",
+]
+
 _HUB_PREFIX = "hf://"
 _DRIVE = re.compile(r"^[A-Za-z]:")
-#: What reading a damaged member raises inside `zipfile` (a bad CRC, a cut deflate stream, a bad header).
-_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, lzma.LZMAError)
 
 
 class RawReleaseError(InputError):
     """The raw inputs are not laid out or not readable as expected; the message names the file and what to do."""
-
-
-class CorruptArchiveError(RawReleaseError):
-    """An archive, or one of its members, cannot be read as stored: names the archive and the member."""
 
 
 class UnsafeMemberPath(ValueError):
@@ -70,7 +90,7 @@ class RawFile:
         return self.path.rsplit("/", 1)[-1]
 
 
-class RawFiles:
+class RawFiles(ABC):
     """A read-only tree of input files. Subclasses list the files; reading goes through the refs."""
 
     def __init__(self, label: str):
@@ -79,9 +99,9 @@ class RawFiles:
         #: (entry, reason) of every entry that is never read: symbolic links, unsafe or duplicate members.
         self.refused: list[tuple[str, str]] = []
 
+    @abstractmethod
     def files(self) -> list[RawFile]:
         """Every file, sorted by path; hidden files (a part starting with '.') are skipped."""
-        raise NotImplementedError
 
     def open(self, file: RawFile) -> BinaryIO:
         """The file as a streamed binary file object (close it, or use it in a `with`)."""
@@ -91,11 +111,11 @@ class RawFiles:
         """The whole file; one longer than `limit` bytes is an error naming it."""
         return read_ref(file.ref, limit)
 
+    @abstractmethod
     def provenance(self) -> dict:
         """What this tree was read from, for the records of a build."""
-        raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a folder holds nothing open: archives override it)
         """Release the open archives (refs still reopen them)."""
 
     def __enter__(self) -> RawFiles:
@@ -161,13 +181,19 @@ class ArchiveFiles(RawFiles):
     """
 
     def __init__(self, archives: Sequence[Archive], *, plain: RawFiles | None = None, label: str):
+        """Takes over the archives' file objects (`close` closes them) and the plain files beside them."""
         super().__init__(label)
         self.archives = sorted(archives, key=lambda a: a.name)
         self._plain = plain
-        self._sizes = {a.location: a.file.seek(0, io.SEEK_END) for a in self.archives}
-        self._zips = {a.location: _open_zip(a.location, a.file) for a in self.archives}
-        for location, archive in self._zips.items():
-            _cache_zip(location, archive)
+        try:
+            self._sizes = {a.location: a.file.seek(0, io.SEEK_END) for a in self.archives}
+            self._zips = {a.location: open_zip(a.location, a.file) for a in self.archives}
+        except BaseException:
+            for archive in self.archives:
+                archive.file.close()
+            raise
+        for location, opened in self._zips.items():
+            cache_zip(location, opened)
         self._files: list[RawFile] | None = None
 
     def files(self) -> list[RawFile]:
@@ -191,7 +217,7 @@ class ArchiveFiles(RawFiles):
                     continue
                 if path is None or any(part.startswith(".") for part in path.split("/")):
                     continue  # a folder entry (no content), or a hidden file
-                member = RawFile(path, info.file_size, _zip_ref(archive.location, info.filename))
+                member = RawFile(path, info.file_size, member_ref(archive.location, info.filename))
                 kept = found.get(path)
                 if kept is None:
                     found[path] = member
@@ -209,20 +235,20 @@ class ArchiveFiles(RawFiles):
     def provenance(self) -> dict:
         members = {a.location: 0 for a in self.archives}
         for file in self.files():
-            if file.ref.startswith(_ZIP_REF):
-                members[_split_zip_ref(file.ref)[0]] += 1
+            if file.ref.startswith(MEMBER_REF):
+                members[split_member_ref(file.ref)[0]] += 1
         return {
             "form": "archives",
             "archives": [
                 {"name": a.name, "bytes": self._sizes[a.location], "members": members[a.location]}
                 for a in self.archives
             ],
-            "plain_files": sum(not f.ref.startswith(_ZIP_REF) for f in self.files()),
+            "plain_files": sum(not f.ref.startswith(MEMBER_REF) for f in self.files()),
         }
 
     def close(self) -> None:
         for archive in self.archives:
-            _uncache_zip(archive.location, self._zips[archive.location])
+            uncache_zip(archive.location, self._zips[archive.location])
             self._zips[archive.location].close()
             archive.file.close()
         if self._plain is not None:
@@ -301,34 +327,20 @@ def _local_archive(path: Path, name: str) -> Archive:
     return Archive(str(path), name, open_location(str(path)))
 
 
-def open_location(location: str) -> BinaryIO:
-    """A seekable binary file over an archive's location (a local path)."""
-    return open(location, "rb")  # closed by the ArchiveFiles that opened it, or kept open by this process's cache
-
-
 # ------------------------------------------------------------------------------------------ refs
-
-
-def _zip_ref(location: str, member: str) -> str:
-    return f"{_ZIP_REF}{quote(location, safe='/:@')}!{quote(member, safe='/')}"
-
-
-def _split_zip_ref(ref: str) -> tuple[str, str]:
-    location, _, member = ref[len(_ZIP_REF) :].partition("!")
-    return unquote(location), unquote(member)
 
 
 def describe_ref(ref: str) -> str:
     """How messages name a file: its local path, or ``ARCHIVE: MEMBER``."""
-    if ref.startswith(_ZIP_REF):
-        return "{}: {}".format(*_split_zip_ref(ref))
+    if ref.startswith(MEMBER_REF):
+        return "{}: {}".format(*split_member_ref(ref))
     return ref
 
 
 def ref_name(ref: str) -> str:
     """The file name (last path part) of the file a ref names."""
-    if ref.startswith(_ZIP_REF):
-        return safe_member_path(_split_zip_ref(ref)[1]).rsplit("/", 1)[-1]
+    if ref.startswith(MEMBER_REF):
+        return safe_member_path(split_member_ref(ref)[1]).rsplit("/", 1)[-1]
     return Path(ref).name
 
 
@@ -351,24 +363,10 @@ def read_ref(ref: str, limit: int) -> bytes:
 
 def _open(ref: str) -> tuple[BinaryIO, int]:
     """The file a ref names, opened, and its size."""
-    if not ref.startswith(_ZIP_REF):
-        local = os.fdopen(os.open(ref, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
-        return local, os.fstat(local.fileno()).st_size
-    location, member = _split_zip_ref(ref)
-    where = f"{location}: {member}"
-    archive = _zip_for(location)
-    with _damage_named(where):
-        info = archive.getinfo(member)
-        if info.flag_bits & 0x1:
-            raise CorruptArchiveError(f"{where}: encrypted; the build reads unencrypted archives only")
-        try:
-            opened = archive.open(info)
-        except NotImplementedError as error:
-            raise CorruptArchiveError(
-                f"{where}: {error} (compression method {info.compress_type}); unzip the archive with a tool that "
-                "reads it and build from the folder"
-            ) from error
-    return cast(BinaryIO, _MemberStream(opened, where)), info.file_size
+    if ref.startswith(MEMBER_REF):
+        return open_member(ref)
+    local = os.fdopen(os.open(ref, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+    return local, os.fstat(local.fileno()).st_size
 
 
 def sha256_of(file: RawFile) -> str:
@@ -380,99 +378,14 @@ def sha256_of(file: RawFile) -> str:
     return digest.hexdigest()
 
 
-class _MemberStream(io.BufferedIOBase):
-    """An archive member being read; damage found while reading is one error naming archive and member."""
-
-    def __init__(self, member: IO[bytes], where: str):
-        super().__init__()
-        self._member, self._where = member, where
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return self._member.seekable()
-
-    def read(self, size: int | None = -1) -> bytes:
-        with _damage_named(self._where):
-            return self._member.read(-1 if size is None else size)
-
-    def read1(self, size: int = -1) -> bytes:
-        with _damage_named(self._where):
-            return self._member.read1(size)  # type: ignore[attr-defined]
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        with _damage_named(self._where):
-            return self._member.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._member.tell()
-
-    def close(self) -> None:
-        self._member.close()
-        super().close()
-
-
-@contextmanager
-def _damage_named(where: str) -> Iterator[None]:
-    try:
-        yield
-    except _DAMAGE as error:
-        raise CorruptArchiveError(f"{where}: damaged in its archive ({error}); download the archive again") from error
-
-
-# ------------------------------------------------------------------------- per-process archive cache
-
-#: Open archives of this process by location, with the id of the process that opened them: after a fork,
-#: a worker must not share the parent's file offsets, so it opens its own.
-_ZIPS: dict[str, tuple[int, zipfile.ZipFile]] = {}
-_ZIPS_LOCK = threading.Lock()
-_MAX_CACHED = 32
-
-
-def _cache_zip(location: str, archive: zipfile.ZipFile) -> None:
-    with _ZIPS_LOCK:
-        _ZIPS[location] = (os.getpid(), archive)
-
-
-def _uncache_zip(location: str, archive: zipfile.ZipFile) -> None:
-    with _ZIPS_LOCK:
-        if _ZIPS.get(location, (0, None))[1] is archive:
-            del _ZIPS[location]
-
-
-def _zip_for(location: str) -> zipfile.ZipFile:
-    """This process's open archive at `location`, opened on first use (the central directory read once)."""
-    with _ZIPS_LOCK:
-        cached = _ZIPS.get(location)
-        if cached is not None and cached[0] == os.getpid():
-            return cached[1]
-        if len(_ZIPS) >= _MAX_CACHED:
-            _ZIPS.pop(next(iter(_ZIPS)))  # the oldest: its file closes once its open members are done
-        archive = _open_zip(location, open_location(location))
-        _ZIPS[location] = (os.getpid(), archive)
-        return archive
-
-
-def _open_zip(location: str, file: BinaryIO) -> zipfile.ZipFile:
-    """A ZipFile over `file` (its central directory read once), or one line naming the archive."""
-    try:
-        return zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, EOFError) as error:
-        raise CorruptArchiveError(
-            f"{location}: not a readable zip archive ({error}); it may be incomplete or damaged: download it again"
-        ) from error
-
-
 def _same_content(first: RawFile, second: RawFile) -> bool:
     return first.size == second.size and _crc32(first) == _crc32(second)
 
 
 def _crc32(file: RawFile) -> int:
     """The CRC-32 of a file: from the central directory for a member, computed for a plain file."""
-    if file.ref.startswith(_ZIP_REF):
-        location, member = _split_zip_ref(file.ref)
-        return _zip_for(location).getinfo(member).CRC
+    if file.ref.startswith(MEMBER_REF):
+        return member_crc(file.ref)
     crc = 0
     with open_ref(file.ref) as stream:
         while chunk := stream.read(1 << 20):
