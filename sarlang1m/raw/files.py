@@ -33,7 +33,6 @@ from .zip_members import (
     MEMBER_REF,
     CorruptArchiveError,
     cache_zip,
-    member_crc,
     member_ref,
     open_location,
     open_member,
@@ -96,7 +95,8 @@ class RawFiles(ABC):
     def __init__(self, label: str):
         #: What the user named (a folder, an archive), for messages.
         self.label = label
-        #: (entry, reason) of every entry that is never read: symbolic links, unsafe or duplicate members.
+        #: (entry, reason) of every entry that is never read (links, unsafe or repeated members); complete once
+        #: `files` has listed the tree.
         self.refused: list[tuple[str, str]] = []
 
     @abstractmethod
@@ -203,6 +203,7 @@ class ArchiveFiles(RawFiles):
 
     def _list(self) -> dict[str, RawFile]:
         found: dict[str, RawFile] = {}
+        crcs: dict[str, int] = {}  # of the members kept, from the central directory
         archive_names = {a.name for a in self.archives}
         if self._plain is not None:
             found.update((f.path, f) for f in self._plain.files() if f.path not in archive_names)
@@ -220,8 +221,8 @@ class ArchiveFiles(RawFiles):
                 member = RawFile(path, info.file_size, member_ref(archive.location, info.filename))
                 kept = found.get(path)
                 if kept is None:
-                    found[path] = member
-                elif _same_content(kept, member):
+                    found[path], crcs[path] = member, info.CRC
+                elif kept.size == member.size and (crcs[path] if path in crcs else _file_crc(kept)) == info.CRC:
                     self.refused.append(
                         (where, f"the same file as {describe_ref(kept.ref)} (size and CRC-32): read once")
                     )
@@ -378,14 +379,8 @@ def sha256_of(file: RawFile) -> str:
     return digest.hexdigest()
 
 
-def _same_content(first: RawFile, second: RawFile) -> bool:
-    return first.size == second.size and _crc32(first) == _crc32(second)
-
-
-def _crc32(file: RawFile) -> int:
-    """The CRC-32 of a file: from the central directory for a member, computed for a plain file."""
-    if file.ref.startswith(MEMBER_REF):
-        return member_crc(file.ref)
+def _file_crc(file: RawFile) -> int:
+    """The CRC-32 of a plain file, to compare it with an archive member at the same path."""
     crc = 0
     with open_ref(file.ref) as stream:
         while chunk := stream.read(1 << 20):

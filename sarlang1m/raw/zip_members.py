@@ -105,12 +105,6 @@ def open_member(ref: str) -> tuple[BinaryIO, int]:
     return cast(BinaryIO, _MemberStream(opened, where)), info.file_size
 
 
-def member_crc(ref: str) -> int:
-    """A member's CRC-32, from the central directory."""
-    location, member = split_member_ref(ref)
-    return zip_for(location).getinfo(member).CRC
-
-
 class _MemberStream(io.BufferedIOBase):
     """An archive member being read; damage found while reading is one error naming archive and member."""
 

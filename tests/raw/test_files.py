@@ -234,6 +234,15 @@ def test_a_path_met_twice_with_different_contents_is_an_error_naming_both(tmp_pa
     )
 
 
+def test_a_name_twice_in_one_archive_with_different_contents_is_an_error(tmp_path):
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        archive.writestr("SARimages/x.png", b"one")
+        archive.writestr("SARimages/x.png", b"two")
+    with pytest.raises(RawReleaseError, match=r"^SARimages/x\.png: in both .*with different contents"):
+        open_raw(path).files()
+
+
 # ------------------------------------------------------------------------------ damaged archives
 
 
