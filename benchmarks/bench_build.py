@@ -33,7 +33,10 @@ result = build_release(
 seconds = time.perf_counter() - start
 usage = resource.getrusage
 peak_kib = max(usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({"seconds": seconds, "images": result.images, "texts": result.texts, "peak_kib": peak_kib}))
+cpu = sum(u.ru_utime + u.ru_stime for u in (usage(resource.RUSAGE_SELF), usage(resource.RUSAGE_CHILDREN)))
+print(json.dumps(
+    {"seconds": seconds, "cpu_seconds": cpu, "images": result.images, "texts": result.texts, "peak_kib": peak_kib}
+))
 """
 
 

@@ -13,10 +13,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from zip_archives import DEVICE, SYMLINK, write_zip, zip_tree
 
 from sarlang1m.build.release import build_release
+from sarlang1m.raw.files import read_ref
 from sarlang1m.synth import write_synthetic_release
 
 IMAGES = 48
@@ -143,3 +145,22 @@ def test_links_in_an_unzipped_tree_are_not_followed_and_are_reported(tiny_raw, t
     reason = "a symbolic link: not followed (give its target instead)"
     assert report["inputs_refused"] == [{"entry": f"{tiny_raw}: SARimages/extra.png", "reason": reason}]
     assert any("1 input(s) not read" in warning for warning in report["warnings"])
+
+
+def test_each_original_is_read_from_the_inputs_once_though_two_tasks_use_it(tiny_raw, tmp_path, monkeypatch):
+    """SN6_Rotterdam_1 has captions and questions: its original is read from the inputs for one task, and
+    from the release's stored copy for the other (an archive member is not inflated twice)."""
+    from sarlang1m.build import records
+
+    reads: list[str] = []
+
+    def counting(ref: str, limit: int) -> bytes:
+        reads.append(ref)
+        return read_ref(ref, limit)
+
+    monkeypatch.setattr(records, "read_ref", counting)
+    build_release(tiny_raw, tmp_path / "release", progress=False)
+    originals = [ref for ref in reads if ref.endswith((".tif", ".tiff"))]
+    assert sorted(originals) == sorted(set(originals)) and any("SN6_Rotterdam_1.tif" in ref for ref in originals)
+    rows = pq.read_table(tmp_path / "release" / "data" / "captions").to_pylist()
+    assert any(row["sar_path"] and row["image_id"] == "SN6_Rotterdam_1" for row in rows)

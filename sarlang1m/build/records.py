@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import numpy as np
 import PIL.Image
@@ -172,11 +172,13 @@ class _Original:
     metadata: SARMetadata
 
 
-def _read_original(ref: str, source: str, stats: SARStatistics | None, *, need_pixels: bool) -> _Original:
-    """Read (from its `raw.files` ref) and decide one original; the GeoTIFF is decoded at most once, and only
-    when its pixels are needed (``need_pixels``, or for `stats` the first time the file is met). Statistics
-    count it by its file name, the same whether a folder or an archive holds it."""
-    sar, path = read_ref(ref, MAX_IMAGE_BYTES), ref_name(ref)
+def _read_original(
+    ref: str, source: str, stats: SARStatistics | None, *, need_pixels: bool, stored: bytes | None = None
+) -> _Original:
+    """Read (from its `raw.files` ref, or the release's `stored` copy) and decide one original; the GeoTIFF is
+    decoded at most once, and only when its pixels are needed (``need_pixels``, or for `stats` the first time
+    the file is met). Statistics count it by its file name, the same whether a folder or an archive holds it."""
+    sar, path = read_ref(ref, MAX_IMAGE_BYTES) if stored is None else stored, ref_name(ref)
     try:
         decision, pixels, metadata = decide_radiometry(sar, source)
         if stats is not None:
@@ -192,8 +194,14 @@ def _read_original(ref: str, source: str, stats: SARStatistics | None, *, need_p
     return _Original(path, sar, decision.radiometry, pixels, metadata)
 
 
-#: Where a record's original GeoTIFF goes: called with its path in the release and its bytes.
-OriginalsSink = Callable[[str, bytes], None]
+class OriginalsSink(Protocol):
+    """Where records' original GeoTIFFs go (`original_files.OriginalsWriter`), each stored once."""
+
+    def __call__(self, path: str, data: bytes) -> None:
+        """Store an original at its path in the release."""
+
+    def stored(self, path: str) -> bytes | None:
+        """The original already stored at `path` (by the image's other task, in any worker), else None."""
 
 
 def image_record(
@@ -206,12 +214,18 @@ def image_record(
     """The release row of one image: its 8-bit image, where its original GeoTIFF lies, provenance and texts.
 
     The row names the original (``sar_path``, ``sar_sha256``, ``sar_bytes``); its bytes go to `originals`
-    (the release writer stores each once), or nowhere when the caller only needs rows (the builder).
+    (the release writer stores each once), or nowhere when the caller only needs rows (the builder). An
+    original `originals` already stored (for the image's other task) is read from there: the inputs are read
+    once per original, which saves inflating it again from an archive.
     """
     info = identify(row.image_id)
     source = schema.SOURCES[info.source]
     generated = row.image_kind == "generated"
-    original = _read_original(row.sar_path, info.source, stats, need_pixels=generated) if row.sar_path else None
+    original = None
+    if row.sar_path:
+        release_path = schema.original_path(info.source, ref_name(row.sar_path))
+        stored = originals.stored(release_path) if originals is not None else None
+        original = _read_original(row.sar_path, info.source, stats, need_pixels=generated, stored=stored)
     file_name, image = _image_file(row, original, source.polarizations)
     image, width, height = _viewer_image(image, describe_ref(row.image_path))
     sar, sar_path = None, None

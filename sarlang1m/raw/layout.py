@@ -34,6 +34,8 @@ _LAYOUT_FOLDERS = ("Text", "SARimages", "SARimages_preprocessed", "SARimages_ori
 
 @dataclass(frozen=True)
 class TextFile:
+    """One of the authors' text files, what its name says, and the twins in other formats that are not read."""
+
     file: RawFile
     spec: TextFileSpec
     #: Files with the same content in another format, not read (the release ships CSV and JSON twins).
@@ -50,6 +52,9 @@ class TextFile:
 
 @dataclass
 class RawLayout:
+    """What a build reads, found once: the release's files, the text files chosen, the images and originals,
+    and SARDet-100K's root (in the release, or in its own `extra` files)."""
+
     release: RawFiles
     text_files: list[TextFile]
     preprocessed: list[RawFile]
