@@ -33,20 +33,26 @@ result = build_release(
 seconds = time.perf_counter() - start
 usage = resource.getrusage
 peak_kib = max(usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({"seconds": seconds, "images": result.rows, "texts": result.texts, "peak_kib": peak_kib}))
+cpu = sum(u.ru_utime + u.ru_stime for u in (usage(resource.RUSAGE_SELF), usage(resource.RUSAGE_CHILDREN)))
+print(json.dumps(
+    {"seconds": seconds, "cpu_seconds": cpu, "images": result.rows, "texts": result.texts, "peak_kib": peak_kib}
+))
 """
 
 
-def synth(root: Path, images: int, image_size: int | None = None, real_sizes: bool = False) -> Path:
+def synth(
+    root: Path, images: int, image_size: int | None = None, real_sizes: bool = False, options: tuple[str, ...] = ()
+) -> Path:
+    """A synthetic raw release, written once per set of arguments; `options` are more `synth` flags (--upload)."""
     suffix = "-real" if real_sizes else "" if image_size is None else f"-{image_size}px"
-    raw = root / f"raw-{images}{suffix}"
+    raw = root / f"raw-{images}{suffix}{''.join(o.replace('--', '-') for o in options)}"
     if not raw.exists():
         command = [sys.executable, "-m", "sarlang1m.cli", "synth", str(raw), "--images", str(images), "--workers", "2"]
         if image_size is not None:
             command += ["--image-size", str(image_size)]
         if real_sizes:
             command += ["--real-sizes"]
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run([*command, *options], check=True, capture_output=True)
     return raw
 
 

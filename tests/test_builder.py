@@ -1,9 +1,11 @@
 """The SARLANG1M datasets builder reads the raw release and yields the release's own records."""
 
 import json
+import shutil
 
 import pyarrow.parquet as pq
 import pytest
+from zip_archives import zip_tree
 
 from sarlang1m import schema
 from sarlang1m.build.builder import SARLANG1M
@@ -56,3 +58,17 @@ def test_builder_cites_and_links_what_the_card_and_croissant_do(tiny_release, tm
     assert real["citeAs"] == schema.citation() and schema.AUTHORS_REPO_URL in real["sameAs"]
     synthetic = json.loads((tiny_release / schema.CROISSANT_FILE).read_text(encoding="utf-8"))
     assert synthetic["isBasedOn"]["url"] == schema.PAPER_URL and "sameAs" not in synthetic
+
+
+def test_builder_reads_the_raw_release_from_archives_as_from_its_folder(tiny_raw, tmp_path):
+    """The upload's form: the texts and images in archives beside SARDet-100K's folder (tiny raw, synthetic)."""
+    upload = tmp_path / "upload"
+    shutil.copytree(tiny_raw / "SARDet_100K", upload / "SARDet_100K")
+    for folder in ("Text", "SARimages", "SARimages_original"):
+        zip_tree(upload / f"{folder}.zip", tiny_raw / folder, prefix=f"{folder}/")
+    rows = {}
+    for form, raw in (("folder", tiny_raw), ("archives", upload)):
+        builder = SARLANG1M(config_name="vqa", data_dir=str(raw), cache_dir=str(tmp_path / f"cache-{form}"))
+        builder.download_and_prepare()
+        rows[form] = {split: builder.as_dataset(split=split).to_list() for split in builder.info.splits}
+    assert rows["archives"] == rows["folder"] and rows["folder"]["train"]

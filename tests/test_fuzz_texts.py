@@ -34,7 +34,7 @@ from tiny_raw import make_tiny_raw
 
 from sarlang1m.build.report import MissingImagesError
 from sarlang1m.build.staging import Staging
-from sarlang1m.raw import RawReleaseError, RawText, RawTextError, RowProblem, find_layout, read_text_file, streams
+from sarlang1m.raw import RawReleaseError, RawText, RawTextError, RowProblem, open_layout, read_text_file, streams
 from sarlang1m.raw.texts import TEXT_SUFFIXES, recognise_text_file, strip_prompt
 
 TASKS = ("vqa", "captions")
@@ -721,10 +721,10 @@ def test_find_layout_reads_every_text_file_or_says_why(tmp_path_factory, files, 
             written.add(folder / (stem + suffix))
     with time_limit():
         try:
-            layout = find_layout(root, text_format=text_format)
+            layout = open_layout(root, text_format=text_format)
         except RawReleaseError:
             return
-    covered = {t.path for t in layout.text_files} | {p for t in layout.text_files for p in t.twins}
+    covered = {root / t.path for t in layout.text_files} | {root / p.path for t in layout.text_files for p in t.twins}
     if text_root and (root / text_root).is_dir():
         expected = {
             p for p in written if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
@@ -754,7 +754,7 @@ def test_staging_a_release_with_a_damaged_text_file(tmp_path_factory, data, allo
     with time_limit():
         try:
             staging = Staging.build(
-                find_layout(root), root.parent / "staging.db", allow_missing=allow_missing, progress=False
+                open_layout(root), root.parent / "staging.db", allow_missing=allow_missing, progress=False
             )
         except (RawTextError, RawReleaseError, MissingImagesError):
             return

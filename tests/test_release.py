@@ -20,7 +20,7 @@ from sarlang1m.build.report import MissingImagesError
 from sarlang1m.build.staging import Staging
 from sarlang1m.evaluate import evaluate_captions, evaluate_vqa, load_caption_references, load_vqa_references
 from sarlang1m.publish.manifest import read_manifest, verify_local
-from sarlang1m.raw import find_layout
+from sarlang1m.raw import open_layout
 from sarlang1m.views import pairs
 
 
@@ -45,7 +45,7 @@ def test_text_ids_read_back_as_the_staged_global_ids_and_old_predictions_still_s
     by (pairs, map-style and streaming, the evaluator's references, exports: tests/test_export.py) is the
     global id the build staged and its report names, the string release format 2 stored whole, so a
     predictions file written against format 2 still scores every text."""
-    staging = Staging.build(find_layout(built_tiny_release.parent / "raw"), tmp_path / "s.sqlite", progress=False)
+    staging = Staging.build(open_layout(built_tiny_release.parent / "raw"), tmp_path / "s.sqlite", progress=False)
     staged: dict[tuple[str, str], list[str]] = {}
     for task, split, text in staging.db.execute("SELECT task, split, id FROM texts WHERE skip IS NULL ORDER BY id"):
         staged.setdefault((task, split), []).append(text)

@@ -9,11 +9,11 @@ import pytest
 from sarlang1m import schema
 from sarlang1m.build.report import MissingImagesError
 from sarlang1m.build.staging import Partition, Staging, text_id
-from sarlang1m.raw import find_layout
+from sarlang1m.raw import open_layout
 
 
 def stage(raw, tmp_path, **kwargs):
-    return Staging.build(find_layout(raw), tmp_path / "staging.sqlite", progress=False, **kwargs)
+    return Staging.build(open_layout(raw), tmp_path / "staging.sqlite", progress=False, **kwargs)
 
 
 def test_every_text_is_staged_with_its_labels(tiny_raw, tmp_path):
@@ -146,10 +146,10 @@ def test_shard_counts_can_be_a_multiple_of_the_readers(tmp_path):
 
     raw = tmp_path / "raw"
     write_synthetic_release(raw, images=64, seed=1, progress=False)
-    staging = Staging.build(find_layout(raw), tmp_path / "s.sqlite", progress=False, shard_multiple=4)
+    staging = Staging.build(open_layout(raw), tmp_path / "s.sqlite", progress=False, shard_multiple=4)
     for partition, shards in staging.partitions():
         images = len(list(staging.image_rows(partition)))
         assert shards % 4 == 0 or shards == images < 4, (partition, shards, images)
         assert all(list(staging.image_rows(partition, shard)) for shard in range(shards))
     with pytest.raises(ValueError, match="shard_multiple"):
-        Staging.build(find_layout(raw), tmp_path / "t.sqlite", progress=False, shard_multiple=0)
+        Staging.build(open_layout(raw), tmp_path / "t.sqlite", progress=False, shard_multiple=0)

@@ -23,7 +23,7 @@ from pathlib import Path
 import datasets
 
 from .. import schema
-from ..raw.layout import find_layout
+from ..raw.layout import open_layout
 from .records import iter_records
 from .staging import Partition, Staging
 
@@ -68,12 +68,18 @@ class SARLANG1M(datasets.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager: datasets.DownloadManager) -> list[datasets.SplitGenerator]:
         if not self.config.data_dir:
-            raise ValueError("SARLANG1M reads the authors' raw release: pass data_dir=<folder of the raw release>")
+            raise ValueError(
+                "SARLANG1M reads the authors' raw release: pass data_dir=<its folder, a folder of its archives, "
+                "or one archive>"
+            )
         config = self.config
-        layout = find_layout(config.data_dir, sardet_root=config.sardet_root, text_format=config.text_format)
+        layout = open_layout(config.data_dir, sardet_root=config.sardet_root, text_format=config.text_format)
         work = Path(tempfile.mkdtemp(prefix="sarlang1m-staging-"))
         weakref.finalize(self, shutil.rmtree, work, True)
-        staging = Staging.build(layout, work / "staging.sqlite", allow_missing=self.config.allow_missing)
+        try:
+            staging = Staging.build(layout, work / "staging.sqlite", allow_missing=self.config.allow_missing)
+        finally:
+            layout.close()  # the staged refs reopen the files where the examples are generated
         spec = self.config.spec
         by_split: dict[str, list[Partition]] = {}
         for partition, _ in staging.partitions():

@@ -69,7 +69,7 @@ def finish_release(
             "inputs": {
                 "text_files": report["files"],
                 "image_files": staging.counts(),
-                "sardet_root_given": layout.sardet_root is not None,
+                "sardet_root_given": layout.sardet is not None,
             },
             "configs": configs_to_json(configs),
             "report": {"texts_used": report["texts_used"], "texts_skipped": report["texts_skipped"]},
@@ -143,6 +143,8 @@ def write_report(
         **({"shard_multiple": sharding[0]} if sharding[0] else {}),
         "skipped": skipped,
     }
+    if refused := staging.refused():  # input entries never read (links, unsafe or repeated archive members)
+        report["inputs_refused"] = refused
     (release / schema.REPORT_FILE).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return report
 

@@ -27,6 +27,12 @@ class OriginalsWriter:
     def __init__(self, release: Path) -> None:
         self.release = release
 
+    def stored(self, path: str) -> bytes | None:
+        """The original already stored at `path`, if any: its image's other task reads it here rather than
+        from the inputs again (a member inflated twice, or fetched twice from the Hub)."""
+        target = self.release / path
+        return target.read_bytes() if target.is_file() else None
+
     def __call__(self, path: str, data: bytes) -> None:
         target = self.release / path
         if target.is_file():

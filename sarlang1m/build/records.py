@@ -9,16 +9,17 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import numpy as np
 import PIL.Image
 
 from .. import schema
 from ..errors import InputError
+from ..raw.files import describe_ref, read_ref, ref_name
 from ..sar import SARDecodeError, encode_png, read_geotiff, read_sar_metadata
 from ..sar.geotiff import SARMetadata, infer_radiometry_of
 from ..sar.preprocess import preprocess_pixels
@@ -30,6 +31,9 @@ from .staging import ImageRow, Partition, Staging
 
 #: PIL modes the dataset viewer re-encodes as JPEG or PNG; anything else is converted to 8-bit.
 VIEWER_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}
+#: The most bytes read of one input image or original: far beyond any of the release (the largest originals,
+#: SpaceNet6's 4-band float32 GeoTIFFs, are about 13 MB), it bounds what one bad file can take.
+MAX_IMAGE_BYTES = 1 << 30
 
 
 class UnreadableImageError(InputError):
@@ -169,12 +173,16 @@ class _Original:
     metadata: SARMetadata
 
 
-def _read_original(path: str, source: str, stats: SARStatistics | None, *, need_pixels: bool) -> _Original:
-    """Read, check and decide one original. Its pixels are decoded when `stats` first meets it (always
-    without `stats`), or when `need_pixels`: a truncated or damaged original fails here, like a truncated
-    PNG, not in a user's training run. tifffile's messages are captured: an error among them (its word
-    for damage it worked around, such as tags past the end of the file) makes the original unreadable."""
-    sar = Path(path).read_bytes()
+def _read_original(
+    ref: str, source: str, stats: SARStatistics | None, *, need_pixels: bool, stored: bytes | None = None
+) -> _Original:
+    """Read (from its `raw.files` ref, or the release's `stored` copy), check and decide one original. Its pixels
+    are decoded when `stats` first meets it (always without `stats`), or when `need_pixels`: a truncated or
+    damaged original fails here, like a truncated PNG, not in a user's training run. tifffile's messages are
+    captured: an error among them (its word for damage it worked around, such as tags past the end of the
+    file) makes the original unreadable. Statistics count it by its file name, the same whether a folder or an
+    archive holds it."""
+    sar, path = read_ref(ref, MAX_IMAGE_BYTES) if stored is None else stored, ref_name(ref)
     first = stats is None or path not in stats.decisions
     with captured_tifffile_log() as log:
         try:
@@ -182,9 +190,9 @@ def _read_original(path: str, source: str, stats: SARStatistics | None, *, need_
             if pixels is None and (first or need_pixels):
                 pixels, metadata = read_geotiff(sar)
         except SARDecodeError as error:
-            raise UnreadableImageError(f"{path}: cannot decode GeoTIFF ({error})") from error
+            raise UnreadableImageError(f"{describe_ref(ref)}: cannot decode GeoTIFF ({error})") from error
     if (damage := first_error(log)) is not None:
-        raise UnreadableImageError(f"{path}: damaged GeoTIFF ({damage})")
+        raise UnreadableImageError(f"{describe_ref(ref)}: damaged GeoTIFF ({damage})")
     if stats is not None:
         stats.decided(path, source, decision)
         if decision.radiometry != "display" and stats.needs(path) and pixels is not None:
@@ -193,8 +201,14 @@ def _read_original(path: str, source: str, stats: SARStatistics | None, *, need_
     return _Original(path, sar, decision.radiometry, pixels, metadata)
 
 
-#: Where a record's original GeoTIFF goes: called with its path in the release and its bytes.
-OriginalsSink = Callable[[str, bytes], None]
+class OriginalsSink(Protocol):
+    """Where records' original GeoTIFFs go (`original_files.OriginalsWriter`), each stored once."""
+
+    def __call__(self, path: str, data: bytes) -> None:
+        """Store an original at its path in the release."""
+
+    def stored(self, path: str) -> bytes | None:
+        """The original already stored at `path` (by the image's other task, in any worker), else None."""
 
 
 def image_record(
@@ -207,14 +221,20 @@ def image_record(
     """The release row of one image: its 8-bit image, where its original GeoTIFF lies, provenance and texts.
 
     The row names the original (``sar_path``, ``sar_sha256``, ``sar_bytes``); its bytes go to `originals`
-    (the release writer stores each once), or nowhere when the caller only needs rows (the builder).
+    (the release writer stores each once), or nowhere when the caller only needs rows (the builder). An
+    original `originals` already stored (for the image's other task) is read from there: the inputs are read
+    once per original, which saves inflating it again from an archive.
     """
     info = identify(row.image_id)
     source = schema.SOURCES[info.source]
     generated = row.image_kind == "generated"
-    original = _read_original(row.sar_path, info.source, stats, need_pixels=generated) if row.sar_path else None
+    original = None
+    if row.sar_path:
+        release_path = schema.original_path(info.source, ref_name(row.sar_path))
+        stored = originals.stored(release_path) if originals is not None else None
+        original = _read_original(row.sar_path, info.source, stats, need_pixels=generated, stored=stored)
     file_name, image = _image_file(row, original, source.polarizations)
-    image, width, height = _viewer_image(image, row.image_path)
+    image, width, height = _viewer_image(image, describe_ref(row.image_path))
     sar, sar_path = None, None
     if original is not None:
         sar, sar_path = original.data, schema.original_path(info.source, Path(original.path).name)
@@ -249,7 +269,7 @@ def image_record(
 def _image_file(row: ImageRow, original: _Original | None, polarizations: tuple[str, ...]) -> tuple[str, bytes]:
     """The file name and bytes of a row's 8-bit image: the file on disk, or one generated from its original."""
     if row.image_kind != "generated":
-        return Path(row.image_path).name, Path(row.image_path).read_bytes()
+        return ref_name(row.image_path), read_ref(row.image_path, MAX_IMAGE_BYTES)
     if original is None or original.pixels is None:
         raise ValueError(f"{row.image_id}: a generated image needs its original GeoTIFF")
     grey = preprocess_pixels(
@@ -261,7 +281,7 @@ def _image_file(row: ImageRow, original: _Original | None, polarizations: tuple[
     return f"{row.image_id}.png", encode_png(grey)
 
 
-def _viewer_image(data: bytes, path: str) -> tuple[bytes, int, int]:
+def _viewer_image(data: bytes, where: str) -> tuple[bytes, int, int]:
     """Decode the image fully (a truncated file must fail here, not in a user's training run)."""
     try:
         with PIL.Image.open(io.BytesIO(data)) as image:
@@ -270,7 +290,7 @@ def _viewer_image(data: bytes, path: str) -> tuple[bytes, int, int]:
                 return data, image.width, image.height
             array = np.asarray(image, dtype=np.float64)
     except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as error:
-        raise UnreadableImageError(f"{path}: cannot decode image ({error})") from error
+        raise UnreadableImageError(f"{where}: cannot decode image ({error})") from error
     # 16-bit or float images: stretched to 8 bits so the viewer and VLMs can show them.
     low, high = np.nanpercentile(array, (2, 98)) if array.size else (0.0, 1.0)
     scaled = np.clip((array - low) / max(high - low, 1e-12) * 255, 0, 255).astype(np.uint8)

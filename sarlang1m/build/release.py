@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..messages import naming
 from ..output_folders import RELEASE_FOLDER, check_output_folder, swap_into_place, work_folder
 from ..publish.push_checks import hub_repo_id, release_version
-from ..raw.layout import RawLayout, find_layout, is_synthetic
+from ..raw.layout import RawLayout, is_synthetic, open_layout
 from ..summary import ConfigSummary
 from .finish import ReleaseNames, config_summaries, finish_release
 from .parallel import stage_and_write
@@ -66,7 +66,9 @@ def build_release(
 ) -> BuildResult:
     """Turn the authors' raw release at `raw` into a release folder at `out` (see the module docstring).
 
-    `out` must be a new path, an empty folder, or (with `overwrite`) a release folder; never the input.
+    `raw` is a folder (unzipped, or holding the upload's archives side by side) or one zip archive;
+    `sardet_root` a folder or one archive of SARDet-100K (see `raw.layout.open_layout`). `out` must be a new
+    path, an empty folder, or (with `overwrite`) a release folder; never the input.
     """
     version, repo_id = release_version(version), hub_repo_id(repo_id)
     options = {
@@ -78,8 +80,8 @@ def build_release(
     out = Path(out)
     inputs = [raw] if sardet_root is None else [raw, sardet_root]
     check_output_folder(out, inputs=inputs, replaceable=RELEASE_FOLDER, overwrite=overwrite)
-    layout = find_layout(raw, sardet_root=sardet_root, text_format=text_format)
-    names = ReleaseNames(version=version, synthetic=is_synthetic(layout.root), repo_id=repo_id)
+    layout = open_layout(raw, sardet_root=sardet_root, text_format=text_format)
+    names = ReleaseNames(version=version, synthetic=is_synthetic(layout.release), repo_id=repo_id)
     work = work_folder(out, "building")
     try:
         with naming(out, work / "release", work):
@@ -88,6 +90,7 @@ def build_release(
             swap_into_place(work / "release", out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        layout.close()
     result.out = out.absolute()
     return result
 

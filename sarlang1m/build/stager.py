@@ -20,8 +20,8 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .. import schema
-from ..publish.manifest import sha256_file
-from ..raw import RawText, RowProblem, caption_style, classify_question, parse_bbox, read_text_file
+from ..raw import RawText, RowProblem, caption_style, classify_question, parse_bbox, read_text_stream
+from ..raw.files import describe_ref, open_ref, sha256_of
 from ..raw.layout import RawLayout, TextFile
 from ..sources import image_id
 from .matching import resolve_images
@@ -50,7 +50,7 @@ class TextGroup:
 
     @property
     def bytes(self) -> int:
-        return sum(f.path.stat().st_size for f in self.files)
+        return sum(f.file.size for f in self.files)
 
 
 def text_groups(layout: RawLayout) -> list[TextGroup]:
@@ -94,13 +94,15 @@ class Stager:
         self.db = sqlite3.connect(self.path)
         self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;" + SCHEMA)
         _stage_images(self.db, layout)
+        self.refused = layout.refused()
+        self.db.execute("INSERT INTO meta VALUES ('refused', ?)", (json.dumps(self.refused),))
         self.db.commit()
         self.bar = tqdm(desc="reading texts", unit=" texts", disable=not progress, dynamic_ncols=True)
 
     def stage(self, group: TextGroup) -> list[tuple[Partition, int]]:
         """Read, label, de-duplicate, match and plan one group; commit it; return its partitions and shards."""
         for text_file in group.files:
-            _stage_file(self.db, self._files, text_file, self.layout.root, self.bar)
+            _stage_file(self.db, self._files, text_file, self.bar)
             self._files += 1
         key: GroupKey = (group.task, group.subset, group.split)
         _index_group(self.db, key, self._groups_staged)
@@ -123,6 +125,11 @@ class Stager:
         if self.unknown:
             names = sorted(self.unknown)
             warnings.append(f"{len(names)} image name(s) match no source pattern (source 'unknown'): {names[:5]}")
+        if self.refused:
+            warnings.append(
+                f"{len(self.refused)} input(s) not read (links, unsafe or repeated archive members), listed "
+                f"with their reasons in the build report's inputs_refused: {[entry for entry, _ in self.refused[:3]]}"
+            )
         self.db.execute("INSERT INTO meta VALUES ('warnings', ?)", (json.dumps(warnings),))
         self.db.commit()
         self.db.close()
@@ -148,24 +155,25 @@ def mark_unreadable(path: Path, failures: Iterable[tuple[Partition, str, str]]) 
 # ---------------------------------------------------------------------------------- staging steps
 
 
-def _stage_file(db: sqlite3.Connection, idx: int, text_file: TextFile, root: Path, bar: tqdm) -> None:
+def _stage_file(db: sqlite3.Connection, idx: int, text_file: TextFile, bar: tqdm) -> None:
+    file, spec = text_file.file, text_file.spec
     db.execute(
         "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             idx,
-            _relative(text_file.path, root),
+            file.path,
             text_file.format,
-            text_file.spec.task,
-            text_file.spec.split,
-            text_file.spec.subset,
-            text_file.spec.style,
-            sha256_file(text_file.path),
-            text_file.path.stat().st_size,
-            json.dumps([_relative(p, root) for p in text_file.twins]),
+            spec.task,
+            spec.split,
+            spec.subset,
+            spec.style,
+            sha256_of(file),
+            file.size,
+            json.dumps([twin.path for twin in text_file.twins]),
         ),
     )
     texts, problems = [], []
-    for result in read_text_file(text_file.path, text_file.spec.task):
+    for result in read_text_stream(open_ref(file.ref), describe_ref(file.ref), spec.task):
         if isinstance(result, RowProblem):
             problems.append((idx, result.row, result.turn, result.reason, result.detail))
             continue
@@ -244,16 +252,9 @@ def _mark_duplicates(db: sqlite3.Connection, key: GroupKey) -> None:
 
 def _stage_images(db: sqlite3.Connection, layout: RawLayout) -> None:
     rows = []
-    for kind, path in layout.image_files():
-        rows.append((image_id(path.name), kind, path.name, str(path), path.stat().st_size))
+    for kind, file in layout.image_files():
+        rows.append((image_id(file.name), kind, file.name, file.path, file.ref, file.size))
         if len(rows) >= BATCH:
-            db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", rows)
             rows = []
-    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?)", rows)
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", rows)

@@ -140,6 +140,11 @@ class Staging:
         """Distinct images with a text in the release: an image with captions and questions counts once."""
         return self.db.execute("SELECT count(DISTINCT image_id) FROM texts WHERE skip IS NULL").fetchone()[0]
 
+    def refused(self) -> list[dict[str, str]]:
+        """Input entries that were never read, and why (`raw.layout.RawLayout.refused`)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'refused'").fetchone()
+        return [{"entry": entry, "reason": reason} for entry, reason in json.loads(row[0])] if row else []
+
     def counts(self) -> dict[str, int]:
         """Images found on disk, per kind."""
         return dict(self.db.execute("SELECT kind, count(*) FROM images GROUP BY kind ORDER BY kind"))

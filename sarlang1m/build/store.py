@@ -19,7 +19,7 @@ CREATE TABLE texts(seq INTEGER PRIMARY KEY, id TEXT, file_idx INTEGER, row INTEG
                    question TEXT, text TEXT, application TEXT, subtype TEXT, bbox TEXT,
                    style TEXT, skip TEXT, skip_detail TEXT);
 CREATE TABLE problems(file_idx INTEGER, row INTEGER, turn INTEGER, reason TEXT, detail TEXT);
-CREATE TABLE images(image_id TEXT, kind TEXT, name TEXT, path TEXT, bytes INTEGER);
+CREATE TABLE images(image_id TEXT, kind TEXT, name TEXT, path TEXT, ref TEXT, bytes INTEGER);
 CREATE TABLE rows(task TEXT, subset TEXT, tier TEXT, split TEXT, image_id TEXT, image_path TEXT,
                   image_kind TEXT, sar_path TEXT, bytes INTEGER, texts INTEGER, shard INTEGER, shards INTEGER);
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -46,7 +46,10 @@ class Partition:
 
 @dataclass(frozen=True)
 class ImageRow:
-    """An image to write, with the files it comes from (`image_kind`: preprocessed, sardet or generated)."""
+    """An image to write, with the files it comes from (`image_kind`: preprocessed, sardet or generated).
+
+    `image_path` and `sar_path` are refs (`raw.files.read_ref` reads them in any process).
+    """
 
     image_id: str
     image_path: str

@@ -21,6 +21,8 @@ def synth(args: argparse.Namespace) -> None:
         paper_scale=args.paper_scale,
         image_size=args.image_size,
         real_sizes=args.real_sizes,
+        upload=args.upload,
+        sardet_archive=args.sardet_archive,
         workers=args.workers,
         progress=not args.quiet,
     )

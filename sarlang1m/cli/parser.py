@@ -127,6 +127,17 @@ def _add_synth(parser: argparse.ArgumentParser) -> None:
         "OpenEarthMap-SAR 1024 px uint8, SARDet-100K chips of 190-1024 px): slower and larger, for benchmarks",
     )
     parser.add_argument(
+        "--upload",
+        action="store_true",
+        help="write it as the authors' upload: Text.zip and two image archives side by side (their names invented), "
+        "the texts in the layout reported inside Text.zip (default: an unzipped tree)",
+    )
+    parser.add_argument(
+        "--sardet-archive",
+        action="store_true",
+        help="write SARDet-100K as one archive, SARDet_100K.zip (default: a folder)",
+    )
+    parser.add_argument(
         "--workers",
         type=_positive_int,
         default=1,
@@ -139,9 +150,14 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
     """`sarlang1m build RAW --out OUT`: a release folder from a raw release."""
     from .. import schema
 
-    parser.add_argument("raw", type=Path, help="folder of the authors' raw release")
+    parser.add_argument(
+        "raw", help="the authors' raw release: its unzipped folder, a folder holding their archives, or one .zip"
+    )
     parser.add_argument("--out", type=Path, required=True, help="release folder to write")
-    parser.add_argument("--sardet-root", type=Path, help="SARDet-100K root (default: RAW/SARDet_100K if present)")
+    parser.add_argument(
+        "--sardet-root",
+        help="SARDet-100K: a folder or one .zip (default: the folder holding JPEGImages/ in RAW, if any)",
+    )
     parser.add_argument(
         "--num-proc", type=_positive_int, default=1, help="processes writing shards (default: %(default)s)"
     )

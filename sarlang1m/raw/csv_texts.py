@@ -27,7 +27,7 @@ from .text_rows import (
 )
 
 
-def read_csv(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
+def read_csv(path: Path | str, handle: TextIO, task: str) -> Iterator[ReadResult]:
     lines = BoundedLines(handle)
     delimiter = _sniff_delimiter(path, lines)
     handle.seek(0)
@@ -64,7 +64,7 @@ def read_csv(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
         yield text_or_problem(start, 0, values, style)
 
 
-def _sniff_delimiter(path: Path, lines: BoundedLines) -> str:
+def _sniff_delimiter(path: Path | str, lines: BoundedLines) -> str:
     """The delimiter of the first non-blank line: a comma if it has one, else a tab, semicolon or bar."""
     head = ""
     try:
@@ -83,7 +83,7 @@ def _sniff_delimiter(path: Path, lines: BoundedLines) -> str:
 
 
 def _csv_columns(
-    path: Path, line: int, first: list[str], fields: dict[str, tuple[str, ...]]
+    path: Path | str, line: int, first: list[str], fields: dict[str, tuple[str, ...]]
 ) -> tuple[dict[str, int], int | None, bool]:
     """Column index of each field, the style column, and whether `first` (on `line`) is a header.
 

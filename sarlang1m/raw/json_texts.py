@@ -52,7 +52,7 @@ def strip_prompt(question: str) -> str:
     return _CLASS_PROMPT.sub("", question).strip()
 
 
-def read_json_array(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
+def read_json_array(path: Path | str, handle: TextIO, task: str) -> Iterator[ReadResult]:
     """Records of a top-level JSON list, decoded one at a time (the list of a 1M-text file never sits in memory)."""
     empty = True
     for index, record in enumerate(json_array_items(path, handle), start=1):
@@ -62,7 +62,7 @@ def read_json_array(path: Path, handle: TextIO, task: str) -> Iterator[ReadResul
         yield RowProblem(0, None, "empty_file", "the JSON list holds no records")
 
 
-def read_json_document(path: Path, handle: TextIO, task: str) -> Iterator[ReadResult]:
+def read_json_document(path: Path | str, handle: TextIO, task: str) -> Iterator[ReadResult]:
     """A JSON object holding one list of records (read whole: this form is not the authors')."""
     try:
         data = json.load(handle)

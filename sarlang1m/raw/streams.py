@@ -83,7 +83,7 @@ _JSON_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*")
 _JSON_CUT_MARGIN = 32
 
 
-def json_array_items(path: Path, handle: TextIO) -> Iterator[object]:
+def json_array_items(path: Path | str, handle: TextIO) -> Iterator[object]:
     """Items of the JSON list in `handle`, parsed with the standard decoder over a sliding buffer.
 
     The buffer holds the record being parsed: a record longer than a read makes the next read as long
@@ -96,7 +96,7 @@ def json_array_items(path: Path, handle: TextIO) -> Iterator[object]:
 class _JsonListReader:
     """The sliding buffer of `json_array_items`, and where it starts in the file (for error places)."""
 
-    def __init__(self, path: Path, handle: TextIO):
+    def __init__(self, path: Path | str, handle: TextIO):
         self.path, self.handle = path, handle
         self.decoder = json.JSONDecoder()
         self.buffer, self.position, self.at_end = "", 0, False

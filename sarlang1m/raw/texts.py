@@ -9,12 +9,13 @@ nothing is dropped silently.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from . import streams
 from .csv_texts import read_csv
@@ -30,6 +31,7 @@ __all__ = [
     "RowProblem",
     "TextFileSpec",
     "read_text_file",
+    "read_text_stream",
     "recognise_text_file",
     "strip_prompt",
 ]
@@ -69,27 +71,35 @@ def recognise_text_file(path: Path | str) -> TextFileSpec | None:
 
 
 def read_text_file(path: Path | str, task: str) -> Iterator[ReadResult]:
+    """Every text of one file on disk (see `read_text_stream`)."""
+    with open(path, "rb") as stream:
+        yield from read_text_stream(stream, str(path), task)
+
+
+def read_text_stream(stream: BinaryIO, name: str, task: str) -> Iterator[ReadResult]:
     """Every text of one file, or a problem per row that cannot be one. Streams: memory stays flat.
+
+    `stream` is the file's bytes (a file on disk, an archive member); `name` is how errors name the file,
+    and its suffix picks the reader.
 
     Text is read as UTF-8 (a BOM is dropped); invalid bytes survive as surrogates so that only the
     rows holding them are reported. A JSON Lines line longer than `streams.MAX_RECORD_CHARS` is a problem of
     its row; a CSV record or JSON list record that long, or a CSV field over ``csv.field_size_limit()``,
     stops the file (`RawTextError`): the reader could not tell where the next record starts.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = Path(name).suffix.lower()
     if suffix not in TEXT_SUFFIXES:
-        raise RawTextError(path, "", f"unsupported text format {suffix!r}; expected one of {TEXT_SUFFIXES}")
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        raise RawTextError(name, "", f"unsupported text format {suffix!r}; expected one of {TEXT_SUFFIXES}")
+    with io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         first = first_character(handle)
         if not first:
             yield RowProblem(0, None, "empty_file", "the file holds no rows")
         elif suffix == ".csv":
-            yield from read_csv(path, handle, task)
+            yield from read_csv(name, handle, task)
         elif first == "[" and suffix == ".json":
-            yield from read_json_array(path, handle, task)
+            yield from read_json_array(name, handle, task)
         elif first == "{" and suffix == ".json" and not _is_json_lines(handle):
-            yield from read_json_document(path, handle, task)
+            yield from read_json_document(name, handle, task)
         else:
             yield from read_jsonl(handle, task)
 

@@ -21,20 +21,21 @@ from tqdm.auto import tqdm
 from ..messages import naming
 from ..output_folders import check_output_folder, swap_into_place, work_folder
 from .catalog import Catalog, image_sizes
-from .layout import ORIGINALS, README_FILE, SARDET_FOLDERS, SARDET_ROOT, SARIMAGES
+from .layout import ORIGINALS, README_FILE, SARDET_FOLDERS, SARDET_ROOT, SARIMAGES, TEXT_FILES
 from .pixels import batches, write_pixels
 from .plan import plan_release
 from .readme import synthetic_readme
 from .summary import SYNTH_VERSION, SynthCounts, SynthSummary
 from .text_sink import TextSink
+from .upload import pack_sardet, pack_upload, reported_text_files
 
 __all__ = ["SYNTH_VERSION", "SynthSummary", "write_synthetic_release"]
 
 
-def _run(root: Path, catalog: Catalog, seed: int, workers: int, progress: bool) -> TextSink:
+def _run(root: Path, catalog: Catalog, seed: int, workers: int, progress: bool, upload: bool) -> TextSink:
     for folder in (SARIMAGES, ORIGINALS, *(f"{SARDET_ROOT}/JPEGImages/{f}" for f in SARDET_FOLDERS.values())):
         (root / folder).mkdir(parents=True, exist_ok=True)
-    sink = TextSink(root, seed)
+    sink = TextSink(root, seed, reported_text_files() if upload else TEXT_FILES)
     # every image file: those the texts use and the unused ones the authors' release also has
     image_bar = tqdm(total=len(catalog), unit="img", desc="synth images", disable=not progress, position=0)
     text_bar = tqdm(total=catalog.plan.total_texts, unit="text", desc="synth texts", disable=not progress, position=1)
@@ -84,6 +85,8 @@ def write_synthetic_release(
     paper_scale: bool = False,
     image_size: int | None = None,
     real_sizes: bool = False,
+    upload: bool = False,
+    sardet_archive: bool = False,
     workers: int = 1,
     progress: bool = True,
 ) -> SynthSummary:
@@ -94,8 +97,10 @@ def write_synthetic_release(
     paper's 118,331 images and 1,126,277 texts instead, with tiny pixels. `image_size` overrides the
     side of the images; `real_sizes` writes every image at its real size instead (SpaceNet6 900 x 900
     x 4 float32, DFC2023 512 x 512 uint16, OpenEarthMap-SAR 1024 x 1024 uint8, SARDet-100K chips of
-    190-1024 px), for benchmarks that must see what users will. `workers` processes render pixels.
-    Same arguments, same bytes.
+    190-1024 px), for benchmarks that must see what users will. `upload` writes the release as the
+    authors' upload instead: zip archives side by side, the texts in the reported layout (`synth.upload`);
+    `sardet_archive` writes SARDet-100K as one archive beside them instead of a folder. `workers` processes
+    render pixels. Same arguments, same bytes.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -107,9 +112,14 @@ def write_synthetic_release(
     staging = work_folder(out, "synth-incomplete")
     try:
         with naming(out, staging):
-            summary_counts = _write_files(staging, catalog, seed, workers, progress)
+            summary_counts = _write_files(staging, catalog, seed, workers, progress, upload)
+            if upload:
+                pack_upload(staging)
+            if sardet_archive:
+                pack_sardet(staging)
+            form = {"upload": upload, "sardet_archive": sardet_archive}
             (staging / README_FILE).write_text(
-                synthetic_readme(plan, seed, images, image_size, real_sizes, summary_counts), encoding="utf-8"
+                synthetic_readme(plan, seed, images, image_size, real_sizes, summary_counts, form), encoding="utf-8"
             )
             files, size = _tree_size(staging)
             check_output_folder(out)  # again: still new or empty
@@ -130,9 +140,9 @@ def write_synthetic_release(
     )
 
 
-def _write_files(root: Path, catalog: Catalog, seed: int, workers: int, progress: bool) -> SynthCounts:
+def _write_files(root: Path, catalog: Catalog, seed: int, workers: int, progress: bool, upload: bool) -> SynthCounts:
     """Every image and text file of the release under `root`; returns what was written."""
-    sink = _run(root, catalog, seed, workers, progress)
+    sink = _run(root, catalog, seed, workers, progress, upload)
     return {
         "images": catalog.images_per(),
         "unused_images": int((~catalog.used).sum()),

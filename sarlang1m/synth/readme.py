@@ -11,6 +11,7 @@ from .. import schema
 from .layout import LABELS_FILE, SARDET_ROOT, SARIMAGES
 from .plan import KINDS, ReleasePlan
 from .summary import SYNTH_VERSION, SynthCounts, total_images, total_texts
+from .upload import ORIGINALS_ARCHIVE, PREPROCESSED_ARCHIVE, SARDET_ARCHIVE, TEXT_ARCHIVE
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -20,21 +21,52 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 
 def synthetic_readme(
-    plan: ReleasePlan, seed: int, images: int, image_size: int | None, real_sizes: bool, counts: SynthCounts
+    plan: ReleasePlan,
+    seed: int,
+    images: int,
+    image_size: int | None,
+    real_sizes: bool,
+    counts: SynthCounts,
+    form: dict[str, bool],
 ) -> str:
-    """SYNTHETIC.md: says loudly what this folder is, how it was made and what it holds."""
-    call = _call(plan, images, image_size, real_sizes)
-    return _warning(call, seed, counts) + _count_sections(counts) + _where_and_ground_truth()
+    """SYNTHETIC.md: says loudly what this folder is, how it was made and what it holds.
+
+    `form`: the `upload` and `sardet_archive` flags the release was written with.
+    """
+    call = _call(plan, images, image_size, real_sizes, form)
+    return _warning(call, seed, counts) + _form_section(form) + _count_sections(counts) + _where_and_ground_truth()
 
 
-def _call(plan: ReleasePlan, images: int, image_size: int | None, real_sizes: bool) -> str:
+def _call(plan: ReleasePlan, images: int, image_size: int | None, real_sizes: bool, form: dict[str, bool]) -> str:
     """The arguments of the `write_synthetic_release` call that made the release."""
     call = "paper_scale=True" if plan.paper_scale else f"images={images}"
     if image_size is not None:
         call += f", image_size={image_size}"
     if real_sizes:
         call += ", real_sizes=True"
+    for flag, given in form.items():
+        if given:
+            call += f", {flag}=True"
     return call
+
+
+def _form_section(form: dict[str, bool]) -> str:
+    """How the files are packed, when not as the unzipped tree in the layout of the authors' README (the default,
+    which the other sections describe)."""
+    sardet = f"`{SARDET_ARCHIVE}` (one archive)" if form["sardet_archive"] else f"the folder `{SARDET_ROOT}/`"
+    if not form["upload"]:
+        return "" if not form["sardet_archive"] else f"\n## Form\n\nSARDet-100K is packed as {sardet}.\n"
+    return f"""
+## Form: the authors' upload
+
+The release is packed as the authors' Hugging Face upload, archives side by side: `{TEXT_ARCHIVE}` (the name
+the authors publish) holds the texts in the layout people who read it report (`Text/Caption/train/Caption_train`,
+`Text/VQA/test/SARVQA2_test`, ...; CSV headers `Image Name`, `Question`, `Answer`, some with stray spaces);
+`{PREPROCESSED_ARCHIVE}` holds `SARimages_preprocessed/{SARIMAGES}/*.png` and `{ORIGINALS_ARCHIVE}` holds
+`SARimages_original/*.tif`. **The names of these two archives are invented**: the real ones are not published.
+SARDet-100K, which is not part of the upload, lies beside them as {sardet}. Build from this folder as it is;
+nothing needs unzipping.
+"""
 
 
 def _warning(call: str, seed: int, counts: SynthCounts) -> str:

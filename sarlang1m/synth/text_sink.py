@@ -20,6 +20,7 @@ from .layout import (
     TEXT_FILES,
     CocoWriter,
     LabelsWriter,
+    TextFileStyle,
     TextFileWriter,
     caption_file_key,
     marker,
@@ -32,9 +33,9 @@ from .summary import SYNTH_VERSION
 class TextSink:
     """All text outputs of a release, and the tallies the summary reports."""
 
-    def __init__(self, root: Path, seed: int):
+    def __init__(self, root: Path, seed: int, text_files: dict[tuple[str, str, str], TextFileStyle] = TEXT_FILES):
         self.seed = seed
-        self.files = {key: TextFileWriter(root, style) for key, style in TEXT_FILES.items()}
+        self.files = {key: TextFileWriter(root, style) for key, style in text_files.items()}
         self.labels = LabelsWriter(root)
         description = marker(seed, SYNTH_VERSION)
         self.coco = {

@@ -3,8 +3,19 @@
 import json
 
 import pytest
+from zip_archives import write_zip
 
-from sarlang1m.raw import RawText, RawTextError, RowProblem, read_text_file, recognise_text_file, strip_prompt
+from sarlang1m.raw import (
+    RawText,
+    RawTextError,
+    RowProblem,
+    open_raw,
+    read_text_file,
+    read_text_stream,
+    recognise_text_file,
+    strip_prompt,
+)
+from sarlang1m.raw.files import describe_ref, open_ref
 
 
 def read(path, task):
@@ -340,3 +351,37 @@ def test_a_long_json_list_is_read_record_by_record(tmp_path, monkeypatch):
     texts, problems = read(write(tmp_path, "a.json", json.dumps(records, indent=1)), "vqa")
     assert problems == [] and [t.row for t in texts] == list(range(1, 501))
     assert texts[-1].image_ref == "0000499.jpg"
+
+
+# ------------------------------------------------------------------------- from an archive member
+
+
+@pytest.mark.parametrize(
+    ("name", "task", "content"),
+    [
+        ("Text/VQA/test/SARVQA2_test.csv", "vqa", "Image Name,Question,Answer\r\nSN6_Rotterdam_1.png,Is it?,No.\r\n"),
+        ("Text/VQA/train/SARVQA1_train.csv", "vqa", "Image Name , Question, Answer \n0000001.jpg,How many?,2.\n"),
+        ("Text/Caption/test/Caption_test.csv", "captions", "\ufeffImage Name, Caption\nSN6_Rotterdam_1.png,A port.\n"),
+        ("Text/Caption/train/Caption_train.json", "captions",
+         '[{"messages": [{"role": "user", "content": "<image>Describe."}, {"role": "assistant", "content": "A port."}],'
+         ' "images": ["SARimages/SN6_Rotterdam_1.png"]}]'),
+    ],
+)  # fmt: skip
+def test_a_member_of_text_zip_reads_as_the_same_file_on_disk(tmp_path, name, task, content):
+    """The reported layout's headers (`Image Name`, `Question`, `Answer`, `Caption`, stray spaces included),
+    read from Text.zip as from the unzipped file: the same texts."""
+    data = content.encode("utf-8")
+    on_disk = read(write(tmp_path, name.rsplit("/", 1)[1], data), task)
+    (member,) = open_raw(write_zip(tmp_path / "Text.zip", {name: data})).files()
+    results = list(read_text_stream(open_ref(member.ref), describe_ref(member.ref), task))
+    texts = [r for r in results if isinstance(r, RawText)]
+    assert (texts, [r for r in results if isinstance(r, RowProblem)]) == on_disk and len(texts) == 1
+    assert texts[0].image_ref.endswith(("SN6_Rotterdam_1.png", "0000001.jpg"))
+
+
+def test_an_error_in_a_member_names_the_archive_and_the_member(tmp_path):
+    archive = write_zip(tmp_path / "Text.zip", {"Text/VQA/train/SARVQA1_train.json": b'[{"messages": [}]'})
+    (member,) = open_raw(archive).files()
+    with pytest.raises(RawTextError) as error:
+        list(read_text_stream(open_ref(member.ref), describe_ref(member.ref), "vqa"))
+    assert str(error.value).startswith(f"{archive}: Text/VQA/train/SARVQA1_train.json: line 1, column")
