@@ -9,7 +9,7 @@ from sarlang1m import schema
 from sarlang1m.build.release import build_release
 from sarlang1m.build.shard_plan import shard_count
 from sarlang1m.build.staging import Staging
-from sarlang1m.raw import find_layout
+from sarlang1m.raw import open_layout
 from sarlang1m.synth import write_synthetic_release
 
 
@@ -38,7 +38,7 @@ def test_shard_count(total_bytes, rows, max_bytes, multiple, shards):
 def test_a_multiple_holds_even_when_the_bytes_ask_for_more_shards_than_rows(synthetic_raw, tmp_path):
     """One byte per shard asks for a shard per row; rounding up would then leave shards empty."""
     staging = Staging.build(
-        find_layout(synthetic_raw), tmp_path / "s.sqlite", progress=False, shard_multiple=4, max_shard_bytes=1
+        open_layout(synthetic_raw), tmp_path / "s.sqlite", progress=False, shard_multiple=4, max_shard_bytes=1
     )
     for partition, shards in staging.partitions():
         rows = len(list(staging.image_rows(partition)))
