@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .messages import naming
+from .output_folders import check_can_create
 
 
 @contextlib.contextmanager
@@ -34,16 +35,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
 
 def check_output_file(path: Path) -> None:
-    """Refuse a file path that cannot be written (a folder, or a path under a file) before any work is done."""
+    """Refuse a file path that cannot be written (a folder, a path under a file or in a folder this process
+    may not write in) before any work is done."""
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give the path of the file to write, e.g. {path / 'out.json'}")
-    check_output_parents(path)
-
-
-def check_output_parents(path: Path) -> None:
-    """Refuse a path to write whose nearest existing parent is a file: it can never be created."""
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(f"{path}: cannot be written: {parent} is a file, not a folder")
-            return
+    check_can_create(path)

@@ -33,9 +33,10 @@ from typing import IO, Any, Literal, get_args
 from tqdm.auto import tqdm
 
 from . import schema
-from .atomic import atomic_path, check_output_file, check_output_parents
+from .atomic import atomic_path, check_output_file
 from .errors import InputError, OutputExistsError
 from .load import load
+from .output_folders import check_can_create
 from .release_files import damaged_shards_named
 from .resolve import check_config, is_synthetic_release, read_release_manifest
 from .summary import configs_from_json
@@ -144,7 +145,7 @@ def _check_outputs(out: Path, images_dir: Path) -> None:
     check_output_file(out)
     if images_dir.exists() and not images_dir.is_dir():
         raise InputError(f"{images_dir}: is a file, not a folder the images can go into")
-    check_output_parents(images_dir)
+    check_can_create(images_dir)
 
 
 def _check_request(

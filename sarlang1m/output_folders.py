@@ -64,7 +64,7 @@ def check_output_folder(
     Returns True when `out` holds an earlier output that the finished one will replace.
     """
     out = Path(out)
-    _check_can_create(out)
+    check_can_create(out)
     if out.is_symlink():
         raise OutputExistsError(f"{out} is a symbolic link: it is never replaced; give another output folder")
     if out.exists() and not out.is_dir():
@@ -85,8 +85,9 @@ def check_output_folder(
     return True
 
 
-def _check_can_create(out: Path) -> None:
-    """The nearest existing folder above `out` must be a folder this process may write in."""
+def check_can_create(out: Path) -> None:
+    """The nearest existing folder above `out` must be a folder this process may write in (a file or a folder
+    to be made there could never be created: say so before any work, naming the path the user gave)."""
     for above in out.parents:
         if not (above.exists() or above.is_symlink()):
             continue

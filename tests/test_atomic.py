@@ -45,7 +45,7 @@ def test_an_output_file_that_cannot_be_written_is_refused(tmp_path: Path) -> Non
     afile.write_text("a file")
     with pytest.raises(ValueError, match=rf"^{tmp_path}: is a folder; give the path of the file to write"):
         check_output_file(tmp_path)
-    with pytest.raises(ValueError, match=rf"^{afile}/a/b\.json: cannot be written: {afile} is a file, not a folder$"):
+    with pytest.raises(ValueError, match=rf"^{afile}/a/b\.json: cannot be created: {afile} is a file, not a folder$"):
         check_output_file(afile / "a" / "b.json")
     check_output_file(tmp_path / "new" / "out.json")  # a folder to create is fine
     check_output_file(afile)  # an existing file is replaced (atomically)

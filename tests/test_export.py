@@ -270,11 +270,11 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_image_is_written
         export(tiny_release, "llava", folder, progress=False)
     afile = tmp_path / "notes.txt"
     afile.write_text("a file")
-    with pytest.raises(ValueError, match=rf"^{afile}/x\.json: cannot be written: {afile} is a file, not a folder$"):
+    with pytest.raises(ValueError, match=rf"^{afile}/x\.json: cannot be created: {afile} is a file, not a folder$"):
         export(tiny_release, "llava", afile / "x.json", progress=False)
     with pytest.raises(ValueError, match=rf"^{afile}: is a file, not a folder the images can go into$"):
         export(tiny_release, "llava", tmp_path / "x.json", images_dir=afile, progress=False)
-    with pytest.raises(ValueError, match=rf"^{afile}/images: cannot be written: {afile} is a file"):
+    with pytest.raises(ValueError, match=rf"^{afile}/images: cannot be created: {afile} is a file"):
         export(tiny_release, "llava", tmp_path / "x.json", images_dir=afile / "images", progress=False)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["exports", "notes.txt"]  # no image, no partial file
 
